@@ -1,0 +1,31 @@
+#pragma once
+// One log stream: rank 0 writes to the terminal and to <workdir>/<project>/gsmap-mpi.log; other
+// ranks log warnings and errors to stderr only, prefixed with their rank. A one-line progress
+// display goes to the terminal only (never into the log file).
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace gsmap::log {
+
+// Call once, early (before the work directory is known); rank/size from MPI.
+void init(int rank, int size);
+// Adds the log file once the work directory is known (rank 0 only; no-op elsewhere).
+void add_file(const std::string& path);
+// The process-wide logger.
+std::shared_ptr<spdlog::logger> get();
+int rank();
+int size();
+
+// Progress on one terminal line (rank 0, interactive terminals: carriage return; otherwise logged
+// sparsely by the caller's policy). finish() ends the line.
+void progress(const std::string& line);
+void progress_done();
+
+}  // namespace gsmap::log
+
+#define GSMAP_LOG_INFO(...) ::gsmap::log::get()->info(__VA_ARGS__)
+#define GSMAP_LOG_WARN(...) ::gsmap::log::get()->warn(__VA_ARGS__)
+#define GSMAP_LOG_ERROR(...) ::gsmap::log::get()->error(__VA_ARGS__)
+#define GSMAP_LOG_DEBUG(...) ::gsmap::log::get()->debug(__VA_ARGS__)

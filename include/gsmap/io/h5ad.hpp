@@ -1,0 +1,194 @@
+#pragma once
+// AnnData (.h5ad) reading and writing over the HDF5 C API (anndata >= 0.8 encodings; see
+// ../shared/docs/reference/inputs.md 1.1 and toolchain.md 4). Files without encoding attributes
+// (anndata <= 0.7) are rejected with a message asking to re-save them (ambiguities.md 5.5.6).
+//
+// Every reader error is an InputError naming the file, the key, what was expected and the fix.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <mpi.h>
+
+#include "gsmap/io/hdf5.hpp"
+
+namespace gsmap::io {
+
+// ---- obs / var columns ---------------------------------------------------------------------
+
+// A categorical column: codes index into categories; -1 = missing.
+struct Categorical {
+  std::vector<std::string> categories;
+  std::vector<std::int32_t> codes;
+  bool ordered = false;
+};
+// Numeric columns are widened to double; NaN marks missing (nullable-integer/boolean masks, float
+// NaN). Booleans become 0/1.
+struct NumericColumn {
+  std::vector<double> values;
+  bool is_bool = false;
+  bool is_integer = false;
+};
+// String columns; `missing[i]` true where nullable-string-array masks a value.
+struct StringColumn {
+  std::vector<std::string> values;
+  std::vector<bool> missing;
+};
+using Column = std::variant<Categorical, NumericColumn, StringColumn>;
+
+// The label of row i as a string; missing -> nullopt (categorical code -1, masked, NaN).
+std::optional<std::string> column_label(const Column& c, std::size_t i);
+std::size_t column_size(const Column& c);
+
+// ---- matrices -------------------------------------------------------------------------------
+
+enum class MatrixFormat { kDense, kCsr, kCsc };
+
+struct MatrixInfo {
+  MatrixFormat format;
+  std::int64_t n_rows = 0, n_cols = 0;
+  std::int64_t nnz = 0;        // stored entries (sparse) or n_rows*n_cols (dense)
+  std::string dtype;           // "float32", "float64", "int32", ... of the stored values
+};
+
+// A block of rows in CSR form: row r of the block is indices/data[indptr[r] .. indptr[r+1]).
+// Column indices are sorted ascending within each row only if the file had them sorted.
+struct CsrRows {
+  std::int64_t row0 = 0;       // global index of the first row
+  std::int64_t n_cols = 0;
+  std::vector<std::int64_t> indptr;  // size n_rows + 1, starting at 0
+  std::vector<std::int32_t> indices;
+  std::vector<float> data;      // values cast to f32 (the reference ranks f32 values)
+  std::int64_t n_rows() const { return static_cast<std::int64_t>(indptr.size()) - 1; }
+};
+
+class H5adReader {
+ public:
+  // Opens read-only (serial HDF5 driver; every rank may open the same file independently).
+  explicit H5adReader(std::string path);
+  const std::string& path() const { return path_; }
+
+  std::int64_t n_obs() const;
+  std::int64_t n_vars() const;
+  std::vector<std::string> obs_names() const;
+  std::vector<std::string> var_names() const;
+
+  bool has_obs_column(const std::string& name) const;
+  std::vector<std::string> obs_column_names() const;       // column-order attribute
+  Column obs_column(const std::string& name) const;        // InputError if absent
+  Column var_column(const std::string& name) const;
+
+  bool has_obsm(const std::string& key) const;
+  std::vector<std::string> obsm_keys() const;
+  // obsm/<key> as row-major f64 (n_obs x cols). InputError if absent or not 2-D.
+  std::vector<double> obsm(const std::string& key, std::int64_t* n_cols) const;
+  // obsm/<key> rounded through its stored type into f32 (embeddings keep their f32 bits).
+  std::vector<float> obsm_f32(const std::string& key, std::int64_t* n_cols) const;
+  // The stored element type of obsm/<key> ("float32", "float64", ...).
+  std::string obsm_dtype(const std::string& key) const;
+
+  // `layer` = "X" or a name under layers/. InputError if absent.
+  bool has_layer(const std::string& layer) const;
+  MatrixInfo matrix_info(const std::string& layer = "X") const;
+  // Rows [row0, row1) as CSR (dense and CSC are converted). CSC row ranges are streamed over the
+  // columns with bounded memory. Validates indptr (monotone, within nnz) for the rows read.
+  CsrRows read_rows(const std::string& layer, std::int64_t row0, std::int64_t row1) const;
+  // Rows [row0, row1) densified, row-major f32 (n_rows x n_cols).
+  std::vector<float> read_rows_dense(const std::string& layer, std::int64_t row0,
+                                     std::int64_t row1) const;
+  // Per-row detected-gene counts used by the cell filter (inputs.md 1.4): for CSR the number of
+  // STORED entries per row (explicit zeros count); otherwise the number of entries > 0.
+  std::vector<std::int64_t> row_detected_counts(const std::string& layer = "X") const;
+
+  hid_t file() const { return file_.get(); }
+
+ private:
+  std::string path_;
+  Hid file_;
+};
+
+// ---- writing --------------------------------------------------------------------------------
+
+// A dataframe to write: index + columns in order.
+struct DataFrame {
+  std::vector<std::string> index;
+  std::vector<std::pair<std::string, Column>> columns;
+};
+
+// Serial writer: creates `path` (truncating), writes the anndata root, empty dict groups, and the
+// elements given. Files open in Debian's python3-anndata (0.8) and newer.
+class H5adWriter {
+ public:
+  explicit H5adWriter(const std::string& path);
+  ~H5adWriter();
+  H5adWriter(const H5adWriter&) = delete;
+  H5adWriter& operator=(const H5adWriter&) = delete;
+
+  void write_obs(const DataFrame& obs);
+  void write_var(const DataFrame& var);
+  // Dense X or layer (layer "X" or a name under layers/): row-major n_rows x n_cols.
+  void write_dense_f32(const std::string& layer, const std::vector<float>& values,
+                       std::int64_t n_rows, std::int64_t n_cols);
+  void write_dense_f16(const std::string& layer, const std::vector<std::uint16_t>& bits,
+                       std::int64_t n_rows, std::int64_t n_cols);
+  // CSR X or layer.
+  void write_csr_f32(const std::string& layer, const CsrRows& rows);
+  void write_obsm_f64(const std::string& key, const std::vector<double>& values,
+                      std::int64_t n_rows, std::int64_t n_cols);
+  void write_obsm_f32(const std::string& key, const std::vector<float>& values,
+                      std::int64_t n_rows, std::int64_t n_cols);
+  void write_obsm_i32(const std::string& key, const std::vector<std::int32_t>& values,
+                      std::int64_t n_rows, std::int64_t n_cols);
+  void write_obsm_f16(const std::string& key, const std::vector<std::uint16_t>& bits,
+                      std::int64_t n_rows, std::int64_t n_cols);
+  // Root attribute (e.g. gsmap_complete = 1, written last).
+  void set_root_attr_int(const std::string& name, std::int64_t value);
+  void set_root_attr_string(const std::string& name, const std::string& value);
+  void close();
+  hid_t file() const { return file_.get(); }
+
+ private:
+  std::string path_;
+  Hid file_;
+};
+
+// Collective writer for row-partitioned outputs: every rank of `comm` owns rows
+// [row0, row0 + n_local) of each per-row dataset and writes them with one collective call.
+// Strings (obs/var index, categorical categories) cannot be written in parallel as VL
+// (toolchain.md pitfall 4): they are gathered to rank 0 and written after the parallel phase by a
+// serial reopen, so the file stays anndata-conformant.
+class ParallelH5adWriter {
+ public:
+  // Collective. n_rows = global rows; every rank passes the same global shapes.
+  ParallelH5adWriter(const std::string& path, MPI_Comm comm, std::int64_t n_rows);
+  ~ParallelH5adWriter();
+  ParallelH5adWriter(const ParallelH5adWriter&) = delete;
+  ParallelH5adWriter& operator=(const ParallelH5adWriter&) = delete;
+
+  // Collective: creates a dense dataset at `h5path` ("X", "layers/beta", "obsm/spatial") of
+  // global shape n_rows x n_cols with the given element type, with anndata's 'array' encoding.
+  enum class DType { kF16, kF32, kF64, kI32 };
+  void create_dense(const std::string& h5path, DType type, std::int64_t n_cols);
+  // Collective: writes this rank's rows [row0, row0 + n_local) (n_local may be 0: still call).
+  // `data` holds n_local * n_cols elements of the dataset's type (f16 as uint16 bits).
+  void write_rows(const std::string& h5path, std::int64_t row0, std::int64_t n_local,
+                  const void* data);
+  // Dataframes: each rank passes its own rows of obs (same columns on every rank); var is passed
+  // by rank 0 in full (others pass an empty DataFrame). Collective.
+  void write_obs_local(const DataFrame& obs_local);
+  void write_var(const DataFrame& var);
+  // Collective: closes the parallel file, rank 0 reopens serially to write gathered strings and the
+  // completion attribute `gsmap_complete = 1` (last), then all ranks synchronise.
+  void finish(bool mark_complete = true);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// True if `path` exists, is HDF5, and its root carries gsmap_complete = 1.
+bool is_complete(const std::string& path);
+
+}  // namespace gsmap::io

@@ -1,0 +1,70 @@
+#include "gsmap/core/log.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace gsmap::log {
+namespace {
+std::shared_ptr<spdlog::logger> g_logger;
+int g_rank = 0;
+int g_size = 1;
+std::mutex g_progress_mutex;
+bool g_progress_open = false;
+}  // namespace
+
+void init(int rank, int size) {
+  g_rank = rank;
+  g_size = size;
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(spdlog::color_mode::automatic);
+  g_logger = std::make_shared<spdlog::logger>("gsmap", sink);
+  if (rank == 0) {
+    g_logger->set_pattern("[%Y-%m-%d %H:%M:%S] [%^%l%$] %v");
+    g_logger->set_level(spdlog::level::info);
+  } else {
+    g_logger->set_pattern(fmt::format("[%Y-%m-%d %H:%M:%S] [rank {}] [%^%l%$] %v", rank));
+    g_logger->set_level(spdlog::level::warn);
+  }
+  g_logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(g_logger);
+}
+
+void add_file(const std::string& path) {
+  if (g_rank != 0 || !g_logger) return;
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+  file->set_pattern("[%Y-%m-%d %H:%M:%S] [%l] %v");
+  g_logger->sinks().push_back(file);
+}
+
+std::shared_ptr<spdlog::logger> get() {
+  if (!g_logger) init(0, 1);
+  return g_logger;
+}
+
+int rank() { return g_rank; }
+int size() { return g_size; }
+
+void progress(const std::string& line) {
+  if (g_rank != 0) return;
+  std::lock_guard lock(g_progress_mutex);
+  if (isatty(fileno(stderr))) {
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+    g_progress_open = true;
+  }
+}
+
+void progress_done() {
+  if (g_rank != 0) return;
+  std::lock_guard lock(g_progress_mutex);
+  if (g_progress_open) {
+    std::fprintf(stderr, "\n");
+    g_progress_open = false;
+  }
+}
+
+}  // namespace gsmap::log
