@@ -1,17 +1,292 @@
+// The gsmap-mpi program around the parser: MPI and logging set-up, the banner, dispatch to the
+// steps, and the one place where errors become messages and exit codes.
 #include "gsmap/cli/commands.hpp"
 
+#include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include <fmt/format.h>
+
+#include "gsmap/cli/parse.hpp"
+#include "gsmap/core/error.hpp"
+#include "gsmap/core/log.hpp"
+#include "gsmap/io/hdf5.hpp"
+#include "gsmap/pipeline/steps.hpp"
+#include "gsmap/sim/simulate.hpp"
 #include "gsmap/version.hpp"
 
 namespace gsmap::cli {
+namespace {
+
+// MPI_Get_library_version may be called before MPI_Init (MPI-3.1 8.1.1). First line only: MPICH
+// reports several.
+std::string mpi_library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  if (MPI_Get_library_version(text, &length) != MPI_SUCCESS) return "unknown";
+  std::string version(text, static_cast<std::size_t>(length));
+  version = version.substr(0, version.find('\n'));
+  while (!version.empty() && (version.back() == ' ' || version.back() == '\r' ||
+                              version.back() == '\0')) {
+    version.pop_back();
+  }
+  return version;
+}
+
+std::string hdf5_version() {
+  io::H5Lock lock;
+  unsigned major = 0, minor = 0, release = 0;
+  if (H5get_libversion(&major, &minor, &release) < 0) return "unknown";
+#ifdef H5_HAVE_PARALLEL
+  const char* flavour = " (parallel)";
+#else
+  const char* flavour = " (serial)";
+#endif
+  return fmt::format("{}.{}.{}{}", major, minor, release, flavour);
+}
+
+// Before MPI_Init: the rank a launcher gave this process, so that `mpirun -np 4 gsmap-mpi --help`
+// prints once. 0 when not launched by one.
+int launcher_rank() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+    if (const char* value = std::getenv(variable)) return std::atoi(value);
+  }
+  return 0;
+}
+
+// MPI_Init_thread / MPI_Finalize. Only the main thread makes MPI calls (pipeline workers hand
+// their results to it), so FUNNELED is enough and is what we ask for.
+class MpiSession {
+ public:
+  MpiSession(int& argc, char**& argv) {
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided_);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  ~MpiSession() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+  }
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int provided() const { return provided_; }
+
+ private:
+  int provided_ = MPI_THREAD_SINGLE;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+std::string thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE: return "MPI_THREAD_SINGLE";
+    case MPI_THREAD_FUNNELED: return "MPI_THREAD_FUNNELED";
+    case MPI_THREAD_SERIALIZED: return "MPI_THREAD_SERIALIZED";
+    case MPI_THREAD_MULTIPLE: return "MPI_THREAD_MULTIPLE";
+    default: return std::to_string(level);
+  }
+}
+
+// Every rank parsed the same arguments; a usage error is usually the same everywhere, but a path
+// check may differ between nodes. Agree on the outcome so no rank runs on alone; the lowest failing
+// rank prints its message. Returns the exit code (0 = go on). Collective.
+int agree_on_usage(const std::optional<Error>& error, const MpiSession& mpi) {
+  const int mine = error ? static_cast<int>(error->code()) : 0;
+  int worst = 0;
+  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (worst == 0) return 0;
+  const int candidate = error ? mpi.rank() : mpi.size();
+  int reporter = 0;
+  MPI_Allreduce(&candidate, &reporter, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (mpi.rank() == reporter) std::fprintf(stderr, "error: %s\n", error->what());
+  return worst;
+}
+
+std::string workers_line(const ParseResult& parsed) {
+  const Config& c = parsed.config;
+  const bool l2g = parsed.subcommand == "latent-to-gene" ||
+                   (parsed.subcommand == "quick-mode" && c.start_step == Step::kLatentToGene);
+  const bool ldsc = parsed.subcommand == "spatial-ldsc" ||
+                    (parsed.subcommand == "quick-mode" &&
+                     static_cast<int>(c.start_step) <= static_cast<int>(Step::kSpatialLdsc) &&
+                     static_cast<int>(Step::kSpatialLdsc) <= static_cast<int>(c.stop_step));
+  std::vector<std::string> parts;
+  if (l2g) {
+    parts.push_back(fmt::format("latent to gene: {} read, {} compute, {} write",
+                                c.l2g.rank_read_workers, c.l2g.mkscore_compute_workers,
+                                c.l2g.mkscore_write_workers));
+  }
+  if (ldsc) {
+    parts.push_back(fmt::format("spatial LDSC: {} read, {} compute", c.ldsc.ldsc_read_workers,
+                                c.ldsc.ldsc_compute_workers));
+  }
+  std::string line;
+  for (const auto& p : parts) line += (line.empty() ? "" : "; ") + p;
+  return line;
+}
+
+void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
+  GSMAP_LOG_INFO("gsmap-mpi {} (git {}; CUDA {}, NCCL {})", kVersion, kGitHash,
+                 kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off");
+  GSMAP_LOG_INFO("command: {}", parsed.config.command_line);
+  GSMAP_LOG_INFO("MPI: {} rank{} ({}, {}); HDF5 {}", mpi.size(), mpi.size() == 1 ? "" : "s",
+                 mpi_library_version(), thread_level_name(mpi.provided()), hdf5_version());
+  const std::string workers = workers_line(parsed);
+  GSMAP_LOG_INFO("threads: {} hardware threads per rank{}{}", std::thread::hardware_concurrency(),
+                 workers.empty() ? "" : "; workers per rank: ", workers);
+  const auto lines = resolved_options(parsed);
+  GSMAP_LOG_INFO("configuration (options that differ from the defaults):{}",
+                 lines.empty() ? " none" : "");
+  for (const auto& line : lines) GSMAP_LOG_INFO("  {}", line);
+}
+
+// The step subcommands log into WORKDIR/PROJECT/gsmap-mpi.log as well (rank 0).
+void open_log_file(const ParseResult& parsed, const MpiSession& mpi) {
+  if (mpi.rank() != 0) return;
+  std::string project_dir;
+  if (parsed.subcommand == "merge") {
+    project_dir = parsed.merge.workdir + "/" + parsed.merge.project_name;
+  } else if (parsed.subcommand != "simulate") {
+    project_dir = parsed.config.common.project_dir();
+  }
+  if (project_dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(project_dir, ec);
+  if (ec) {
+    throw IoError(fmt::format("{}: cannot create the project directory: {}. Check the permissions "
+                              "of --workdir",
+                              project_dir, ec.message()));
+  }
+  log::add_file(project_dir + "/gsmap-mpi.log");
+}
+
+// Serial subcommands run on rank 0; the other ranks wait (an error on rank 0 aborts them).
+template <class Work>
+void on_rank_zero(const MpiSession& mpi, Work&& work) {
+  if (mpi.rank() == 0) {
+    if (mpi.size() > 1) GSMAP_LOG_INFO("this subcommand runs on rank 0 only");
+    work();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
+  const std::string& sub = parsed.subcommand;
+  const Config& config = parsed.config;
+  if (sub == "quick-mode") {
+    pipeline::run_quick_mode(config, MPI_COMM_WORLD);
+  } else if (sub == "latent-to-gene") {
+    pipeline::run_latent_to_gene(config, MPI_COMM_WORLD);
+  } else if (sub == "spatial-ldsc") {
+    pipeline::run_spatial_ldsc(config, MPI_COMM_WORLD);
+  } else if (sub == "cauchy-combination") {
+    pipeline::run_cauchy_combination(config, MPI_COMM_WORLD);
+  } else if (sub == "simulate") {
+    on_rank_zero(mpi, [&] { sim::simulate(parsed.simulate); });
+  } else if (sub == "merge") {
+    on_rank_zero(mpi, [&] { pipeline::run_merge(parsed.merge); });
+  } else {
+    throw Error(ExitCode::kCompute, "internal error: no dispatch for subcommand " + sub);
+  }
+}
+
+std::string elapsed_text(std::chrono::steady_clock::duration d) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s >= 3600) return fmt::format("{}h {}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m {}s", s / 60, s % 60);
+  return fmt::format("{:.1f}s", std::chrono::duration<double>(d).count());
+}
+
+// The failing rank reports; with other ranks possibly inside a collective, only MPI_Abort ends
+// them reliably.
+int fail(const MpiSession& mpi, ExitCode code, const std::string& message) {
+  log::progress_done();
+  if (mpi.size() > 1) {
+    std::fprintf(stderr, "error: %s (rank %d of %d)\n", message.c_str(), mpi.rank(), mpi.size());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, static_cast<int>(code));
+  } else {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
+  return static_cast<int>(code);
+}
+
+}  // namespace
+
+std::string version_text() {
+  return fmt::format(
+      "gsmap-mpi {}\n"
+      "git: {}\n"
+      "CUDA backend: {}\n"
+      "NCCL: {}\n"
+      "MPI: {}\n"
+      "HDF5: {}\n",
+      kVersion, kGitHash, kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off",
+      mpi_library_version(), hdf5_version());
+}
+
 int run(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("gsmap-mpi %s (%s)\n", kVersion, kGitHash);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  ParseResult parsed;
+  std::optional<Error> usage_error;
+  try {
+    parsed = parse(args);
+  } catch (const Error& e) {
+    usage_error = e;
+  }
+  // Help and version need no MPI: answer before MPI_Init, once per launch.
+  if (!usage_error && parsed.action != Action::kRun) {
+    if (launcher_rank() == 0) {
+      const std::string text = parsed.action == Action::kHelp ? parsed.help_text : version_text();
+      std::fputs(text.c_str(), stdout);
+    }
     return 0;
   }
-  std::fprintf(stderr, "usage: gsmap-mpi <subcommand> [options]\n");
-  return 2;
+
+  MpiSession mpi(argc, argv);
+  if (mpi.provided() < MPI_THREAD_FUNNELED) {
+    if (mpi.rank() == 0) {
+      std::fprintf(stderr,
+                   "error: the MPI library provides only %s; gsmap-mpi needs MPI_THREAD_FUNNELED. "
+                   "Use an MPI built with thread support\n",
+                   thread_level_name(mpi.provided()).c_str());
+    }
+    return static_cast<int>(ExitCode::kMpi);
+  }
+  if (const int code = agree_on_usage(usage_error, mpi)) return code;
+
+  log::init(mpi.rank(), mpi.size());
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    open_log_file(parsed, mpi);
+    if (mpi.rank() == 0) log_banner(parsed, mpi);
+    dispatch(parsed, mpi);
+  } catch (const Error& e) {
+    return fail(mpi, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(mpi, ExitCode::kCompute,
+                "out of memory. Lower --mkscore-batch-size or --spots-per-chunk-quick-mode, or "
+                "use more ranks");
+  } catch (const std::exception& e) {
+    return fail(mpi, ExitCode::kCompute, std::string("internal error: ") + e.what());
+  }
+  log::progress_done();
+  if (mpi.rank() == 0) {
+    GSMAP_LOG_INFO("{} finished in {}", parsed.subcommand,
+                   elapsed_text(std::chrono::steady_clock::now() - started));
+  }
+  return 0;
 }
+
 }  // namespace gsmap::cli

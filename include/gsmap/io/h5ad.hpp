@@ -79,6 +79,8 @@ class H5adReader {
   std::vector<std::string> obs_column_names() const;       // column-order attribute
   Column obs_column(const std::string& name) const;        // InputError if absent
   Column var_column(const std::string& name) const;
+  bool has_var_column(const std::string& name) const;
+  std::vector<std::string> var_column_names() const;
 
   bool has_obsm(const std::string& key) const;
   std::vector<std::string> obsm_keys() const;
@@ -92,8 +94,10 @@ class H5adReader {
   // `layer` = "X" or a name under layers/. InputError if absent.
   bool has_layer(const std::string& layer) const;
   MatrixInfo matrix_info(const std::string& layer = "X") const;
-  // Rows [row0, row1) as CSR (dense and CSC are converted). CSC row ranges are streamed over the
-  // columns with bounded memory. Validates indptr (monotone, within nnz) for the rows read.
+  // Rows [row0, row1) as CSR (dense and CSC are converted; dense zeros are not stored). CSC row
+  // ranges are streamed over the columns with bounded memory, but every call passes over all
+  // stored entries: with CSC input read a rank's whole range once rather than batch by batch.
+  // Validates indptr (monotone, within nnz) for the rows read.
   CsrRows read_rows(const std::string& layer, std::int64_t row0, std::int64_t row1) const;
   // Rows [row0, row1) densified, row-major f32 (n_rows x n_cols).
   std::vector<float> read_rows_dense(const std::string& layer, std::int64_t row0,
@@ -101,12 +105,20 @@ class H5adReader {
   // Per-row detected-gene counts used by the cell filter (inputs.md 1.4): for CSR the number of
   // STORED entries per row (explicit zeros count); otherwise the number of entries > 0.
   std::vector<std::int64_t> row_detected_counts(const std::string& layer = "X") const;
+  // Names under layers/ (without "X").
+  std::vector<std::string> layer_names() const;
+
+  // Upper bound on the stored entries held in memory at once while streaming a CSC matrix or a
+  // dense matrix for row_detected_counts (default 4 Mi entries). Tests lower it to exercise chunk
+  // boundaries; it never changes results.
+  void set_stream_chunk_entries(std::int64_t entries);
 
   hid_t file() const { return file_.get(); }
 
  private:
   std::string path_;
   Hid file_;
+  std::int64_t stream_chunk_entries_ = std::int64_t{1} << 22;
 };
 
 // ---- writing --------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ class LineReader {
   // Next line without the trailing newline (and '\r'). false at a clean end of input; throws
   // InputError("... truncated gzip ...") naming the file and line number at a bad end.
   bool next(std::string& line);
+  // Same without a copy: `line` stays valid until the next call.
+  bool next_view(std::string_view& line);
   std::int64_t line_number() const;  // 1-based number of the last line returned
   const std::string& path() const;
 
@@ -30,6 +32,15 @@ class LineReader {
 std::vector<std::string_view> split_whitespace(std::string_view line);
 // Splits on one delimiter character (CSV without quoting).
 std::vector<std::string_view> split_char(std::string_view line, char delim);
+// The same into a caller-owned vector (cleared first), so hot loops do not allocate per line.
+void split_whitespace(std::string_view line, std::vector<std::string_view>& fields);
+void split_char(std::string_view line, char delim, std::vector<std::string_view>& fields);
+
+// Numeric fields as pandas reads them: '.', 'NA', 'nan', '' and pandas' other default NA markers
+// are missing (value = NaN, returns true); a leading '+' is allowed; anything that is not entirely
+// a number returns false. Decimal -> double is correctly rounded (std::from_chars).
+bool is_missing_token(std::string_view token);
+bool parse_number(std::string_view token, double& value);
 
 // In-memory gzip compression of a byte string into one complete gzip member (concatenated members
 // form a valid gzip file: how ranks write one .csv.gz together).
@@ -40,7 +51,17 @@ void write_file_atomic(const std::string& path, std::string_view data);
 std::string read_text_file(const std::string& path);
 
 // Formats a double/float exactly as Python's repr (shortest round-trip), as pandas writes CSVs.
+// format_double: Python float repr (1e-05, 0.0001, 100.0, 1e+16, inf, nan, -0.0).
+// format_float: numpy float32 str (shortest digits that round-trip through f32; scientific when
+// |v| < 1e-4 or |v| >= 1e16, so 0.0001f -> "1e-04"), which is what pandas writes for f32 columns
+// (gsMap3D's <project>_<trait>.csv.gz: beta, se, z are f32, p and neg_log10_p f64).
 std::string format_double(double v);
 std::string format_float(float v);
+// Appending variants for writers that build large buffers.
+void append_double(std::string& out, double v);
+void append_float(std::string& out, float v);
+// CSV fields as pandas' to_csv writes them: NaN is an empty field, everything else as above.
+std::string format_csv_double(double v);
+std::string format_csv_float(float v);
 
 }  // namespace gsmap::io

@@ -1,0 +1,43 @@
+#pragma once
+// Halo exchange of fixed-size rows between ranks of a row partition: each rank asks for the rows
+// it needs that other ranks own and serves the rows others ask of it (MPI_Alltoallv of the
+// requested indices, then of the rows as one contiguous MPI datatype per row). Collective: every
+// rank calls exchange() the same number of times, with an empty request when it needs nothing.
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "gsmap/dist/mpi.hpp"
+
+namespace gsmap::dist {
+
+class HaloExchange {
+ public:
+  // `own_rows` points at this rank's block: rows [partition.start(me), partition.end(me)), each
+  // `row_bytes` bytes, row-major. It must stay valid while exchange() runs.
+  HaloExchange(const Partition& partition, MPI_Comm comm, std::size_t row_bytes,
+               const std::byte* own_rows);
+  ~HaloExchange();
+  HaloExchange(const HaloExchange&) = delete;
+  HaloExchange& operator=(const HaloExchange&) = delete;
+
+  // Collective. `needed`: sorted, unique global rows owned by OTHER ranks. Returns their bytes in
+  // the order of `needed` (needed.size() * row_bytes).
+  std::vector<std::byte> exchange(const std::vector<std::int64_t>& needed);
+
+  std::int64_t rows_received() const { return rows_received_; }
+  std::int64_t rows_sent() const { return rows_sent_; }
+  std::size_t row_bytes() const { return row_bytes_; }
+
+ private:
+  const Partition& partition_;
+  MPI_Comm comm_;
+  std::size_t row_bytes_;
+  const std::byte* own_rows_;
+  MPI_Datatype row_type_;
+  std::int64_t rows_received_ = 0, rows_sent_ = 0;
+};
+
+}  // namespace gsmap::dist

@@ -1,0 +1,31 @@
+#pragma once
+// CPU driver of the per-spot weighted block-jackknife regression (reference/ldsc.md 3.5-3.6) for
+// one trait and one chunk of spots. Pure function of its inputs: call it from any number of threads.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "gsmap/ldsc/spot_ld.hpp"
+#include "gsmap/ldsc/trait.hpp"
+
+namespace gsmap::ldsc {
+
+// Per-spot results of one chunk, in spot order.
+struct TraitChunkResult {
+  std::vector<double> beta;         // jackknife mean of the spot-LD slope / N-bar
+  std::vector<double> se;           // jackknife standard error / N-bar
+  std::vector<double> z;            // beta / se
+  std::vector<double> p;            // 1 - Phi(z)
+  std::vector<double> neg_log10_p;  // -log10(max(p, 1e-300))
+  std::vector<double> beta_full;    // full-data estimate / N-bar (diagnostics)
+  std::int64_t n_singular = 0;      // spots whose systems were singular or non-finite: all NaN
+
+  std::int64_t n_spots() const { return static_cast<std::int64_t>(beta.size()); }
+};
+
+// Regresses every spot of `ld` for `trait`. ld_rows[k] is the row of `ld` holding the trait's k-th
+// kept SNP (SpotLdPlan::trait_rows), so ld_rows.size() == trait.m().
+TraitChunkResult regress_spots(const TraitData& trait, const SpotLd& ld,
+                               std::span<const std::int64_t> ld_rows);
+
+}  // namespace gsmap::ldsc

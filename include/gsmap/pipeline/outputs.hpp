@@ -1,0 +1,42 @@
+#pragma once
+// The files of latent_to_gene (reference/ambiguities.md 5.5.4): where they are, and how ranks write
+// and read them. Each h5ad carries gsmap_complete = 1 as its last write; a resumed run trusts only
+// complete files.
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include "gsmap/core/row_block.hpp"
+#include "gsmap/dist/mpi.hpp"
+#include "gsmap/gss/neighbors.hpp"
+#include "gsmap/gss/rank.hpp"
+#include "gsmap/pipeline/cells.hpp"
+#include "gsmap/pipeline/config.hpp"
+
+namespace gsmap::pipeline {
+
+struct LatentToGenePaths {
+  std::string dir, log_ranks, marker_scores, mean_frac, find_latent_metadata;
+  static LatentToGenePaths of(const CommonConfig& common);
+};
+
+// mean_frac.csv: gene,G_Mean,frac (shortest round-trip doubles, so reading back is exact).
+void write_mean_frac(const std::string& path, const std::vector<std::string>& genes,
+                     const gss::GeneStats& stats);
+gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::string>& genes);
+
+// Collective: X = own block of f16 ln ranks; obs index = spot names; var = genes.
+void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
+                     const RowBlock& ranks, MPI_Comm comm);
+// This rank's rows [start, start + ranks.rows()) of a complete log_ranks.h5ad.
+void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
+                    RowBlock& ranks);
+
+// Collective: marker_scores.h5ad with X = GSS (f16), obs (spot names, sample_name, slice_id, label
+// columns, neighbour QC), var = genes, obsm spatial + neighbour indices and similarities.
+void write_marker_scores(const std::string& path, const CellSet& cells, const dist::Partition& part,
+                         const RowBlock& scores, const gss::NeighborResult& neighbors,
+                         bool with_niche, MPI_Comm comm);
+
+}  // namespace gsmap::pipeline

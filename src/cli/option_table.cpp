@@ -1,0 +1,655 @@
+// The option table: every option of every subcommand, with its group, scope, range and storage.
+#include "option_table.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+
+namespace gsmap::cli::detail {
+namespace {
+
+constexpr std::int64_t kNoUpperBound = std::numeric_limits<int>::max();
+
+// Group names (help sections).
+const std::string kInput = "Input";
+const std::string kLatentToGeneGroup = "Latent to gene";
+const std::string kNeighbours = "Neighbours";
+const std::string kWorkers = "Pipeline workers";
+const std::string kLdsc = "Spatial LDSC";
+const std::string kCauchyGroup = "Cauchy";
+const std::string kSimulateGroup = "Simulate";
+const std::string kControl = "Control";
+
+[[noreturn]] void bad_value(const std::string& name, const std::string& token,
+                            const std::string& problem, const std::string& allowed) {
+  throw UsageError(fmt::format("--{}: '{}' {} (allowed: {})", name, token, problem, allowed));
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string int_range_text(std::int64_t lo, std::int64_t hi) {
+  if (hi >= kNoUpperBound) return fmt::format(">= {}", lo);
+  return fmt::format("{}-{}", lo, hi);
+}
+
+std::int64_t parse_int(const std::string& name, const std::string& token, std::int64_t lo,
+                       std::int64_t hi) {
+  std::int64_t value = 0;
+  const char* first = token.data();
+  const char* last = token.data() + token.size();
+  if (first != last && *first == '+') ++first;
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc() || end != last || token.empty()) {
+    bad_value(name, token, "is not an integer", int_range_text(lo, hi));
+  }
+  if (value < lo || value > hi) bad_value(name, token, "is out of range", int_range_text(lo, hi));
+  return value;
+}
+
+// `lo_open`: the lower bound itself is not allowed (e.g. "> 0").
+std::string double_range_text(double lo, double hi, bool lo_open) {
+  if (std::isinf(hi)) return fmt::format("{} {}", lo_open ? ">" : ">=", lo);
+  return fmt::format("{}-{}", lo, hi);
+}
+
+double parse_double(const std::string& name, const std::string& token, double lo, double hi,
+                    bool lo_open) {
+  char* end = nullptr;
+  const double value = std::strtod(token.c_str(), &end);
+  const std::string allowed = double_range_text(lo, hi, lo_open);
+  if (token.empty() || end != token.c_str() + token.size() || !std::isfinite(value)) {
+    bad_value(name, token, "is not a number", allowed);
+  }
+  if (value < lo || value > hi || (lo_open && value == lo)) {
+    bad_value(name, token, "is out of range", allowed);
+  }
+  return value;
+}
+
+template <class T>
+std::string number_text(const T& v) {
+  if constexpr (requires { v.has_value(); }) {
+    return v ? number_text(*v) : std::string();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return fmt::format("{}", v);
+  } else {
+    return std::to_string(v);
+  }
+}
+
+std::string join(const std::vector<std::string>& values, const char* sep) {
+  std::string out;
+  for (const auto& v : values) {
+    if (!out.empty()) out += sep;
+    out += v;
+  }
+  return out;
+}
+
+OptionSpec make_spec(std::string name, std::string group, unsigned scope, Arity arity,
+                     std::string value_name, std::string help, std::string range = {}) {
+  OptionSpec spec;
+  spec.name = std::move(name);
+  spec.group = std::move(group);
+  spec.scope = scope;
+  spec.arity = arity;
+  spec.value_name = std::move(value_name);
+  spec.help = std::move(help);
+  spec.range = std::move(range);
+  return spec;
+}
+
+// --- factories -------------------------------------------------------------------------------
+// `get` is a generic lambda `[](auto& r) -> auto& { return r.config....; }`, so the same accessor
+// serves apply (non-const) and show (const).
+
+template <class Get>
+OptionSpec int_option(std::string name, std::string group, unsigned scope, std::string help,
+                      std::int64_t lo, std::int64_t hi, Get get) {
+  OptionSpec spec = make_spec(name, std::move(group), scope, Arity::kOne, "N", std::move(help),
+                              int_range_text(lo, hi));
+  spec.apply = [name, lo, hi, get](ParseResult& r, const Tokens& v) {
+    using Field = std::remove_reference_t<decltype(get(r))>;
+    get(r) = static_cast<Field>(parse_int(name, v.at(0), lo, hi));
+  };
+  spec.show = [get](const ParseResult& r) { return number_text(get(r)); };
+  return spec;
+}
+
+template <class Get>
+OptionSpec double_option(std::string name, std::string group, unsigned scope, std::string help,
+                         double lo, double hi, bool lo_open, Get get) {
+  OptionSpec spec = make_spec(name, std::move(group), scope, Arity::kOne, "X", std::move(help),
+                              double_range_text(lo, hi, lo_open));
+  spec.apply = [name, lo, hi, lo_open, get](ParseResult& r, const Tokens& v) {
+    get(r) = parse_double(name, v.at(0), lo, hi, lo_open);
+  };
+  spec.show = [get](const ParseResult& r) { return number_text(get(r)); };
+  return spec;
+}
+
+template <class Get>
+OptionSpec string_option(std::string name, std::string group, unsigned scope,
+                         std::string value_name, std::string help, Get get) {
+  OptionSpec spec = make_spec(name, std::move(group), scope, Arity::kOne, std::move(value_name),
+                              std::move(help));
+  spec.apply = [name, get](ParseResult& r, const Tokens& v) {
+    if (v.at(0).empty()) throw UsageError(fmt::format("--{}: the value must not be empty", name));
+    get(r) = v.at(0);
+  };
+  spec.show = [get](const ParseResult& r) { return std::string(get(r)); };
+  return spec;
+}
+
+template <class Get>
+OptionSpec list_option(std::string name, std::string group, unsigned scope,
+                       std::string value_name, std::string help, Get get) {
+  OptionSpec spec = make_spec(name, std::move(group), scope, Arity::kList, std::move(value_name),
+                              std::move(help));
+  spec.apply = [name, get](ParseResult& r, const Tokens& v) {
+    if (v.at(0).empty()) throw UsageError(fmt::format("--{}: the value must not be empty", name));
+    get(r).push_back(v.at(0));
+  };
+  spec.show = [get](const ParseResult& r) { return join(get(r), " "); };
+  return spec;
+}
+
+// A flag that sets a bool to `value_when_given`. `primary` flags show the bool's state; the other
+// half of a pair shows nothing (the primary already does).
+template <class Get>
+OptionSpec flag_option(std::string name, std::string group, unsigned scope, std::string help,
+                       bool value_when_given, std::string negation, bool primary, Get get) {
+  OptionSpec spec =
+      make_spec(std::move(name), std::move(group), scope, Arity::kFlag, "", std::move(help));
+  spec.negation = std::move(negation);
+  spec.apply = [value_when_given, get](ParseResult& r, const Tokens&) { get(r) = value_when_given; };
+  if (primary) {
+    // A primary flag is the one whose presence sets the bool to true.
+    spec.show = [get](const ParseResult& r) { return std::string(get(r) ? "on" : "off"); };
+  }
+  return spec;
+}
+
+// A choice among names, matched case-insensitively; `names[i]` <-> `values[i]`.
+template <class Enum, class Get>
+OptionSpec choice_option(std::string name, std::string group, unsigned scope, std::string help,
+                         std::vector<std::string> names, std::vector<Enum> values, Get get) {
+  OptionSpec spec = make_spec(name, std::move(group), scope, Arity::kOne, "NAME", std::move(help),
+                              join(names, " | "));
+  spec.apply = [name, names, values, get](ParseResult& r, const Tokens& v) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (lower(names[i]) == lower(v.at(0))) {
+        get(r) = values[i];
+        return;
+      }
+    }
+    bad_value(name, v.at(0), "is not a known value", join(names, ", "));
+  };
+  spec.show = [names, values, get](const ParseResult& r) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i] == get(r)) return names[i];
+    }
+    return std::string("?");
+  };
+  return spec;
+}
+
+// --start-step / --stop-step: our step names, gsMap's spellings of the same steps as aliases, and
+// gsMap's Python-only steps named in the error.
+Step parse_step(const std::string& option, const std::string& token) {
+  const std::string t = lower(token);
+  if (t == "latent_to_gene" || t == "latent2gene") return Step::kLatentToGene;
+  if (t == "spatial_ldsc") return Step::kSpatialLdsc;
+  if (t == "cauchy_combination" || t == "cauchy") return Step::kCauchyCombination;
+  if (t == "find_latent" || t == "report") {
+    throw UsageError(fmt::format(
+        "--{}: step '{}' is not run by gsmap-mpi; gsMap's Python tool provides it (gsmap "
+        "quick-mode). gsmap-mpi's steps: latent_to_gene, spatial_ldsc, cauchy_combination",
+        option, token));
+  }
+  bad_value(option, token, "is not a step", "latent_to_gene, spatial_ldsc, cauchy_combination");
+}
+
+std::string step_name(Step s) {
+  switch (s) {
+    case Step::kLatentToGene: return "latent_to_gene";
+    case Step::kSpatialLdsc: return "spatial_ldsc";
+    case Step::kCauchyCombination: return "cauchy_combination";
+  }
+  return "?";
+}
+
+template <class Get>
+OptionSpec step_option(std::string name, std::string help, Get get) {
+  OptionSpec spec = make_spec(name, kControl, kQuickOnly, Arity::kOne, "STEP", std::move(help),
+                              "latent_to_gene | spatial_ldsc | cauchy_combination");
+  spec.apply = [name, get](ParseResult& r, const Tokens& v) { get(r) = parse_step(name, v.at(0)); };
+  spec.show = [get](const ParseResult& r) { return step_name(get(r)); };
+  return spec;
+}
+
+// `gsmap-mpi simulate` (sim/simulate.hpp). Only the lower bounds are checked here; the simulator's
+// own validate() checks the combinations when it runs.
+void add_simulate_options(std::vector<OptionSpec>& t) {
+  const std::string g = kSimulateGroup;
+  const unsigned s = kSimulate;
+  const std::int64_t kMax64 = std::numeric_limits<std::int64_t>::max();
+  t.push_back(string_option("out", g, s, "DIR",
+                            "Output directory of the data set (created; must be empty unless "
+                            "--overwrite). Required.",
+                            [](auto& r) -> auto& { return r.simulate.out_dir; }));
+  t.push_back(int_option("seed", g, s, "Random seed: same seed and options, same bytes.", 0,
+                         kMax64, [](auto& r) -> auto& { return r.simulate.seed; }));
+  t.push_back(int_option("n-cells", g, s, "Cells per slice.", 1, kMax64,
+                         [](auto& r) -> auto& { return r.simulate.n_cells; }));
+  t.push_back(int_option("n-genes", g, s, "Genes measured in every slice.", 1, kMax64,
+                         [](auto& r) -> auto& { return r.simulate.n_genes; }));
+  t.push_back(int_option("n-snps", g, s, "SNPs (rows of the SNP-gene weight matrix).", 1, kMax64,
+                         [](auto& r) -> auto& { return r.simulate.n_snps; }));
+  t.push_back(int_option("n-slices", g, s, "Slices: 1 gives spatial2D data, more a spatial3D stack.",
+                         1, kNoUpperBound, [](auto& r) -> auto& { return r.simulate.n_slices; }));
+  t.push_back(int_option("n-types", g, s, "Cell types.", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.simulate.n_types; }));
+  t.push_back(int_option("n-domains", g, s, "Spatial domains (layered bands).", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.simulate.n_domains; }));
+  t.push_back(int_option("markers-per-type", g, s,
+                         "Marker genes per cell type (0: n-genes / 25, clamped to 5-100).", 0,
+                         kNoUpperBound, [](auto& r) -> auto& { return r.simulate.markers_per_type; }));
+  t.push_back(int_option("emb-dim", g, s, "Width of obsm/emb_cell.", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.simulate.emb_dim; }));
+  t.push_back(int_option("niche-dim", g, s, "Width of obsm/emb_niche.", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.simulate.niche_dim; }));
+  t.push_back(int_option("planted-type", g, s,
+                         "Index of the cell type whose markers carry the GWAS signal.", 0,
+                         kNoUpperBound, [](auto& r) -> auto& { return r.simulate.planted_type; }));
+  t.push_back(double_option("gwas-n", g, s, "GWAS sample size.", 0.0,
+                            std::numeric_limits<double>::infinity(), true,
+                            [](auto& r) -> auto& { return r.simulate.gwas_n; }));
+  t.push_back(double_option("h2-base", g, s,
+                            "Mean chi-square increase from the baseline (both traits).", 0.0,
+                            std::numeric_limits<double>::infinity(), false,
+                            [](auto& r) -> auto& { return r.simulate.h2_base; }));
+  t.push_back(double_option("h2-planted", g, s,
+                            "Mean chi-square increase from the planted markers (planted trait).",
+                            0.0, std::numeric_limits<double>::infinity(), false,
+                            [](auto& r) -> auto& { return r.simulate.h2_planted; }));
+  t.push_back(flag_option("edge-cases", g, s,
+                          "Plant the fixtures' edge cases (missing labels, a rare type, ...).", true,
+                          "", true, [](auto& r) -> auto& { return r.simulate.edge_cases; }));
+  t.push_back(flag_option("overwrite", g, s, "Allow a non-empty --out.", true, "", true,
+                          [](auto& r) -> auto& { return r.simulate.overwrite; }));
+}
+
+std::vector<OptionSpec> build_table() {
+  std::vector<OptionSpec> t;
+  const unsigned kSteps = kAllSteps;
+  const unsigned kTraits = kSpatialLdsc | kCauchy | kMerge;
+
+  // ---- Input ----
+  {
+    auto s = string_option("workdir", kInput, kSteps | kMerge, "DIR",
+                           "Work directory (must exist); outputs go to DIR/PROJECT/. Required.",
+                           [](auto& r) -> auto& { return r.config.common.workdir; });
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--workdir: the value must not be empty");
+      r.config.common.workdir = v[0];
+      r.merge.workdir = v[0];
+    };
+    t.push_back(std::move(s));
+  }
+  {
+    auto s = string_option("project-name", kInput, kSteps | kMerge, "NAME",
+                           "Project name: the sub-directory of the work directory. Required.",
+                           [](auto& r) -> auto& { return r.config.common.project_name; });
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--project-name: the value must not be empty");
+      r.config.common.project_name = v[0];
+      r.merge.project_name = v[0];
+    };
+    t.push_back(std::move(s));
+  }
+  t.push_back(list_option("h5ad-path", kInput, kLatentToGene, "PATH",
+                          "An ST/scRNA sample (.h5ad); repeat for several samples, in slice order. "
+                          "Exclusive with --h5ad-yaml and --h5ad-list-file.",
+                          [](auto& r) -> auto& { return r.config.l2g.h5ad_path; }));
+  t.push_back(string_option("h5ad-yaml", kInput, kLatentToGene, "PATH",
+                            "YAML mapping sample_name: path (relative to the YAML file).",
+                            [](auto& r) -> auto& { return r.config.l2g.h5ad_yaml; }));
+  t.push_back(string_option("h5ad-list-file", kInput, kLatentToGene, "PATH",
+                            "Text file with one .h5ad path per line.",
+                            [](auto& r) -> auto& { return r.config.l2g.h5ad_list_file; }));
+  t.push_back(string_option("data-layer", kInput, kLatentToGene, "NAME",
+                            "Expression counts: 'X' or the name of a layer.",
+                            [](auto& r) -> auto& { return r.config.l2g.data_layer; }));
+  t.push_back(string_option("spatial-key", kInput, kLatentToGene, "KEY",
+                            "obsm key of the spatial coordinates.",
+                            [](auto& r) -> auto& { return r.config.l2g.spatial_key; }));
+  {
+    auto s = string_option("annotation", kInput, kLatentToGene | kCauchy, "COLUMN",
+                           "obs column of cell types: neighbours stay within a type, and the "
+                           "Cauchy combination groups by it.",
+                           [](auto& r) -> auto& { return r.config.l2g.annotation; });
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--annotation: the value must not be empty");
+      r.config.l2g.annotation = v[0];
+      r.config.cauchy.annotation = v[0];
+    };
+    t.push_back(std::move(s));
+  }
+  t.push_back(string_option("latent-representation-cell", kInput, kLatentToGene, "KEY",
+                            "obsm key of the cell embedding.",
+                            [](auto& r) -> auto& { return r.config.l2g.latent_representation_cell; }));
+  t.push_back(string_option(
+      "latent-representation-niche", kInput, kLatentToGene, "KEY",
+      "obsm key of the niche embedding (spatial data; none: all niche similarities are 1).",
+      [](auto& r) -> auto& { return r.config.l2g.latent_representation_niche; }));
+  {
+    auto s = string_option("trait-name", kInput, kTraits, "NAME",
+                           "Trait name, with --sumstats-file (merge: the trait to merge).",
+                           [](auto& r) -> auto& { return r.config.ldsc.trait_name; });
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--trait-name: the value must not be empty");
+      r.config.ldsc.trait_name = v[0];
+      r.merge.trait_name = v[0];
+    };
+    t.push_back(std::move(s));
+  }
+  t.push_back(string_option("sumstats-file", kInput, kSpatialLdsc | kCauchy, "PATH",
+                            "GWAS summary statistics of --trait-name (.sumstats[.gz]).",
+                            [](auto& r) -> auto& { return r.config.ldsc.sumstats_file; }));
+  {
+    auto s = string_option("sumstats-config-file", kInput, kTraits, "PATH",
+                           "YAML mapping trait_name: sumstats path, for several traits. Exclusive "
+                           "with --trait-name and --sumstats-file.",
+                           [](auto& r) -> auto& { return r.config.ldsc.sumstats_config_file; });
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--sumstats-config-file: the value must not be empty");
+      r.config.ldsc.sumstats_config_file = v[0];
+      r.merge.sumstats_config_file = v[0];
+    };
+    t.push_back(std::move(s));
+  }
+
+  // ---- Latent to gene ----
+  t.push_back(choice_option<DatasetType>(
+      "dataset-type", kLatentToGeneGroup, kLatentToGene,
+      "Kind of data (case-insensitive). spatial2D/scRNA use no adjacent slices.",
+      {"scRNA", "spatial2D", "spatial3D"},
+      {DatasetType::kScRNA, DatasetType::kSpatial2D, DatasetType::kSpatial3D},
+      [](auto& r) -> auto& { return r.config.l2g.dataset_type; }));
+  t.push_back(choice_option<CrossSliceStrategy>(
+      "cross-slice-marker-score-strategy", kLatentToGeneGroup, kLatentToGene,
+      "spatial3D: how neighbours of adjacent slices are pooled.",
+      {"global_pool", "per_slice_pool", "hierarchical_pool"},
+      {CrossSliceStrategy::kGlobalPool, CrossSliceStrategy::kPerSlicePool,
+       CrossSliceStrategy::kHierarchicalPool},
+      [](auto& r) -> auto& { return r.config.l2g.cross_slice_marker_score_strategy; }));
+  t.push_back(flag_option("no-expression-fraction", kLatentToGeneGroup, kLatentToGene,
+                          "Disable the expression-fraction filter of the GSS.", true, "", true,
+                          [](auto& r) -> auto& { return r.config.l2g.no_expression_fraction; }));
+  t.push_back(int_option("mkscore-batch-size", kLatentToGeneGroup, kLatentToGene,
+                         "Cells per marker-score batch (lower it when the GPU runs out of memory).",
+                         10, 1000, [](auto& r) -> auto& { return r.config.l2g.mkscore_batch_size; }));
+  t.push_back(int_option("rank-batch-size", kLatentToGeneGroup, kLatentToGene,
+                         "Cells per ranking chunk.", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.l2g.rank_batch_size; }));
+
+  // ---- Neighbours ----
+  t.push_back(int_option("spatial-neighbors", kNeighbours, kLatentToGene,
+                         "Spatial candidates per cell on its own slice (k_c).", 10, 5000,
+                         [](auto& r) -> auto& { return r.config.l2g.spatial_neighbors; }));
+  t.push_back(int_option("homogeneous-neighbors", kNeighbours, kLatentToGene,
+                         "Homogeneous neighbours selected per cell and block (K).", 1, 200,
+                         [](auto& r) -> auto& { return r.config.l2g.homogeneous_neighbors; }));
+  t.push_back(double_option(
+      "cell-embedding-similarity-threshold", kNeighbours, kLatentToGene,
+      "Cell similarities below this count as 0.", 0.0, 1.0, false,
+      [](auto& r) -> auto& { return r.config.l2g.cell_embedding_similarity_threshold; }));
+  t.push_back(double_option(
+      "spatial-domain-similarity-threshold", kNeighbours, kLatentToGene,
+      "Niche similarity at or above which a candidate is in the same spatial domain.", 0.0, 1.0,
+      false, [](auto& r) -> auto& { return r.config.l2g.spatial_domain_similarity_threshold; }));
+  t.push_back(int_option(
+      "adjacent-slice-spatial-neighbors", kNeighbours, kLatentToGene,
+      "spatial3D: candidates per adjacent slice (k_a).", 10, 2000,
+      [](auto& r) -> auto& { return r.config.l2g.adjacent_slice_spatial_neighbors; }));
+  t.push_back(int_option("n-adjacent-slices", kNeighbours, kLatentToGene,
+                         "spatial3D: slices on each side (>= 1); forced to 0 for spatial2D/scRNA.",
+                         0, 5, [](auto& r) -> auto& { return r.config.l2g.n_adjacent_slices; }));
+  t.push_back(flag_option("high-quality-neighbor-filter", kNeighbours, kLatentToGene,
+                          "Take neighbours only among cells with obs High_quality true.", true,
+                          "no-high-quality-filter", true,
+                          [](auto& r) -> auto& { return r.config.l2g.high_quality_neighbor_filter; }));
+  t.push_back(flag_option("no-high-quality-filter", kNeighbours, kLatentToGene,
+                          "Take neighbours among all cells.", false,
+                          "high-quality-neighbor-filter", false,
+                          [](auto& r) -> auto& { return r.config.l2g.high_quality_neighbor_filter; }));
+  t.push_back(int_option("find-homogeneous-batch-size", kNeighbours, kLatentToGene,
+                         "Cells per neighbour-similarity batch.", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.l2g.find_homogeneous_batch_size; }));
+  t.push_back(int_option("min-cells-per-type", kNeighbours, kLatentToGene,
+                         "Smallest cell type kept (default and cap: --homogeneous-neighbors).", 1,
+                         kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.l2g.min_cells_per_type; }));
+
+  // ---- Pipeline workers ----
+  t.push_back(int_option("rank-read-workers", kWorkers, kLatentToGene,
+                         "Reader threads per rank (latent to gene).", 1, 50,
+                         [](auto& r) -> auto& { return r.config.l2g.rank_read_workers; }));
+  t.push_back(int_option("mkscore-compute-workers", kWorkers, kLatentToGene,
+                         "Compute workers per rank (CPU threads or GPU streams).", 1, 16,
+                         [](auto& r) -> auto& { return r.config.l2g.mkscore_compute_workers; }));
+  t.push_back(int_option("mkscore-write-workers", kWorkers, kLatentToGene,
+                         "Writer threads per rank.", 1, 50,
+                         [](auto& r) -> auto& { return r.config.l2g.mkscore_write_workers; }));
+  t.push_back(int_option("compute-input-queue-size", kWorkers, kLatentToGene,
+                         "Reader -> compute queue capacity, in multiples of the compute workers.", 1,
+                         10, [](auto& r) -> auto& { return r.config.l2g.compute_input_queue_size; }));
+  t.push_back(int_option("writer-queue-size", kWorkers, kLatentToGene,
+                         "Compute -> writer queue capacity (batches).", 10, 500,
+                         [](auto& r) -> auto& { return r.config.l2g.writer_queue_size; }));
+  t.push_back(int_option("ldsc-read-workers", kWorkers, kSpatialLdsc,
+                         "Reader threads per rank (spatial LDSC).", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.ldsc.ldsc_read_workers; }));
+  t.push_back(int_option("ldsc-compute-workers", kWorkers, kSpatialLdsc,
+                         "Regression threads per rank (spatial LDSC).", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.ldsc.ldsc_compute_workers; }));
+
+  // ---- Spatial LDSC ----
+  t.push_back(string_option(
+      "w-ld-dir", kLdsc, kSpatialLdsc, "DIR",
+      "LD weights weights.<chr>.l2.ldscore.gz (default: WORKDIR/PROJECT/generate_ldscore/w_ld).",
+      [](auto& r) -> auto& { return r.config.ldsc.w_ld_dir; }));
+  t.push_back(string_option("snp-gene-weight-adata-path", kLdsc, kSpatialLdsc, "PATH",
+                            "SNP-gene weight matrix (.h5ad). Required for spatial LDSC.",
+                            [](auto& r) -> auto& { return r.config.ldsc.snp_gene_weight_adata_path; }));
+  t.push_back(list_option(
+      "additional-baseline-h5ad-path-list", kLdsc, kSpatialLdsc, "PATH",
+      "Extra baseline annotations (.h5ad); repeat for several files.",
+      [](auto& r) -> auto& { return r.config.ldsc.additional_baseline_h5ad_path_list; }));
+  t.push_back(int_option("chisq-max", kLdsc, kSpatialLdsc,
+                         "Drop SNPs with chi^2 >= this (default: max(0.001 * max N, 80)).", 1,
+                         kNoUpperBound, [](auto& r) -> auto& { return r.config.ldsc.chisq_max; }));
+  t.push_back(int_option("n-blocks", kLdsc, kSpatialLdsc, "Jackknife blocks.", 2, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.ldsc.n_blocks; }));
+  t.push_back(int_option("spots-per-chunk-quick-mode", kLdsc, kSpatialLdsc,
+                         "Spots per work item.", 1, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.config.ldsc.spots_per_chunk_quick_mode; }));
+  {
+    OptionSpec s = make_spec("cell-indices-range", kLdsc, kSpatialLdsc, Arity::kTwo, "START END",
+                             "Only spots [START, END) (0-based) of the marker-score order. "
+                             "Exclusive with --sample-filter.",
+                             "0 <= START < END");
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      const auto max = std::numeric_limits<std::int64_t>::max();
+      const std::int64_t a = parse_int("cell-indices-range", v.at(0), 0, max);
+      const std::int64_t b = parse_int("cell-indices-range", v.at(1), 0, max);
+      if (a >= b) {
+        throw UsageError(fmt::format(
+            "--cell-indices-range {} {}: START must be smaller than END (allowed: 0 <= START < "
+            "END; the range is [START, END), 0-based)",
+            a, b));
+      }
+      r.config.ldsc.cell_indices_range = std::make_pair(a, b);
+    };
+    s.show = [](const ParseResult& r) {
+      const auto& range = r.config.ldsc.cell_indices_range;
+      return range ? fmt::format("{} {}", range->first, range->second) : std::string();
+    };
+    t.push_back(std::move(s));
+  }
+  t.push_back(string_option("sample-filter", kLdsc, kSpatialLdsc, "NAME",
+                            "Only the spots of this sample.",
+                            [](auto& r) -> auto& { return r.config.ldsc.sample_filter; }));
+  t.push_back(choice_option<MarkerScoreFormat>(
+      "marker-score-format", kLdsc, kSpatialLdsc,
+      "Marker-score source (default: h5ad when --marker-score-h5ad-path is given, else memmap; "
+      "feather is not supported).",
+      {"auto", "memmap", "h5ad", "feather"},
+      {MarkerScoreFormat::kAuto, MarkerScoreFormat::kMemmap, MarkerScoreFormat::kH5ad,
+       MarkerScoreFormat::kFeather},
+      [](auto& r) -> auto& { return r.config.ldsc.marker_score_format; }));
+  t.push_back(string_option("marker-score-h5ad-path", kLdsc, kSpatialLdsc, "PATH",
+                            "Marker scores as an .h5ad (cells x genes).",
+                            [](auto& r) -> auto& { return r.config.ldsc.marker_score_h5ad_path; }));
+  t.push_back(string_option("marker-score-feather-path", kLdsc, kSpatialLdsc, "PATH",
+                            "Not supported (no Arrow): convert to .h5ad.",
+                            [](auto& r) -> auto& { return r.config.ldsc.marker_score_feather_path; }));
+
+  // ---- Cauchy ----
+  t.push_back(list_option("cauchy-annotations", kCauchyGroup, kCauchy, "COLUMN",
+                          "More obs columns to combine by; repeat for several.",
+                          [](auto& r) -> auto& { return r.config.cauchy.cauchy_annotations; }));
+  t.push_back(double_option(
+      "cauchy-outlier-iqr-factor", kCauchyGroup, kCauchy,
+      "Drop spots with -log10 p >= median + factor * IQR before combining.", 0.0,
+      std::numeric_limits<double>::infinity(), true,
+      [](auto& r) -> auto& { return r.config.cauchy.cauchy_outlier_iqr_factor; }));
+  t.push_back(flag_option("cauchy-use-floored-p", kCauchyGroup, kCauchy,
+                          "Use the floored neg_log10_p, so that p = 0 spots are not dropped as "
+                          "outliers (off: gsMap's behaviour).",
+                          true, "", true,
+                          [](auto& r) -> auto& { return r.config.cauchy.cauchy_use_floored_p; }));
+
+  // ---- Simulate ----
+  add_simulate_options(t);
+
+  // ---- Control ----
+  t.push_back(step_option("start-step", "First step to run.",
+                          [](auto& r) -> auto& { return r.config.start_step; }));
+  t.push_back(step_option("stop-step", "Last step to run.",
+                          [](auto& r) -> auto& { return r.config.stop_step; }));
+  t.push_back(flag_option("use-gpu", kControl, kLatentToGene | kSpatialLdsc,
+                          "Use the GPU when built with CUDA and one is visible, else the CPU "
+                          "(one warning).",
+                          true, "no-gpu", true,
+                          [](auto& r) -> auto& { return r.config.common.use_gpu; }));
+  t.push_back(flag_option("no-gpu", kControl, kLatentToGene | kSpatialLdsc, "Use the CPU only.",
+                          false, "use-gpu", false,
+                          [](auto& r) -> auto& { return r.config.common.use_gpu; }));
+  t.push_back(string_option("memmap-tmp-dir", kControl, kLatentToGene | kSpatialLdsc, "DIR",
+                            "Existing directory for temporary copies of large intermediates.",
+                            [](auto& r) -> auto& { return r.config.common.memmap_tmp_dir; }));
+  {
+    OptionSpec help = make_spec("help", kControl, kAllSteps | kQuickOnly | kSimulate | kMerge,
+                                Arity::kFlag, "", "Show this help (-h).");
+    help.display_only = true;
+    t.push_back(std::move(help));
+  }
+  return t;
+}
+
+}  // namespace
+
+const std::vector<Subcommand>& subcommand_table() {
+  static const std::vector<Subcommand> table = {
+      {"quick-mode", kAllSteps | kQuickOnly,
+       "latent to gene, spatial LDSC and Cauchy combination in one run; finished steps are "
+       "skipped"},
+      {"latent-to-gene", kLatentToGene,
+       "gene specificity scores (GSS) of every cell from its homogeneous neighbours"},
+      {"spatial-ldsc", kSpatialLdsc, "per-spot stratified LD score regression for each trait"},
+      {"cauchy-combination", kCauchy, "combine spot p values per annotation group (ACAT)"},
+      {"simulate", kSimulate, "write a small simulated data set (samples, GWAS, weights)"},
+      {"merge", kMerge,
+       "join partial --cell-indices-range results into <project>_<trait>.csv.gz"},
+  };
+  return table;
+}
+
+const Subcommand* find_subcommand(const std::string& name) {
+  for (const auto& s : subcommand_table()) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const std::vector<OptionSpec>& option_table() {
+  static const std::vector<OptionSpec> table = build_table();
+  return table;
+}
+
+const OptionSpec* find_option(const std::string& name) {
+  for (const auto& o : option_table()) {
+    if (o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+const std::vector<PythonOnly>& python_only_options() {
+  static const std::vector<PythonOnly> table = [] {
+    std::vector<PythonOnly> t;
+    for (const char* name :
+         {"high-quality-cell-qc", "no-high-quality-cell-qc", "two-stage", "single-stage",
+          "n-cell-training", "homolog-file", "feat-cell", "n-neighbors", "k", "hidden-size",
+          "embedding-size", "use-tf", "no-use-tf", "module-dim", "hidden-gmf", "n-modules",
+          "nhead", "n-enc-layer", "distribution", "batch-size", "itermax", "patience",
+          "do-sampling", "no-sampling"}) {
+      t.push_back({name, "find_latent"});
+    }
+    for (const char* name : {"downsampling-n-spots-pcc", "downsampling-n-spots-3d",
+                             "downsampling-n-spots-2d", "top-corr-genes", "plot-origin"}) {
+      t.push_back({name, "report"});
+    }
+    return t;
+  }();
+  return table;
+}
+
+const std::vector<PythonOnly>& python_only_commands() {
+  static const std::vector<PythonOnly> table = {
+      {"find-latent", "find_latent"},
+      {"ldscore-weight-matrix", "ldscore-weight-matrix"},
+      {"format-sumstats", "format-sumstats"},
+      {"report-view", "report"},
+      {"report", "report"},
+  };
+  return table;
+}
+
+void check_simulate(const sim::SimulateOptions& options) {
+  if (options.out_dir.empty()) throw UsageError("simulate: --out DIR is required");
+}
+
+const std::vector<std::string>& group_order() {
+  static const std::vector<std::string> order = {kInput,   kLatentToGeneGroup, kNeighbours,
+                                                 kWorkers, kLdsc,              kCauchyGroup,
+                                                 kSimulateGroup, kControl};
+  return order;
+}
+
+}  // namespace gsmap::cli::detail

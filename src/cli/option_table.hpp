@@ -1,0 +1,75 @@
+#pragma once
+// Internal to cli/: the table of every option gsmap-mpi knows, which subcommands accept it, how it
+// is stored and shown. One table drives parsing, `--help`, the "belongs to another step" errors and
+// the resolved-configuration log, so they cannot disagree.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gsmap/cli/parse.hpp"
+
+namespace gsmap::cli::detail {
+
+// Which subcommands accept an option: a subcommand accepts it when their scopes intersect.
+enum Scope : unsigned {
+  kLatentToGene = 1u << 0,
+  kSpatialLdsc = 1u << 1,
+  kCauchy = 1u << 2,
+  kQuickOnly = 1u << 3,  // quick-mode's own options (--start-step, --stop-step)
+  kSimulate = 1u << 4,
+  kMerge = 1u << 5,
+  kAllSteps = kLatentToGene | kSpatialLdsc | kCauchy,
+};
+
+struct Subcommand {
+  std::string name;
+  unsigned scope;
+  std::string summary;
+};
+const std::vector<Subcommand>& subcommand_table();
+const Subcommand* find_subcommand(const std::string& name);
+
+enum class Arity {
+  kFlag,  // no value
+  kOne,   // one value, given at most once
+  kList,  // one value per occurrence, repeatable
+  kTwo,   // two values (--cell-indices-range START END), given at most once
+};
+
+using Tokens = std::vector<std::string>;
+
+struct OptionSpec {
+  std::string name;  // without the leading "--"
+  std::string group;
+  unsigned scope = 0;
+  Arity arity = Arity::kOne;
+  std::string value_name;  // "N", "PATH", ...
+  std::string help;        // without the default / range, which are appended from the fields below
+  std::string range;       // "1-200", ">= 2", "scRNA | spatial2D | spatial3D"; empty = free
+  // Stores the tokens of one occurrence (throws UsageError for a bad value).
+  std::function<void(ParseResult&, const Tokens&)> apply;
+  // The current value as text ("" = unset / none). Empty function: the option shows nothing
+  // (the negative half of a flag pair). Flags show "on" / "off".
+  std::function<std::string(const ParseResult&)> show;
+  std::string negation;  // flags: the other half of a --x/--no-x pair, if any
+  bool display_only = false;  // --help: listed, but handled before option parsing
+};
+const std::vector<OptionSpec>& option_table();
+const OptionSpec* find_option(const std::string& name);
+
+// Options of gsMap steps that gsmap-mpi does not run (ambiguities.md 5.5.1), and gsMap commands
+// it does not implement: name -> the gsMap step / command that has it.
+struct PythonOnly {
+  std::string name;
+  std::string step;
+};
+const std::vector<PythonOnly>& python_only_options();
+const std::vector<PythonOnly>& python_only_commands();
+
+// The rules of `simulate` that the option ranges do not express.
+void check_simulate(const sim::SimulateOptions& options);
+
+// Help sections, in order.
+const std::vector<std::string>& group_order();
+
+}  // namespace gsmap::cli::detail

@@ -1,0 +1,545 @@
+// Command-line parsing: Boost.Program_options tokenises (exact long names, no abbreviations), the
+// option table (option_table.cpp) stores values in command-line order, then the cross-option
+// rules of the subcommand are checked.
+#include "gsmap/cli/parse.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/version.hpp"
+#include "option_table.hpp"
+
+namespace po = boost::program_options;
+
+namespace gsmap::cli {
+namespace {
+
+using detail::Arity;
+using detail::OptionSpec;
+using detail::Subcommand;
+
+constexpr unsigned kHelpLineLength = 100;
+
+// --cell-indices-range START END: exactly two tokens per occurrence.
+class TwoTokenValue : public po::typed_value<std::vector<std::string>> {
+ public:
+  TwoTokenValue() : po::typed_value<std::vector<std::string>>(nullptr) {}
+  unsigned min_tokens() const override { return 2; }
+  unsigned max_tokens() const override { return 2; }
+};
+
+bool accepts(const Subcommand& sub, const OptionSpec& spec) { return (sub.scope & spec.scope) != 0; }
+
+std::string join(const std::vector<std::string>& values, const std::string& sep) {
+  std::string out;
+  for (const auto& v : values) {
+    if (!out.empty()) out += sep;
+    out += v;
+  }
+  return out;
+}
+
+std::vector<std::string> subcommand_names() {
+  std::vector<std::string> names;
+  for (const auto& s : detail::subcommand_table()) names.push_back(s.name);
+  return names;
+}
+
+// "spatial-ldsc (and quick-mode)", "latent-to-gene, cauchy-combination (and quick-mode)",
+// "quick-mode".
+std::string owners(const OptionSpec& spec) {
+  std::vector<std::string> names;
+  bool quick = false;
+  for (const auto& s : detail::subcommand_table()) {
+    if (!accepts(s, spec)) continue;
+    if (s.name == "quick-mode") {
+      quick = true;
+    } else {
+      names.push_back(s.name);
+    }
+  }
+  if (names.empty()) return quick ? "quick-mode" : "no subcommand";
+  return join(names, ", ") + (quick ? " (and quick-mode)" : "");
+}
+
+// The closest of `candidates` to `name`, if close enough to be a likely typo.
+std::optional<std::string> closest(const std::string& name,
+                                   const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 0;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(name, c);
+    if (!best || d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  const std::size_t allowed = std::max<std::size_t>(2, name.size() / 4);
+  if (best && best_distance <= allowed) return best;
+  return std::nullopt;
+}
+
+// An option name that is not an option of `sub`: say where it belongs, or what was meant.
+[[noreturn]] void reject_option(const std::string& name, const Subcommand& sub) {
+  if (const OptionSpec* spec = detail::find_option(name)) {
+    throw UsageError(fmt::format("--{} is an option of {}, not of {}", name, owners(*spec), sub.name));
+  }
+  for (const auto& p : detail::python_only_options()) {
+    if (p.name == name) {
+      throw UsageError(fmt::format(
+          "--{} is an option of gsMap's {} step, which gsmap-mpi does not run; gsMap's Python tool "
+          "provides it",
+          name, p.step));
+    }
+  }
+  std::vector<std::string> own;
+  std::vector<std::string> all;
+  for (const auto& o : detail::option_table()) {
+    all.push_back(o.name);
+    if (accepts(sub, o)) own.push_back(o.name);
+  }
+  if (auto guess = closest(name, own)) {
+    throw UsageError(
+        fmt::format("unknown option --{} for {}; did you mean --{}?", name, sub.name, *guess));
+  }
+  if (auto guess = closest(name, all)) {
+    throw UsageError(fmt::format("unknown option --{} for {}; did you mean --{} (an option of {})?",
+                                 name, sub.name, *guess, owners(*detail::find_option(*guess))));
+  }
+  throw UsageError(fmt::format("unknown option --{} for {} (see gsmap-mpi {} --help)", name,
+                               sub.name, sub.name));
+}
+
+// "--name=value" / "-name" -> "name".
+std::string option_name_of(const std::string& token) {
+  std::string name = token.substr(token.find_first_not_of('-'));
+  return name.substr(0, name.find('='));
+}
+
+bool looks_like_option(const std::string& token) {
+  return token.size() > 1 && token[0] == '-' &&
+         !(std::isdigit(static_cast<unsigned char>(token[1])) || token[1] == '.');
+}
+
+po::options_description describe_group(const std::string& group, const Subcommand* sub,
+                                       bool with_owners) {
+  const ParseResult defaults;
+  po::options_description desc(group, kHelpLineLength, kHelpLineLength / 2);
+  for (const auto& spec : detail::option_table()) {
+    if (spec.group != group || (sub && !accepts(*sub, spec))) continue;
+    std::string text = spec.help;
+    if (!spec.range.empty()) text += " Allowed: " + spec.range + ".";
+    if (spec.arity == Arity::kFlag) {
+      const OptionSpec* primary = spec.show ? &spec : detail::find_option(spec.negation);
+      const bool primary_default_on = primary && primary->show(defaults) == "on";
+      if (!spec.negation.empty() && (primary == &spec) == primary_default_on) text += " (default)";
+    } else if (spec.show) {
+      const std::string def = spec.show(defaults);
+      if (!def.empty()) text += " Default: " + def + ".";
+    }
+    if (spec.arity == Arity::kList) text += " Repeatable.";
+    if (with_owners && !spec.display_only) text += " [" + owners(spec) + "]";
+
+    const po::value_semantic* semantic = nullptr;
+    switch (spec.arity) {
+      case Arity::kFlag: semantic = new po::untyped_value(/*zero_tokens=*/true); break;
+      case Arity::kOne:
+      case Arity::kList: semantic = po::value<std::string>()->value_name(spec.value_name); break;
+      case Arity::kTwo: semantic = (new TwoTokenValue())->value_name(spec.value_name); break;
+    }
+    desc.add(boost::shared_ptr<po::option_description>(
+        new po::option_description(spec.name.c_str(), semantic, text.c_str())));
+  }
+  return desc;
+}
+
+// The parsing description of `sub`: every option it accepts, help excluded (handled before).
+po::options_description parse_description(const Subcommand& sub) {
+  po::options_description all;
+  for (const auto& group : detail::group_order()) all.add(describe_group(group, &sub, false));
+  return all;
+}
+
+bool is_directory(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec);
+}
+
+void require_workdir(const std::string& workdir, const std::string& project_name) {
+  if (workdir.empty()) {
+    throw UsageError("--workdir is required (an existing directory; outputs go to "
+                     "WORKDIR/PROJECT/)");
+  }
+  if (!is_directory(workdir)) {
+    throw UsageError(fmt::format(
+        "--workdir {}: not an existing directory. Create it first (mkdir -p {})", workdir, workdir));
+  }
+  if (project_name.empty()) throw UsageError("--project-name is required");
+  if (project_name.find('/') != std::string::npos || project_name == "." ||
+      project_name == "..") {
+    throw UsageError(fmt::format(
+        "--project-name {}: must be a plain directory name (no '/'), created inside --workdir",
+        project_name));
+  }
+}
+
+// inputs.md 1.7: exactly one of (--trait-name + --sumstats-file) or --sumstats-config-file.
+void check_traits(const SpatialLdscConfig& l) {
+  const std::string both =
+      "give either --trait-name NAME --sumstats-file PATH, or --sumstats-config-file YAML";
+  if (!l.sumstats_config_file.empty()) {
+    if (!l.trait_name.empty() || !l.sumstats_file.empty()) {
+      throw UsageError(fmt::format("--sumstats-config-file cannot be combined with {}: {}",
+                                   l.trait_name.empty() ? "--sumstats-file" : "--trait-name", both));
+    }
+    return;
+  }
+  if (l.trait_name.empty() && l.sumstats_file.empty()) {
+    throw UsageError("no trait given: " + both);
+  }
+  if (l.sumstats_file.empty()) {
+    throw UsageError("--trait-name " + l.trait_name + " needs --sumstats-file (or use "
+                     "--sumstats-config-file YAML instead)");
+  }
+  if (l.trait_name.empty()) {
+    throw UsageError("--sumstats-file " + l.sumstats_file + " needs --trait-name NAME");
+  }
+}
+
+void check_latent_to_gene(LatentToGeneConfig& g) {
+  const int sources = int(!g.h5ad_path.empty()) + int(!g.h5ad_yaml.empty()) +
+                      int(!g.h5ad_list_file.empty());
+  if (sources > 1) {
+    throw UsageError("--h5ad-path, --h5ad-yaml and --h5ad-list-file are exclusive: declare the "
+                     "samples with one of them");
+  }
+  const int k = g.homogeneous_neighbors;
+  const int kc = g.spatial_neighbors;
+  const int ka = g.adjacent_slice_spatial_neighbors;
+  switch (g.dataset_type) {
+    case DatasetType::kSpatial3D:
+      if (g.n_adjacent_slices < 1) {
+        throw UsageError("--n-adjacent-slices must be >= 1 for --dataset-type spatial3D (allowed: "
+                         "1-5)");
+      }
+      if (ka > kc) {
+        throw UsageError(fmt::format(
+            "--adjacent-slice-spatial-neighbors {} must not exceed --spatial-neighbors {}", ka, kc));
+      }
+      if (k > ka) {
+        throw UsageError(fmt::format(
+            "--homogeneous-neighbors {} must not exceed --adjacent-slice-spatial-neighbors {} for "
+            "spatial3D",
+            k, ka));
+      }
+      break;
+    case DatasetType::kSpatial2D:
+      if (k > kc) {
+        throw UsageError(fmt::format(
+            "--homogeneous-neighbors {} must not exceed --spatial-neighbors {}", k, kc));
+      }
+      g.n_adjacent_slices = 0;  // gss.md 2.0: forced to 0 without a third dimension
+      break;
+    case DatasetType::kScRNA:
+      // pipeline.md 4.3: scRNA data have neither coordinates nor niches.
+      g.n_adjacent_slices = 0;
+      g.spatial_key.clear();
+      g.latent_representation_niche.clear();
+      break;
+  }
+}
+
+void check_spatial_ldsc(SpatialLdscConfig& l, bool weights_needed) {
+  if (l.cell_indices_range && !l.sample_filter.empty()) {
+    throw UsageError("--cell-indices-range and --sample-filter are exclusive: select spots with "
+                     "one of them");
+  }
+  if (l.marker_score_format == MarkerScoreFormat::kFeather || !l.marker_score_feather_path.empty()) {
+    throw UsageError("feather marker scores are not supported (gsmap-mpi is built without Arrow): "
+                     "convert them to .h5ad and use --marker-score-h5ad-path");
+  }
+  if (l.marker_score_format == MarkerScoreFormat::kH5ad && l.marker_score_h5ad_path.empty()) {
+    throw UsageError("--marker-score-format h5ad needs --marker-score-h5ad-path PATH");
+  }
+  if (l.marker_score_format == MarkerScoreFormat::kMemmap && !l.marker_score_h5ad_path.empty()) {
+    throw UsageError("--marker-score-format memmap contradicts --marker-score-h5ad-path: drop one");
+  }
+  if (weights_needed && l.snp_gene_weight_adata_path.empty()) {
+    throw UsageError("--snp-gene-weight-adata-path is required for spatial LDSC (the SNP-gene "
+                     "weight matrix, .h5ad)");
+  }
+}
+
+void check_cauchy(const CauchyConfig& c) {
+  if (c.annotation.empty() && c.cauchy_annotations.empty()) {
+    throw UsageError("the Cauchy combination needs an annotation: give --annotation COLUMN and/or "
+                     "--cauchy-annotations COLUMN");
+  }
+}
+
+bool step_in_range(const Config& c, Step s) {
+  return static_cast<int>(c.start_step) <= static_cast<int>(s) &&
+         static_cast<int>(s) <= static_cast<int>(c.stop_step);
+}
+
+void check_steps(ParseResult& r, const Subcommand& sub) {
+  Config& c = r.config;
+  require_workdir(c.common.workdir, c.common.project_name);
+  if (!c.common.memmap_tmp_dir.empty() && !is_directory(c.common.memmap_tmp_dir)) {
+    throw UsageError(fmt::format("--memmap-tmp-dir {}: not an existing directory",
+                                 c.common.memmap_tmp_dir));
+  }
+  const bool quick = sub.name == "quick-mode";
+  if (quick && static_cast<int>(c.start_step) > static_cast<int>(c.stop_step)) {
+    throw UsageError("--start-step comes after --stop-step (order: latent_to_gene, spatial_ldsc, "
+                     "cauchy_combination)");
+  }
+  if (sub.scope & detail::kLatentToGene) check_latent_to_gene(c.l2g);
+  if (sub.scope & detail::kSpatialLdsc) {
+    check_spatial_ldsc(c.ldsc, !quick || step_in_range(c, Step::kSpatialLdsc));
+  }
+  // quick-mode checks traits and annotations at start-up whatever the step range (pipeline.md 4.3).
+  if (sub.scope & (detail::kSpatialLdsc | detail::kCauchy)) check_traits(c.ldsc);
+  if (sub.scope & detail::kCauchy) check_cauchy(c.cauchy);
+  if (sub.name == "latent-to-gene") {
+    c.start_step = c.stop_step = Step::kLatentToGene;
+  } else if (sub.name == "spatial-ldsc") {
+    c.start_step = c.stop_step = Step::kSpatialLdsc;
+  } else if (sub.name == "cauchy-combination") {
+    c.start_step = c.stop_step = Step::kCauchyCombination;
+  }
+}
+
+void check_merge(const pipeline::MergeOptions& m) {
+  require_workdir(m.workdir, m.project_name);
+  if (!m.trait_name.empty() && !m.sumstats_config_file.empty()) {
+    throw UsageError("merge: --trait-name and --sumstats-config-file are exclusive (neither: merge "
+                     "every trait that has partial results)");
+  }
+}
+
+std::string shell_quote(const std::string& token) {
+  const bool plain = !token.empty() && std::all_of(token.begin(), token.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("-_./=:,+@%").find(ch) !=
+                                                               std::string_view::npos;
+  });
+  if (plain) return token;
+  std::string out = "'";
+  for (char ch : token) {
+    if (ch == '\'') {
+      out += "'\\''";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+const std::vector<std::string>& subcommands() {
+  static const std::vector<std::string> names = subcommand_names();
+  return names;
+}
+
+ParseResult parse(const std::vector<std::string>& args) {
+  ParseResult r;
+  const std::string usage = "usage: gsmap-mpi <subcommand> [options]; subcommands: " +
+                            join(subcommands(), ", ") + " (see gsmap-mpi --help)";
+  if (args.empty()) throw UsageError("no subcommand given; " + usage);
+  const std::string& first = args[0];
+  if (first == "--help" || first == "-h" || first == "help") {
+    r.action = Action::kHelp;
+    r.help_text = help_text("");
+    return r;
+  }
+  if (first == "--version" || first == "-v" || first == "version") {
+    r.action = Action::kVersion;
+    return r;
+  }
+  if (first.starts_with("-")) {
+    throw UsageError(fmt::format("expected a subcommand before the options, got {}; {}", first,
+                                 usage));
+  }
+  const Subcommand* sub = detail::find_subcommand(first);
+  if (!sub) {
+    for (const auto& p : detail::python_only_commands()) {
+      if (p.name == first) {
+        throw UsageError(fmt::format("'{}' is a gsMap command that gsmap-mpi does not implement; "
+                                     "gsMap's Python tool provides it (gsmap {})",
+                                     first, first));
+      }
+    }
+    if (auto guess = closest(first, subcommands())) {
+      throw UsageError(fmt::format("unknown subcommand '{}'; did you mean '{}'?", first, *guess));
+    }
+    throw UsageError(fmt::format("unknown subcommand '{}'; {}", first, usage));
+  }
+  r.subcommand = sub->name;
+
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  for (const auto& token : rest) {
+    if (token == "--help" || token == "-h") {
+      r.action = Action::kHelp;
+      r.help_text = help_text(sub->name);
+      return r;
+    }
+    if (token == "--version") {
+      r.action = Action::kVersion;
+      return r;
+    }
+  }
+
+  // Long options only, exact names: gsMap's names are long, and prefix guessing would turn a
+  // typo into a different option. Without short options "-5" stays a value.
+  const int style = po::command_line_style::allow_long | po::command_line_style::long_allow_adjacent |
+                    po::command_line_style::long_allow_next;
+  const po::options_description desc = parse_description(*sub);
+  po::parsed_options parsed(nullptr);
+  try {
+    parsed = po::command_line_parser(rest).options(desc).style(style).allow_unregistered().run();
+  } catch (const po::error& e) {
+    throw UsageError(fmt::format("{} (see gsmap-mpi {} --help)", e.what(), sub->name));
+  }
+
+  std::map<std::string, int> occurrences;
+  const OptionSpec* previous = nullptr;
+  for (const auto& opt : parsed.options) {
+    if (opt.string_key.empty()) {  // a token that is not an option
+      const std::string token = opt.original_tokens.empty() ? std::string() : opt.original_tokens[0];
+      if (looks_like_option(token)) {
+        try {
+          reject_option(option_name_of(token), *sub);
+        } catch (const UsageError& e) {
+          throw UsageError(std::string(e.what()) + " (options start with two dashes: --" +
+                           option_name_of(token) + ")");
+        }
+      }
+      std::string message = fmt::format("unexpected argument '{}'", token);
+      if (previous && previous->arity == Arity::kList) {
+        message += fmt::format("; --{0} takes one value per occurrence: repeat it (--{0} A --{0} B)",
+                               previous->name);
+      } else if (previous && previous->arity == Arity::kOne) {
+        message += fmt::format("; --{} takes one value", previous->name);
+      }
+      throw UsageError(message);
+    }
+    const std::string name =
+        opt.unregistered && !opt.original_tokens.empty() ? option_name_of(opt.original_tokens[0])
+                                                         : opt.string_key;
+    const OptionSpec* spec = detail::find_option(name);
+    if (opt.unregistered || !spec || !accepts(*sub, *spec)) reject_option(name, *sub);
+    if ((spec->arity == Arity::kOne || spec->arity == Arity::kTwo) && ++occurrences[name] > 1) {
+      throw UsageError(fmt::format("--{} given more than once", name));
+    }
+    spec->apply(r, opt.value);
+    previous = spec;
+  }
+
+  std::string command_line = "gsmap-mpi";
+  for (const auto& a : args) command_line += " " + shell_quote(a);
+  r.config.command_line = command_line;
+
+  if (sub->scope & (detail::kAllSteps | detail::kQuickOnly)) {
+    check_steps(r, *sub);
+  } else if (sub->scope & detail::kMerge) {
+    check_merge(r.merge);
+  } else if (sub->scope & detail::kSimulate) {
+    detail::check_simulate(r.simulate);
+  }
+  return r;
+}
+
+std::string help_text(const std::string& subcommand) {
+  std::ostringstream out;
+  if (!subcommand.empty()) {
+    const Subcommand* sub = detail::find_subcommand(subcommand);
+    if (!sub) throw UsageError("unknown subcommand '" + subcommand + "'");
+    out << "gsmap-mpi " << sub->name << ": " << sub->summary << "\n\n"
+        << "Usage: [mpirun -np N] gsmap-mpi " << sub->name << " [options]\n";
+    for (const auto& group : detail::group_order()) {
+      const auto desc = describe_group(group, sub, false);
+      if (desc.options().empty()) continue;
+      out << "\n" << desc;
+    }
+    return out.str();
+  }
+  out << "gsmap-mpi " << kVersion
+      << ": gsMap3D's compute core (latent to gene, spatial LDSC, Cauchy combination) on MPI "
+         "ranks, threads and GPUs.\n\n"
+         "Usage: [mpirun -np N | srun] gsmap-mpi <subcommand> [options]\n"
+         "       gsmap-mpi <subcommand> --help   the options of one subcommand, with defaults\n"
+         "       gsmap-mpi --version\n\nSubcommands:\n";
+  for (const auto& s : detail::subcommand_table()) {
+    out << fmt::format("  {:<20}{}\n", s.name, s.summary);
+  }
+  out << "\nOptions by section; [..] lists the subcommands that accept each. Option names are "
+         "gsMap's; list options are repeated (--h5ad-path A --h5ad-path B).\n";
+  for (const auto& group : detail::group_order()) {
+    const auto desc = describe_group(group, nullptr, true);
+    if (desc.options().empty()) continue;
+    out << "\n" << desc;
+  }
+  std::vector<std::string> commands;
+  for (const auto& c : detail::python_only_commands()) commands.push_back(c.name);
+  std::vector<std::string> options;
+  for (const auto& o : detail::python_only_options()) options.push_back("--" + o.name);
+  out << "\nProvided by gsMap's Python tool, not by gsmap-mpi: the find_latent and report steps; "
+         "the commands "
+      << join(commands, ", ") << "; the options " << join(options, ", ") << ".\n";
+  return out.str();
+}
+
+std::vector<std::string> option_names(const std::string& subcommand) {
+  const Subcommand* sub = subcommand.empty() ? nullptr : detail::find_subcommand(subcommand);
+  if (!subcommand.empty() && !sub) throw UsageError("unknown subcommand '" + subcommand + "'");
+  std::vector<std::string> names;
+  for (const auto& spec : detail::option_table()) {
+    if (!sub || accepts(*sub, spec)) names.push_back("--" + spec.name);
+  }
+  return names;
+}
+
+std::vector<std::string> resolved_options(const ParseResult& parsed) {
+  const Subcommand* sub = detail::find_subcommand(parsed.subcommand);
+  std::vector<std::string> lines;
+  if (!sub) return lines;
+  const ParseResult defaults;
+  for (const auto& group : detail::group_order()) {
+    for (const auto& spec : detail::option_table()) {
+      if (spec.group != group || !accepts(*sub, spec) || !spec.show) continue;
+      const std::string value = spec.show(parsed);
+      if (value == spec.show(defaults)) continue;
+      if (spec.arity == Arity::kFlag) {
+        lines.push_back(value == "on" || spec.negation.empty() ? "--" + spec.name
+                                                               : "--" + spec.negation);
+      } else {
+        lines.push_back("--" + spec.name + " " + (value.empty() ? std::string("(none)") : value));
+      }
+    }
+  }
+  return lines;
+}
+
+}  // namespace gsmap::cli

@@ -1,0 +1,322 @@
+// CPU batch GSS (reference/gss.md 2.3, 2.8 steps 8-12). The arithmetic is that of the GSMAP_HD
+// functions in marker_score.hpp, reorganised so the gene loop is innermost: per group, each slot's
+// row is streamed once into f32 accumulators and u16 expressing counts (both vectorise), then one
+// scalar pass per gene applies exp / pow. Results are bit-identical to cell_gene_gss(): the same
+// f32 operations in the same slot order (tested).
+#include "gsmap/gss/marker_score.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+
+namespace gsmap::gss {
+namespace {
+
+// On x86-64 the gene loops are compiled twice, for the baseline and for x86-64-v3 (AVX2 + FMA +
+// F16C), and the loader picks one per CPU. Both run the same IEEE operations (fmaf is fused either
+// way), so the choice never changes a bit; v3 only makes fmaf a single instruction and the
+// lanes 8 wide.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GSMAP_X86_DISPATCH 1
+#define GSMAP_GENE_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GSMAP_X86_DISPATCH 0
+#define GSMAP_GENE_LOOP
+#endif
+
+// Exact f16 -> f32 without branches so the accumulation loop vectorises: shift the magnitude into
+// the f32 exponent/mantissa position and rescale by 2^112 (exact for zeros, subnormals and
+// normals); inf/NaN get the all-ones exponent.
+inline float widen_f16(f16_bits h) {
+  const std::uint32_t magnitude = static_cast<std::uint32_t>(h & 0x7fffu) << 13;
+  const float scaled = std::bit_cast<float>(magnitude) * 0x1p112f;
+  const std::uint32_t special = 0u - static_cast<std::uint32_t>((h & 0x7c00u) == 0x7c00u);
+  const std::uint32_t bits = (std::bit_cast<std::uint32_t>(scaled) & ~special) |
+                             ((0x7f800000u | magnitude) & special);
+  return std::bit_cast<float>(bits | (static_cast<std::uint32_t>(h & 0x8000u) << 16));
+}
+
+// Step 9, one neighbour row: accumulated[g] += w_hat * L[g] (f32 product, then f32 sum; never
+// fused). On x86-64-v3 CPUs the f16 widening is one F16C instruction (exact, like widen_f16).
+void accumulate_row_portable(float* __restrict accumulated, const f16_bits* __restrict row,
+                             float weight, std::size_t n_genes) {
+  for (std::size_t g = 0; g < n_genes; ++g) accumulated[g] += weight * widen_f16(row[g]);
+}
+
+#if GSMAP_X86_DISPATCH
+__attribute__((target("arch=x86-64-v3"))) void accumulate_row_v3(
+    float* __restrict accumulated, const f16_bits* __restrict row, float weight,
+    std::size_t n_genes) {
+  const __m256 w = _mm256_set1_ps(weight);
+  std::size_t g = 0;
+  for (; g + 8 <= n_genes; g += 8) {
+    const __m256 log_rank =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + g)));
+    const __m256 sum = _mm256_add_ps(_mm256_loadu_ps(accumulated + g), _mm256_mul_ps(w, log_rank));
+    _mm256_storeu_ps(accumulated + g, sum);
+  }
+  for (; g < n_genes; ++g) accumulated[g] += weight * widen_f16(row[g]);
+}
+#endif
+
+void accumulate_row(float* accumulated, const f16_bits* row, float weight, std::size_t n_genes) {
+#if GSMAP_X86_DISPATCH
+  static const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                         __builtin_cpu_supports("f16c");
+  if (v3) return accumulate_row_v3(accumulated, row, weight, n_genes);
+#endif
+  accumulate_row_portable(accumulated, row, weight, n_genes);
+}
+
+// Step 11, one neighbour row: count the genes it expresses (log rank != its row minimum).
+GSMAP_GENE_LOOP
+void count_expressing(std::uint16_t* __restrict expressing, const f16_bits* __restrict row,
+                      f16_bits row_minimum, std::size_t n_genes) {
+  for (std::size_t g = 0; g < n_genes; ++g) {
+    expressing[g] = static_cast<std::uint16_t>(expressing[g] + (row[g] != row_minimum ? 1 : 0));
+  }
+}
+
+// Steps 9 (f16 rounding) to 11 for every gene of one group: the kept rank ratio R, 0 where
+// rank_ratio / the fraction filter zero it (the arithmetic of rank_ratio, expression_fraction and
+// passes_fraction_filter, with selects instead of branches).
+GSMAP_GENE_LOOP
+void kept_ratios(const float* __restrict accumulated, const std::uint16_t* __restrict expressing,
+                 const float* __restrict g_mean, const float* __restrict frac, int n_valid,
+                 bool use_fraction, float* __restrict ratios, std::size_t n_genes) {
+  const float valid = static_cast<float>(n_valid > 0 ? n_valid : 1);
+  const bool no_valid = n_valid <= 0;
+  for (std::size_t g = 0; g < n_genes; ++g) {
+    const float ratio = numpy_expf(round_f16_nonnegative(accumulated[g]) - g_mean[g]);
+    const float fraction = select_float(
+        no_valid, 0.0f, round_f16_nonnegative(static_cast<float>(expressing[g]) / valid));
+    const bool kept = (ratio >= 1.0f) & (!use_fraction | (fraction > frac[g]));
+    ratios[g] = select_float(kept, ratio, 0.0f);
+  }
+}
+
+// R^1.5 as pow_three_halves does (f64 r * sqrt(r), rounded once to f32). On x86-64 with SSE2
+// intrinsics, two lanes at a time: compilers vectorise std::sqrt only without errno handling
+// (-fno-math-errno), which this library does not assume. sqrtpd is the same IEEE square root.
+void three_halves_powers(const float* ratios, float* powers, std::size_t n_genes) {
+  std::size_t g = 0;
+#if defined(__SSE2__)
+  const __m128d sign = _mm_set1_pd(-0.0);
+  for (; g + 2 <= n_genes; g += 2) {
+    const __m128 two = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ratios + g)));
+    const __m128d r = _mm_andnot_pd(sign, _mm_cvtps_pd(two));  // fabs, as pow_three_halves
+    const __m128d p = _mm_mul_pd(r, _mm_sqrt_pd(r));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(powers + g), _mm_castps_si128(_mm_cvtpd_ps(p)));
+  }
+#endif
+  for (; g < n_genes; ++g) powers[g] = pow_three_halves(ratios[g]);
+}
+
+// Step 12: GSS = exp(R^1.5) - 1, exactly 0 where R = 0.
+GSMAP_GENE_LOOP
+void gss_from_powers(const float* __restrict ratios, const float* __restrict powers,
+                     float* __restrict scores, std::size_t n_genes) {
+  for (std::size_t g = 0; g < n_genes; ++g) {
+    scores[g] = select_float(ratios[g] != 0.0f, numpy_expf(powers[g]) - 1.0f, 0.0f);
+  }
+}
+
+GSMAP_GENE_LOOP
+void store_f16(const float* __restrict scores, f16_bits* __restrict out, std::size_t n_genes) {
+  for (std::size_t g = 0; g < n_genes; ++g) out[g] = f32_to_f16_select(scores[g]);
+}
+
+GSMAP_GENE_LOOP
+void add_scores(float* __restrict sum, const float* __restrict scores, std::size_t n_genes) {
+  for (std::size_t g = 0; g < n_genes; ++g) sum[g] += scores[g];
+}
+
+GSMAP_GENE_LOOP
+void store_mean_f16(const float* __restrict sum, float divisor, f16_bits* __restrict out,
+                    std::size_t n_genes) {
+  for (std::size_t g = 0; g < n_genes; ++g) out[g] = f32_to_f16_select(sum[g] / divisor);
+}
+
+}  // namespace
+
+MarkerScoreCalculator::MarkerScoreCalculator(const MarkerScoreOptions& options,
+                                             std::span<const float> g_mean,
+                                             std::span<const float> frac)
+    : options_(options), g_mean_(g_mean.begin(), g_mean.end()), frac_(frac.begin(), frac.end()) {
+  if (options_.neighbors_per_block < 1 || options_.n_blocks < 1) {
+    throw ComputeError(fmt::format(
+        "marker score: need at least one neighbour and one block (got K = {}, S = {})",
+        options_.neighbors_per_block, options_.n_blocks));
+  }
+  if (g_mean_.size() != frac_.size()) {
+    throw ComputeError(fmt::format(
+        "marker score: G_Mean has {} genes but frac has {}", g_mean_.size(), frac_.size()));
+  }
+  // Expressing counts are u16: at most K * S <= 200 * 11 slots in any valid configuration.
+  if (options_.slots_per_cell() > std::numeric_limits<std::uint16_t>::max()) {
+    throw ComputeError(fmt::format("marker score: {} neighbour slots per cell exceed the limit {}",
+                                   options_.slots_per_cell(),
+                                   std::numeric_limits<std::uint16_t>::max()));
+  }
+  const std::size_t n_genes = g_mean_.size();
+  accumulated_.resize(n_genes);
+  expressing_.resize(n_genes);
+  group_gss_.resize(n_genes);
+  ratios_.resize(n_genes);
+  powers_.resize(n_genes);
+  group_sum_.resize(n_genes);
+  w_hat_.resize(static_cast<std::size_t>(options_.slots_per_cell()));
+  in_fraction_.resize(static_cast<std::size_t>(options_.slots_per_cell()));
+  groups_.resize(static_cast<std::size_t>(options_.n_groups()));
+}
+
+void MarkerScoreCalculator::check_batch(const NeighbourRankBatch& batch, std::size_t gss_size,
+                                        std::size_t flags_size) const {
+  const std::size_t slots = static_cast<std::size_t>(options_.slots_per_cell());
+  auto fail = [](const std::string& what) {
+    throw ComputeError("marker score batch: " + what);
+  };
+  if (batch.n_genes != g_mean_.size()) {
+    fail(fmt::format("{} genes in the log ranks but {} in G_Mean/frac", batch.n_genes,
+                     g_mean_.size()));
+  }
+  if (batch.log_ranks.size() != batch.n_rows * batch.n_genes) {
+    fail(fmt::format("log-rank block holds {} values, expected {} rows x {} genes",
+                     batch.log_ranks.size(), batch.n_rows, batch.n_genes));
+  }
+  if (batch.slot_rows.size() != batch.n_cells * slots ||
+      batch.weights.size() != batch.n_cells * slots) {
+    fail(fmt::format("{} slot rows and {} weights for {} cells x {} slots", batch.slot_rows.size(),
+                     batch.weights.size(), batch.n_cells, slots));
+  }
+  if (!batch.row_minimum.empty() && batch.row_minimum.size() != batch.n_rows) {
+    fail(fmt::format("{} row minima for {} rows", batch.row_minimum.size(), batch.n_rows));
+  }
+  if (gss_size != batch.n_cells * batch.n_genes) {
+    fail(fmt::format("output holds {} values, expected {} cells x {} genes", gss_size,
+                     batch.n_cells, batch.n_genes));
+  }
+  if (flags_size != 0 && flags_size != batch.n_cells) {
+    fail(fmt::format("{} zero-weight flags for {} cells", flags_size, batch.n_cells));
+  }
+  for (std::size_t i = 0; i < batch.slot_rows.size(); ++i) {
+    const std::int32_t row = batch.slot_rows[i];
+    if (row < -1 || (row >= 0 && static_cast<std::size_t>(row) >= batch.n_rows)) {
+      fail(fmt::format("cell {} slot {} refers to row {} of a block of {} rows", i / slots,
+                       i % slots, row, batch.n_rows));
+    }
+  }
+}
+
+void MarkerScoreCalculator::accumulate_group(const PreparedGroup& group,
+                                             const NeighbourRankBatch& batch,
+                                             const f16_bits* row_minimum) {
+  const std::size_t n_genes = batch.n_genes;
+  std::fill(accumulated_.begin(), accumulated_.end(), 0.0f);
+  std::fill(expressing_.begin(), expressing_.end(), std::uint16_t{0});
+  const bool use_fraction = !options_.no_expression_fraction;
+  for (int k = 0; k < group.n_slots; ++k) {
+    const std::int32_t row = group.slot_rows[k];
+    if (row < 0) continue;  // padded neighbour: never read
+    const f16_bits* log_ranks = batch.log_ranks.data() + static_cast<std::size_t>(row) * n_genes;
+    if (group.w_hat[k] != 0.0f) accumulate_row(accumulated_.data(), log_ranks, group.w_hat[k], n_genes);
+    if (use_fraction && group.in_fraction[k]) {
+      count_expressing(expressing_.data(), log_ranks, row_minimum[row], n_genes);
+    }
+  }
+}
+
+void MarkerScoreCalculator::score_group(int n_valid, float* group_gss) {
+  const std::size_t n_genes = g_mean_.size();
+  kept_ratios(accumulated_.data(), expressing_.data(), g_mean_.data(), frac_.data(), n_valid,
+              !options_.no_expression_fraction, ratios_.data(), n_genes);
+  three_halves_powers(ratios_.data(), powers_.data(), n_genes);
+  gss_from_powers(ratios_.data(), powers_.data(), group_gss, n_genes);
+}
+
+MarkerScoreBatchStats MarkerScoreCalculator::compute(const NeighbourRankBatch& batch,
+                                                     std::span<f16_bits> gss,
+                                                     std::span<std::uint8_t> zero_weight_flags) {
+  check_batch(batch, gss.size(), zero_weight_flags.size());
+  const std::size_t n_genes = batch.n_genes;
+  const int slots = options_.slots_per_cell();
+  const int n_groups = options_.n_groups();
+  const int group_slots = options_.slots_per_group();
+
+  const f16_bits* row_minimum = batch.row_minimum.data();
+  if (batch.row_minimum.empty()) {
+    row_minimum_.resize(batch.n_rows);
+    for (std::size_t r = 0; r < batch.n_rows; ++r) {
+      row_minimum_[r] = row_minimum_f16(batch.log_ranks.data() + r * n_genes, n_genes);
+    }
+    row_minimum = row_minimum_.data();
+  }
+
+  MarkerScoreBatchStats stats;
+  stats.cells = batch.n_cells;
+  for (std::size_t c = 0; c < batch.n_cells; ++c) {
+    const std::size_t first_slot = c * static_cast<std::size_t>(slots);
+    f16_bits* out = gss.data() + c * n_genes;
+    int n_valid_groups = 0;
+    for (int b = 0; b < n_groups; ++b) {
+      const std::size_t offset = first_slot + static_cast<std::size_t>(b * group_slots);
+      groups_[b] = prepare_group(batch.weights.data() + offset, batch.slot_rows.data() + offset,
+                                 group_slots, options_.pooling,
+                                 w_hat_.data() + b * group_slots,
+                                 in_fraction_.data() + b * group_slots);
+      n_valid_groups += groups_[b].valid ? 1 : 0;
+    }
+    const bool zero_weights = n_valid_groups == 0;
+    if (!zero_weight_flags.empty()) zero_weight_flags[c] = zero_weights ? 1 : 0;
+    if (zero_weights) {
+      ++stats.zero_weight_cells;
+      std::fill(out, out + n_genes, f16_bits{0});
+      continue;
+    }
+
+    if (n_groups == 1) {
+      accumulate_group(groups_[0], batch, row_minimum);
+      score_group(groups_[0].n_valid, group_gss_.data());
+      store_f16(group_gss_.data(), out, n_genes);
+      continue;
+    }
+
+    // Hierarchical: f32 sum of the valid blocks' scores in block order, then the mean.
+    bool first = true;
+    for (int b = 0; b < n_groups; ++b) {
+      if (!groups_[b].valid) continue;
+      accumulate_group(groups_[b], batch, row_minimum);
+      if (first) {
+        score_group(groups_[b].n_valid, group_sum_.data());
+        first = false;
+      } else {
+        score_group(groups_[b].n_valid, group_gss_.data());
+        add_scores(group_sum_.data(), group_gss_.data(), n_genes);
+      }
+    }
+    store_mean_f16(group_sum_.data(), static_cast<float>(n_valid_groups), out, n_genes);
+  }
+  return stats;
+}
+
+MarkerScoreBatchStats compute_marker_scores(const MarkerScoreOptions& options,
+                                            std::span<const float> g_mean,
+                                            std::span<const float> frac,
+                                            const NeighbourRankBatch& batch,
+                                            std::span<f16_bits> gss,
+                                            std::span<std::uint8_t> zero_weight_flags) {
+  MarkerScoreCalculator calculator(options, g_mean, frac);
+  return calculator.compute(batch, gss, zero_weight_flags);
+}
+
+}  // namespace gsmap::gss

@@ -1,0 +1,369 @@
+// ParallelH5adWriter: every rank writes its own row block of dense datasets with one collective
+// HDF5 call (MPI-IO driver). Strings cannot be written in parallel as variable-length data
+// (toolchain.md pitfall 4), so obs/var and every string attribute are gathered to rank 0 and
+// written after the parallel file is closed, by a serial reopen; `gsmap_complete = 1` goes last.
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/io/h5ad.hpp"
+#include "h5ad_internal.hpp"
+
+namespace gsmap::io {
+namespace {
+
+using namespace h5ad_detail;
+
+const char* const kDictGroups[] = {"layers", "obsm", "obsp", "varm", "varp", "uns"};
+
+// Every rank learns whether any rank failed, and rank `root`'s message if it did.
+// Returns the empty string when all succeeded.
+std::string agree_on_error(MPI_Comm comm, const std::string& local_error) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  int failed = local_error.empty() ? 0 : 1, any_failed = 0;
+  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
+  if (!any_failed) return {};
+  // The lowest failing rank tells its message to everyone.
+  int candidate = failed ? rank : std::numeric_limits<int>::max(), reporter = 0;
+  MPI_Allreduce(&candidate, &reporter, 1, MPI_INT, MPI_MIN, comm);
+  std::string message = local_error;
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, reporter, comm);
+  message.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(message.data(), length, MPI_CHAR, reporter, comm);
+  return fmt::format("{} (reported by rank {})", message, reporter);
+}
+
+void throw_if_failed(MPI_Comm comm, const std::string& local_error) {
+  const std::string message = agree_on_error(comm, local_error);
+  if (!message.empty()) throw IoError(message);
+}
+
+// Runs fn and returns its failure message ("" on success), for agree_on_error.
+template <typename F>
+std::string capture(F&& fn) {
+  try {
+    fn();
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+struct ParallelH5adWriter::Impl {
+  struct Dense {
+    hid_t dataset = H5I_INVALID_HID;
+    DType type = DType::kF32;
+    std::int64_t n_cols = 0;
+  };
+
+  std::string path;
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0;
+  std::int64_t n_rows = 0;
+  // Raw ids: on the normal path they are closed collectively; when a rank unwinds through the
+  // destructor alone, a collective close would hang, so they are left to process exit / abort.
+  hid_t file = H5I_INVALID_HID;
+  std::map<std::string, Dense> datasets;  // ordered: identical metadata order on every rank
+  DataFrame obs;                          // rank 0: gathered rows
+  bool obs_given = false;
+  DataFrame var;  // rank 0
+  bool var_given = false;
+  bool finished = false;
+
+  void close_parallel_handles() {
+    H5Lock lock;
+    for (auto& [name, d] : datasets) {
+      if (d.dataset >= 0) H5Dclose(d.dataset);
+      d.dataset = H5I_INVALID_HID;
+    }
+    if (file >= 0) {
+      const herr_t status = H5Fclose(file);
+      file = H5I_INVALID_HID;
+      if (status < 0) throw std::runtime_error("collective close of the HDF5 file failed");
+    }
+  }
+};
+
+namespace {
+
+hid_t create_parallel_file(const std::string& path, MPI_Comm comm) {
+  quiet_hdf5_errors();
+  H5Lock lock;
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  H5Pset_all_coll_metadata_ops(fapl, true);
+  H5Pset_coll_metadata_write(fapl, true);
+  Hid fcpl(H5Pcreate(H5P_FILE_CREATE));
+  H5Pset_obj_track_times(fcpl, false);  // the root group carries no time stamp either
+  return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+}
+
+struct TypePair {
+  Hid file_type;
+  Hid mem_type;
+};
+
+TypePair types_of(ParallelH5adWriter::DType t) {
+  H5Lock lock;
+  switch (t) {
+    case ParallelH5adWriter::DType::kF16: {
+      return {f16_file_type(), f16_file_type()};
+    }
+    case ParallelH5adWriter::DType::kF32:
+      return {Hid(H5Tcopy(H5T_IEEE_F32LE)), Hid(H5Tcopy(H5T_NATIVE_FLOAT))};
+    case ParallelH5adWriter::DType::kF64:
+      return {Hid(H5Tcopy(H5T_IEEE_F64LE)), Hid(H5Tcopy(H5T_NATIVE_DOUBLE))};
+    case ParallelH5adWriter::DType::kI32:
+      return {Hid(H5Tcopy(H5T_STD_I32LE)), Hid(H5Tcopy(H5T_NATIVE_INT32))};
+  }
+  throw std::invalid_argument("unknown DType");
+}
+
+// Creates the groups on the way to `h5path` that do not exist yet (same calls on every rank).
+void create_parents(hid_t file, const std::string& h5path) {
+  for (std::size_t pos = h5path.find('/'); pos != std::string::npos;
+       pos = h5path.find('/', pos + 1)) {
+    const std::string parent = h5path.substr(0, pos);
+    if (!link_exists(file, parent)) create_group(file, parent);
+  }
+}
+
+DataFrame range_frame(std::int64_t n) {
+  DataFrame df;
+  df.index.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) df.index.push_back(std::to_string(i));
+  return df;
+}
+
+// Gathers each rank's serialised dataframe to rank 0, in rank order.
+std::vector<DataFrame> gather_frames(MPI_Comm comm, const DataFrame& local) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const std::vector<char> bytes = serialize_dataframe(local);
+  long long my_size = static_cast<long long>(bytes.size());
+  std::vector<long long> sizes(rank == 0 ? size : 0);
+  MPI_Gather(&my_size, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, comm);
+  std::string error;
+  std::vector<int> counts, displs;
+  if (rank == 0) {
+    long long total = 0;
+    for (long long s : sizes) {
+      counts.push_back(static_cast<int>(s));
+      displs.push_back(static_cast<int>(total));
+      total += s;
+    }
+    if (total > std::numeric_limits<int>::max()) {
+      error = fmt::format(
+          "obs of all ranks serialises to {} bytes, more than one MPI_Gatherv "
+          "can carry (2 GiB)",
+          total);
+    }
+  }
+  throw_if_failed(comm, error);
+  std::vector<char> all(rank == 0 ? static_cast<std::size_t>(displs.back() + counts.back()) : 0);
+  MPI_Gatherv(bytes.data(), static_cast<int>(bytes.size()), MPI_CHAR, all.data(), counts.data(),
+              displs.data(), MPI_CHAR, 0, comm);
+  std::vector<DataFrame> frames;
+  if (rank == 0) {
+    for (int r = 0; r < size; ++r) {
+      frames.push_back(deserialize_dataframe(all.data() + displs[r], counts[r]));
+    }
+  }
+  return frames;
+}
+
+}  // namespace
+
+ParallelH5adWriter::ParallelH5adWriter(const std::string& path, MPI_Comm comm, std::int64_t n_rows)
+    : impl_(new Impl) {
+  impl_->path = path;
+  impl_->comm = comm;
+  impl_->n_rows = n_rows;
+  MPI_Comm_rank(comm, &impl_->rank);
+  std::string error;
+  impl_->file = create_parallel_file(path, comm);
+  if (impl_->file < 0) {
+    error = fmt::format(
+        "{}: cannot create the HDF5 file (is the directory writable and on a "
+        "file system every rank sees?)",
+        path);
+  } else {
+    error = capture([&] {
+      for (const char* g : kDictGroups) create_group(impl_->file, g);
+    });
+  }
+  try {
+    throw_if_failed(comm, error);
+  } catch (...) {
+    delete impl_;
+    impl_ = nullptr;
+    throw;
+  }
+}
+
+ParallelH5adWriter::~ParallelH5adWriter() {
+  if (!impl_) return;
+  if (!impl_->finished && std::uncaught_exceptions() == 0) {
+    try {
+      impl_->close_parallel_handles();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing sensible to do in a destructor
+    }
+  }
+  delete impl_;
+}
+
+void ParallelH5adWriter::create_dense(const std::string& h5path, DType type, std::int64_t n_cols) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  const std::string error = capture([&] {
+    if (impl_->datasets.count(h5path)) throw std::invalid_argument(h5path + " created twice");
+    if (n_cols < 0) throw std::invalid_argument(h5path + ": negative column count");
+    create_parents(impl_->file, h5path);
+    const auto types = types_of(type);
+    Hid d = create_dataset(impl_->file, h5path, types.file_type,
+                           {static_cast<hsize_t>(impl_->n_rows), static_cast<hsize_t>(n_cols)});
+    Impl::Dense dense;
+    H5Lock lock;
+    dense.dataset = H5Dopen2(impl_->file, h5path.c_str(), H5P_DEFAULT);
+    dense.type = type;
+    dense.n_cols = n_cols;
+    impl_->datasets.emplace(h5path, dense);
+  });
+  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+}
+
+void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0,
+                                    std::int64_t n_local, const void* data) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  // Validate before the collective call: a rank that threw alone would leave the others waiting.
+  auto it = impl_->datasets.find(h5path);
+  std::string error;
+  if (it == impl_->datasets.end()) {
+    error = h5path + " was not created with create_dense";
+  } else if (row0 < 0 || n_local < 0 || row0 + n_local > impl_->n_rows) {
+    error = fmt::format("{}: rows [{}, {}) outside [0, {})", h5path, row0, row0 + n_local,
+                        impl_->n_rows);
+  } else if (n_local > 0 && it->second.n_cols > 0 && data == nullptr) {
+    error = h5path + ": null data for a non-empty block";
+  }
+  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+
+  const Impl::Dense& d = it->second;
+  error = capture([&] {
+    H5Lock lock;
+    const auto types = types_of(d.type);
+    Hid file_space(H5Dget_space(d.dataset));
+    const hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
+    const hsize_t count[2] = {static_cast<hsize_t>(n_local), static_cast<hsize_t>(d.n_cols)};
+    Hid mem_space;
+    if (count[0] > 0 && count[1] > 0) {
+      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+      mem_space = Hid(H5Screate_simple(2, count, nullptr));
+    } else {
+      // A rank without rows still joins the collective call, selecting nothing.
+      H5Sselect_none(file_space);
+      const hsize_t one = 1;
+      mem_space = Hid(H5Screate_simple(1, &one, nullptr));
+      H5Sselect_none(mem_space);
+    }
+    Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    if (H5Dwrite(d.dataset, types.mem_type, mem_space, file_space, dxpl, data) < 0) {
+      throw std::runtime_error("collective H5Dwrite failed for " + h5path);
+    }
+  });
+  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+}
+
+void ParallelH5adWriter::write_obs_local(const DataFrame& obs_local) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  std::string error = capture([&] { check_dataframe(obs_local, "obs"); });
+  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  const std::vector<DataFrame> parts = gather_frames(impl_->comm, obs_local);
+  error = capture([&] {
+    if (impl_->rank != 0) return;
+    DataFrame whole;
+    for (const auto& part : parts) append_rows(whole, part);
+    if (static_cast<std::int64_t>(whole.index.size()) != impl_->n_rows) {
+      throw std::invalid_argument(fmt::format("obs rows of all ranks add up to {}, expected {}",
+                                              whole.index.size(), impl_->n_rows));
+    }
+    impl_->obs = std::move(whole);
+    impl_->obs_given = true;
+  });
+  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+}
+
+void ParallelH5adWriter::write_var(const DataFrame& var) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  std::string error;
+  if (impl_->rank == 0) {
+    error = capture([&] { check_dataframe(var, "var"); });
+    impl_->var = var;
+    impl_->var_given = true;
+  }
+  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+}
+
+void ParallelH5adWriter::finish(bool mark_complete) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter::finish() twice");
+  Impl& im = *impl_;
+  std::string error = capture([&] { im.close_parallel_handles(); });
+  throw_if_failed(im.comm, error.empty() ? error : im.path + ": " + error);
+
+  // Serial phase on rank 0: everything variable-length, then the completion flag last.
+  if (im.rank == 0) {
+    error = capture([&] {
+      Hid file = open_file(im.path, Access::kReadWrite);
+      set_encoding(file, "anndata", "0.1.0");
+      for (const char* g : kDictGroups) {
+        Hid group = open_group(file, g);
+        set_encoding(group, "dict", "0.1.0");
+      }
+      for (const auto& [name, d] : im.datasets) {
+        Hid dataset = open_dataset(file, name);
+        set_encoding(dataset, "array", "0.2.0");
+      }
+      auto x = im.datasets.find("X");
+      const std::int64_t n_vars = x == im.datasets.end() ? 0 : x->second.n_cols;
+      write_dataframe(file, "obs", im.obs_given ? im.obs : range_frame(im.n_rows));
+      write_dataframe(file, "var", im.var_given ? im.var : range_frame(n_vars));
+      H5Lock lock;
+      if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+      if (mark_complete) {
+        write_attr_int64s(file, "gsmap_complete", {1}, true);
+        if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+      }
+    });
+  }
+  im.finished = true;
+  throw_if_failed(im.comm, error.empty() ? error : im.path + ": " + error);
+}
+
+bool is_complete(const std::string& path) {
+  try {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return false;
+    quiet_hdf5_errors();
+    {
+      H5Lock lock;
+      if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+    }
+    Hid file = open_file(path, Access::kRead);
+    const auto flag = read_attr_ints(file, "gsmap_complete");
+    return flag.size() == 1 && flag[0] == 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace gsmap::io

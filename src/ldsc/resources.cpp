@@ -1,0 +1,246 @@
+#include "gsmap/ldsc/resources.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/core/log.hpp"
+#include "gsmap/ldsc/reference_sums.hpp"
+
+namespace gsmap::ldsc {
+namespace {
+
+using Index = std::int64_t;
+
+// First position of every id; the number of repeated ids goes to `duplicates`.
+std::unordered_map<std::string, Index> first_positions(const std::vector<std::string>& ids,
+                                                       Index& duplicates) {
+  std::unordered_map<std::string, Index> pos;
+  pos.reserve(ids.size());
+  duplicates = 0;
+  for (Index i = 0; i < static_cast<Index>(ids.size()); ++i)
+    if (!pos.emplace(ids[i], i).second) ++duplicates;
+  return pos;
+}
+
+std::string some_names(const std::vector<std::string>& names, std::size_t count = 5) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < count; ++i) {
+    if (i) out += ", ";
+    out += names[i];
+  }
+  if (names.size() > count) out += fmt::format(", ... ({} in all)", names.size());
+  return out.empty() ? "(none)" : out;
+}
+
+void check_weight_matrix(const io::SnpGeneWeights& w, const std::string& path) {
+  if (w.matrix.rows() != static_cast<Index>(w.snp.size()) ||
+      w.matrix.cols() != static_cast<Index>(w.features.size()))
+    throw InputError(path, "X",
+                     fmt::format("matrix is {} x {} but obs has {} SNPs and var {} features",
+                                 w.matrix.rows(), w.matrix.cols(), w.snp.size(),
+                                 w.features.size()),
+                     "re-create the SNP-gene weight matrix");
+  if (w.features.size() < 2)
+    throw InputError(path, "var",
+                     "the SNP-gene weight matrix needs at least one gene column and the final "
+                     "unmapped column",
+                     "use the matrix written by gsMap's ldscore-weight-matrix step");
+}
+
+// all_gene(s) = sum of the gene columns, base(s) = all_gene(s) + last column (ldsc.md 3.1 step 3;
+// over ALL gene columns of W, ambiguities 5.4.11), in f32 as scipy's row sum of W[:, :-1] (the
+// fixtures' reference; gsMap3D sums the densified row pairwise, equal up to f32 rounding).
+void gene_sums(const SparseRowsF32& w, Index row, Index last_column, std::vector<float>& buffer,
+               float& all_gene, float& base) {
+  buffer.clear();
+  float unmapped = 0.0f;
+  for (SparseRowsF32::InnerIterator it(w, row); it; ++it) {
+    if (it.col() == last_column)
+      unmapped = it.value();
+    else
+      buffer.push_back(it.value());
+  }
+  all_gene = scipy_row_sum(buffer.data(), static_cast<Index>(buffer.size()));
+  base = all_gene + unmapped;
+}
+
+// Marker-score genes present among W's columns, in marker-score order (ldsc.md 3.1, "Gene
+// alignment"). A marker gene whose name appears twice in W uses W's first such column.
+void align_genes(const io::SnpGeneWeights& w, const std::vector<std::string>& marker_genes,
+                 CommonResources& out, std::vector<std::vector<std::int32_t>>& genes_of_column) {
+  Index dup = 0;
+  const auto column_of = first_positions(w.features, dup);
+  if (dup > 0)
+    GSMAP_LOG_WARN("{}: {} duplicated feature names in var; the first column of each is used",
+                   out.paths.weight_matrix, dup);
+  genes_of_column.assign(w.features.size(), {});
+  for (Index g = 0; g < static_cast<Index>(marker_genes.size()); ++g) {
+    const auto it = column_of.find(marker_genes[g]);
+    if (it == column_of.end()) continue;
+    genes_of_column[it->second].push_back(static_cast<std::int32_t>(out.genes.size()));
+    out.genes.push_back(marker_genes[g]);
+    out.marker_column.push_back(static_cast<std::int32_t>(g));
+  }
+  if (out.genes.empty())
+    throw InputError(
+        out.paths.weight_matrix, "var index",
+        fmt::format("none of the {} marker-score genes ({}: {}) is a column of the SNP-gene "
+                    "weight matrix (columns: {})",
+                    marker_genes.size(), out.paths.marker_scores, some_names(marker_genes),
+                    some_names(w.features)),
+        "use a weight matrix built with the same gene symbols (species, gene annotation) as the "
+        "spatial data");
+}
+
+}  // namespace
+
+CommonResources build_common_resources(const io::SnpGeneWeights& weights,
+                                       const io::LdWeights& ld_weights,
+                                       const std::vector<io::ExtraBaseline>& extra_baselines,
+                                       const std::vector<std::string>& marker_genes,
+                                       CommonInputPaths paths) {
+  CommonResources out;
+  out.paths = std::move(paths);
+  out.paths.extra_baselines.resize(extra_baselines.size());
+  check_weight_matrix(weights, out.paths.weight_matrix);
+
+  // C0 = SNPs of W with an LD weight, in W order (ldsc.md 3.1 step 4).
+  Index dup = 0;
+  const auto ld_row = first_positions(ld_weights.snp, dup);
+  const auto w_row = first_positions(weights.snp, dup);
+  if (dup > 0)
+    GSMAP_LOG_WARN("{}: {} duplicated SNP ids in obs; the first row of each is used",
+                   out.paths.weight_matrix, dup);
+  std::vector<Index> rows, ld_rows;
+  for (Index r = 0; r < static_cast<Index>(weights.snp.size()); ++r) {
+    const auto it = ld_row.find(weights.snp[r]);
+    if (it == ld_row.end() || w_row.at(weights.snp[r]) != r) continue;
+    rows.push_back(r);
+    ld_rows.push_back(it->second);
+  }
+  if (rows.empty())
+    throw InputError(out.paths.weight_matrix, "obs index",
+                     fmt::format("no SNP of the weight matrix ({}) has an LD weight in {} ({})",
+                                 some_names(weights.snp), out.paths.ld_weight_dir,
+                                 some_names(ld_weights.snp)),
+                     "use LD weights and a weight matrix with the same SNP ids (rsIDs)");
+
+  // Then intersect with each extra baseline's SNPs, still in W order (inputs.md 1.10).
+  std::vector<std::vector<Index>> extra_rows(extra_baselines.size());
+  for (std::size_t e = 0; e < extra_baselines.size(); ++e) {
+    const auto& extra = extra_baselines[e];
+    const std::string& path = out.paths.extra_baselines[e];
+    if (extra.values.size() != extra.snp.size() * extra.annotations.size())
+      throw InputError(path, "X", "values do not match the obs x var shape",
+                       "re-create the additional baseline file");
+    const auto pos = first_positions(extra.snp, dup);
+    if (dup > 0)
+      GSMAP_LOG_WARN("{}: {} duplicated SNP ids; the first row of each is used", path, dup);
+    std::vector<Index> this_rows(rows.size(), -1);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto it = pos.find(weights.snp[rows[i]]);
+      if (it != pos.end()) this_rows[i] = it->second;
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (this_rows[i] < 0) continue;
+      rows[kept] = rows[i];
+      ld_rows[kept] = ld_rows[i];
+      this_rows[kept] = this_rows[i];
+      for (std::size_t f = 0; f < e; ++f) extra_rows[f][kept] = extra_rows[f][i];
+      ++kept;
+    }
+    if (kept < rows.size())
+      GSMAP_LOG_WARN("{}: only {} of {} common SNPs have additional baseline values; using those",
+                     path, kept, rows.size());
+    if (kept == 0)
+      throw InputError(path, "obs index",
+                       "no SNP in common with the weight matrix and the LD weights",
+                       "use an additional baseline computed for the same SNPs");
+    rows.resize(kept);
+    ld_rows.resize(kept);
+    this_rows.resize(kept);
+    for (std::size_t f = 0; f < e; ++f) extra_rows[f].resize(kept);
+    extra_rows[e] = std::move(this_rows);
+  }
+
+  const Index n = static_cast<Index>(rows.size());
+  out.weight_row = rows;
+  out.snp.reserve(n);
+  out.index_of_snp.reserve(n);
+  out.ld_weight.reserve(n);
+  for (Index i = 0; i < n; ++i) {
+    out.snp.push_back(weights.snp[rows[i]]);
+    out.index_of_snp.emplace(out.snp.back(), i);
+    out.ld_weight.push_back(ld_weights.weight[ld_rows[i]]);
+  }
+
+  // Baseline table.
+  out.baseline_names = {"base", "all_gene"};
+  for (const auto& extra : extra_baselines)
+    out.baseline_names.insert(out.baseline_names.end(), extra.annotations.begin(),
+                              extra.annotations.end());
+  const int p = out.n_baseline();
+  out.baseline.assign(static_cast<std::size_t>(n) * p, 0.0f);
+  const Index last_column = static_cast<Index>(weights.features.size()) - 1;
+  std::vector<float> row_buffer;
+  for (Index i = 0; i < n; ++i) {
+    float* row = out.baseline.data() + i * p;
+    float all_gene = 0, base = 0;
+    gene_sums(weights.matrix, rows[i], last_column, row_buffer, all_gene, base);
+    row[0] = base;
+    row[1] = all_gene;
+    int column = 2;
+    for (std::size_t e = 0; e < extra_baselines.size(); ++e) {
+      const auto& extra = extra_baselines[e];
+      const std::size_t width = extra.annotations.size();
+      const float* values = extra.values.data() + extra_rows[e][i] * width;
+      for (std::size_t a = 0; a < width; ++a) row[column++] = values[a];
+    }
+  }
+
+  // W_G restricted to C0, columns in marker-score gene order.
+  out.n_marker_genes = static_cast<Index>(marker_genes.size());
+  std::vector<std::vector<std::int32_t>> genes_of_column;
+  align_genes(weights, marker_genes, out, genes_of_column);
+  std::vector<Index> outer(n + 1, 0);
+  std::vector<Index> inner;
+  std::vector<float> values;
+  std::vector<std::pair<std::int32_t, float>> row_entries;
+  for (Index i = 0; i < n; ++i) {
+    row_entries.clear();
+    for (SparseRowsF32::InnerIterator it(weights.matrix, rows[i]); it; ++it)
+      for (const std::int32_t g : genes_of_column[it.col()]) row_entries.emplace_back(g, it.value());
+    std::sort(row_entries.begin(), row_entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [g, v] : row_entries) {
+      inner.push_back(g);
+      values.push_back(v);
+    }
+    outer[i + 1] = static_cast<Index>(inner.size());
+  }
+  out.gene_weights = Eigen::Map<const SparseRowsF32>(n, static_cast<Index>(out.genes.size()),
+                                                     static_cast<Index>(inner.size()),
+                                                     outer.data(), inner.data(), values.data());
+  return out;
+}
+
+std::vector<std::string> describe(const CommonResources& common) {
+  std::vector<std::string> lines;
+  lines.push_back(fmt::format(
+      "Spatial LDSC resources: {} common SNPs (weight matrix {} with LD weights from {}), "
+      "baseline columns: {}",
+      common.n_snps(), common.paths.weight_matrix, common.paths.ld_weight_dir,
+      fmt::join(common.baseline_names, ", ")));
+  lines.push_back(fmt::format(
+      "Genes: {} of {} marker-score genes are columns of the SNP-gene weight matrix; "
+      "{} non-zero SNP-gene weights on the common SNPs",
+      common.genes.size(), common.n_marker_genes, common.gene_weights.nonZeros()));
+  return lines;
+}
+
+}  // namespace gsmap::ldsc

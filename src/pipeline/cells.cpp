@@ -1,0 +1,249 @@
+#include "gsmap/pipeline/cells.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/core/log.hpp"
+
+namespace gsmap::pipeline {
+namespace {
+
+constexpr std::int64_t kMinDetectedGenes = 20;  // hard-coded in the reference (inputs.md 1.4)
+
+std::string join_first(const std::vector<std::string>& v, std::size_t k) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size() && i < k; ++i) s += (i ? ", " : "") + v[i];
+  if (v.size() > k) s += ", ...";
+  return s;
+}
+
+// Labels of a column as strings; missing -> nullopt. Booleans print as Python does.
+std::vector<std::optional<std::string>> labels_of(const io::Column& col) {
+  std::vector<std::optional<std::string>> out(io::column_size(col));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = io::column_label(col, i);
+  if (const auto* num = std::get_if<io::NumericColumn>(&col); num && num->is_bool) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!std::isnan(num->values[i])) out[i] = num->values[i] != 0 ? "True" : "False";
+    }
+  }
+  return out;
+}
+
+bool is_label_column(const io::Column& col) {
+  if (std::holds_alternative<io::Categorical>(col) || std::holds_alternative<io::StringColumn>(col))
+    return true;
+  const auto* num = std::get_if<io::NumericColumn>(&col);
+  return num && num->is_bool;
+}
+
+}  // namespace
+
+std::vector<std::string> make_unique_names(const std::vector<std::string>& names) {
+  // anndata's make_index_unique: later repeats of a name get "-1", "-2", ... skipping suffixes that
+  // would collide with an existing name.
+  std::unordered_set<std::string> taken(names.begin(), names.end());
+  std::unordered_map<std::string, int> seen;
+  std::vector<std::string> out = names;
+  std::unordered_map<std::string, int> next_suffix;
+  for (auto& name : out) {
+    if (++seen[name] == 1) continue;
+    int& k = next_suffix[name];
+    std::string candidate;
+    do {
+      candidate = fmt::format("{}-{}", name, ++k);
+    } while (taken.count(candidate));
+    taken.insert(candidate);
+    name = candidate;
+  }
+  return out;
+}
+
+std::pair<int, std::int64_t> CellSet::locate(std::int64_t global) const {
+  auto it = std::upper_bound(samples.begin(), samples.end(), global,
+                             [](std::int64_t g, const SampleCells& s) { return g < s.global_offset; });
+  const int si = static_cast<int>(it - samples.begin()) - 1;
+  return {si, samples[si].kept_rows[global - samples[si].global_offset]};
+}
+
+CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneConfig& cfg) {
+  CellSet cs;
+  const bool spatial = cfg.dataset_type != DatasetType::kScRNA;
+  const bool has_annotation = !cfg.annotation.empty();
+  const int min_cells =
+      std::min(cfg.min_cells_per_type.value_or(cfg.homogeneous_neighbors), cfg.homogeneous_neighbors);
+  std::unordered_map<std::string, int> group_ids;
+  std::vector<std::string> label_names;  // columns present in the first sample
+  std::vector<std::vector<std::string>> label_values;
+
+  for (std::size_t si = 0; si < samples.size(); ++si) {
+    const auto& sample = samples[si];
+    io::H5adReader reader(sample.path);
+    SampleCells sc;
+    sc.sample = sample;
+    sc.n_input = reader.n_obs();
+    sc.global_offset = cs.n;
+    sc.layer = cfg.data_layer;
+    if (sc.layer != "X" && !reader.has_layer(sc.layer)) {
+      GSMAP_LOG_WARN("{}: layer '{}' not found, ranking X instead (as gsMap does)", sample.path,
+                     sc.layer);
+      sc.layer = "X";
+    }
+    auto genes = reader.var_names();
+    if (si == 0) {
+      cs.genes = genes;
+    } else if (genes != cs.genes) {
+      throw InputError(sample.path, "var index",
+                       fmt::format("genes differ from the first sample ({}: {} genes, here {})",
+                                   samples[0].path, cs.genes.size(), genes.size()),
+                       "give every sample the same genes in the same order");
+    }
+
+    // 1-2: annotation filter (missing label, groups smaller than min_cells in this sample).
+    std::vector<std::optional<std::string>> labels(sc.n_input, std::string("all"));
+    std::vector<char> keep(sc.n_input, 1);
+    if (has_annotation) {
+      if (!reader.has_obs_column(cfg.annotation)) {
+        throw InputError(sample.path, "obs/" + cfg.annotation, "annotation column not found",
+                         fmt::format("choose --annotation among: {}",
+                                     join_first(reader.obs_column_names(), 20)));
+      }
+      labels = labels_of(reader.obs_column(cfg.annotation));
+      std::map<std::string, std::int64_t> counts;
+      for (std::int64_t i = 0; i < sc.n_input; ++i) {
+        if (!labels[i]) {
+          keep[i] = 0;
+          ++sc.removed_nan_label;
+        } else {
+          ++counts[*labels[i]];
+        }
+      }
+      for (std::int64_t i = 0; i < sc.n_input; ++i) {
+        if (keep[i] && counts[*labels[i]] < min_cells) {
+          keep[i] = 0;
+          ++sc.removed_small_group;
+        }
+      }
+    }
+    // 3: at least 20 detected genes, always counted on X.
+    const auto detected = reader.row_detected_counts("X");
+    for (std::int64_t i = 0; i < sc.n_input; ++i) {
+      if (keep[i] && detected[i] < kMinDetectedGenes) {
+        keep[i] = 0;
+        ++sc.removed_low_genes;
+      }
+    }
+    for (std::int64_t i = 0; i < sc.n_input; ++i) {
+      if (keep[i]) sc.kept_rows.push_back(i);
+    }
+
+    // Per-cell tables for the kept cells.
+    const auto names = make_unique_names(reader.obs_names());
+    for (auto row : sc.kept_rows) {
+      cs.spot_names.push_back(names[row] + "|" + sample.name);
+      cs.slice_id.push_back(static_cast<std::int32_t>(si));
+      const std::string& label = *labels[row];
+      auto [it, inserted] = group_ids.try_emplace(label, static_cast<int>(group_ids.size()));
+      if (inserted) cs.group_names.push_back(label);
+      cs.group.push_back(it->second);
+    }
+    if (reader.has_obs_column("High_quality")) {
+      auto hq = reader.obs_column("High_quality");
+      for (auto row : sc.kept_rows) {
+        auto l = io::column_label(hq, row);
+        // Cast to bool, missing -> true (inputs.md 1.2).
+        cs.high_quality.push_back(!l || (*l != "False" && *l != "0" && *l != "0.0" && *l != "false"));
+      }
+    } else {
+      if (cfg.high_quality_neighbor_filter) {
+        throw InputError(sample.path, "obs/High_quality", "column not found",
+                         "drop --high-quality-neighbor-filter or add a boolean High_quality column");
+      }
+      cs.high_quality.insert(cs.high_quality.end(), sc.kept_rows.size(), 1);
+    }
+    // Label columns carried to the outputs: those of the first sample that every sample has.
+    if (si == 0) {
+      for (const auto& name : reader.obs_column_names()) {
+        if (is_label_column(reader.obs_column(name))) label_names.push_back(name);
+      }
+      label_values.resize(label_names.size());
+    }
+    for (std::size_t c = 0; c < label_names.size(); ++c) {
+      if (label_names[c].empty()) continue;
+      if (!reader.has_obs_column(label_names[c])) {
+        label_names[c].clear();  // not in every sample: dropped
+        continue;
+      }
+      auto col = labels_of(reader.obs_column(label_names[c]));
+      for (auto row : sc.kept_rows) label_values[c].push_back(col[row].value_or(""));
+    }
+
+    // Embeddings and coordinates of the kept cells.
+    auto take_rows = [&](const std::string& key, std::vector<double>& dst, std::int64_t& dims,
+                         bool* is_f64, const char* option) {
+      if (!reader.has_obsm(key)) {
+        throw InputError(sample.path, "obsm/" + key, "key not found",
+                         fmt::format("set {} to one of: {}", option, join_first(reader.obsm_keys(), 20)));
+      }
+      std::int64_t cols = 0;
+      auto all = reader.obsm(key, &cols);
+      if (si == 0) {
+        dims = cols;
+      } else if (cols != dims) {
+        throw InputError(sample.path, "obsm/" + key,
+                         fmt::format("has {} columns, the first sample has {}", cols, dims),
+                         "use embeddings of the same dimension in every sample");
+      }
+      if (is_f64) *is_f64 = reader.obsm_dtype(key) == "float64";
+      for (auto row : sc.kept_rows) {
+        for (std::int64_t c = 0; c < cols; ++c) {
+          double v = all[row * cols + c];
+          if (!std::isfinite(v)) {
+            throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, row, c),
+                             "value is NaN or infinite", "fix or recompute the embedding");
+          }
+          dst.push_back(v);
+        }
+      }
+    };
+    take_rows(cfg.latent_representation_cell, cs.emb_cell, cs.cell_dims, &cs.emb_cell_is_f64,
+              "--latent-representation-cell");
+    if (spatial) {
+      take_rows(cfg.spatial_key, cs.coords, cs.coord_dims, nullptr, "--spatial-key");
+      if (!cfg.latent_representation_niche.empty()) {
+        take_rows(cfg.latent_representation_niche, cs.emb_niche, cs.niche_dims, &cs.emb_niche_is_f64,
+                  "--latent-representation-niche");
+      }
+    }
+    cs.n += static_cast<std::int64_t>(sc.kept_rows.size());
+    cs.samples.push_back(std::move(sc));
+  }
+  for (std::size_t c = 0; c < label_names.size(); ++c) {
+    if (!label_names[c].empty()) cs.label_columns.emplace_back(label_names[c], std::move(label_values[c]));
+  }
+  if (!has_annotation) cs.group_names = {"all"};
+
+  // The filter table (inputs.md 1.4).
+  GSMAP_LOG_INFO("Cell filtering per sample (min cells per type {}, min detected genes {}):",
+                 min_cells, kMinDetectedGenes);
+  GSMAP_LOG_INFO("  {:<24} {:>10} {:>10} {:>12} {:>10} {:>10}", "sample", "input", "NaN label",
+                 "small group", "low genes", "kept");
+  for (const auto& s : cs.samples) {
+    GSMAP_LOG_INFO("  {:<24} {:>10} {:>10} {:>12} {:>10} {:>10}", s.sample.name, s.n_input,
+                   s.removed_nan_label, s.removed_small_group, s.removed_low_genes, s.kept_rows.size());
+  }
+  GSMAP_LOG_INFO("{} cells kept in {} samples, {} genes, {} cell types", cs.n, cs.samples.size(),
+                 cs.genes.size(), cs.group_names.size());
+  if (cs.n == 0) {
+    throw InputError(samples.empty() ? "(no samples)" : samples[0].path, "",
+                     "no cell passed the filters", "check --annotation and the expression layer");
+  }
+  return cs;
+}
+
+}  // namespace gsmap::pipeline

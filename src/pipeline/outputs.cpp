@@ -1,0 +1,181 @@
+#include "gsmap/pipeline/outputs.hpp"
+
+#include <filesystem>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/io/h5ad.hpp"
+#include "gsmap/io/hdf5.hpp"
+#include "gsmap/io/text.hpp"
+
+namespace gsmap::pipeline {
+namespace {
+
+using io::ParallelH5adWriter;
+
+// Per-cell label columns for this rank's rows as categoricals (categories in order of first
+// appearance over ALL cells, so every rank encodes identically).
+io::Column categorical_rows(const std::vector<std::string>& labels, std::int64_t start,
+                            std::int64_t end) {
+  io::Categorical cat;
+  std::unordered_map<std::string, std::int32_t> code;
+  for (const auto& l : labels) {
+    if (!l.empty() && code.try_emplace(l, static_cast<std::int32_t>(cat.categories.size())).second) {
+      cat.categories.push_back(l);
+    }
+  }
+  for (std::int64_t i = start; i < end; ++i) {
+    cat.codes.push_back(labels[i].empty() ? -1 : code.at(labels[i]));
+  }
+  return cat;
+}
+
+io::DataFrame obs_rows(const CellSet& cells, std::int64_t start, std::int64_t end) {
+  io::DataFrame obs;
+  obs.index.assign(cells.spot_names.begin() + start, cells.spot_names.begin() + end);
+  std::vector<std::string> sample_name(cells.n);
+  for (const auto& s : cells.samples) {
+    for (std::size_t i = 0; i < s.kept_rows.size(); ++i) sample_name[s.global_offset + i] = s.sample.name;
+  }
+  obs.columns.emplace_back("sample_name", categorical_rows(sample_name, start, end));
+  io::NumericColumn slice;
+  slice.is_integer = true;
+  for (std::int64_t i = start; i < end; ++i) slice.values.push_back(cells.slice_id[i]);
+  obs.columns.emplace_back("slice_id", std::move(slice));
+  for (const auto& [name, labels] : cells.label_columns) {
+    if (name == "sample_name" || name == "slice_id") continue;
+    obs.columns.emplace_back(name, categorical_rows(labels, start, end));
+  }
+  return obs;
+}
+
+io::DataFrame var_frame(const CellSet& cells) {
+  io::DataFrame var;
+  var.index = cells.genes;
+  return var;
+}
+
+}  // namespace
+
+LatentToGenePaths LatentToGenePaths::of(const CommonConfig& common) {
+  LatentToGenePaths p;
+  p.dir = common.project_dir() + "/latent_to_gene";
+  p.log_ranks = p.dir + "/log_ranks.h5ad";
+  p.marker_scores = p.dir + "/marker_scores.h5ad";
+  p.mean_frac = p.dir + "/mean_frac.csv";
+  p.find_latent_metadata =
+      common.project_dir() + "/find_latent_representations/find_latent_metadata.yaml";
+  return p;
+}
+
+void write_mean_frac(const std::string& path, const std::vector<std::string>& genes,
+                     const gss::GeneStats& stats) {
+  std::string text = "gene,G_Mean,frac\n";
+  for (std::size_t g = 0; g < genes.size(); ++g) {
+    text += genes[g];
+    text += ',';
+    io::append_double(text, stats.g_mean[g]);
+    text += ',';
+    io::append_double(text, stats.frac[g]);
+    text += '\n';
+  }
+  io::write_file_atomic(path, text);
+}
+
+gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::string>& genes) {
+  io::LineReader reader(path);
+  std::string line;
+  gss::GeneStats stats;
+  if (!reader.next(line) || line != "gene,G_Mean,frac") {
+    throw InputError(path, "line 1", "expected the header gene,G_Mean,frac",
+                     "delete latent_to_gene/ to recompute");
+  }
+  while (reader.next(line)) {
+    auto f = io::split_char(line, ',');
+    double gm = 0, fr = 0;
+    const std::size_t g = stats.g_mean.size();
+    if (f.size() != 3 || g >= genes.size() || f[0] != genes[g] || !io::parse_number(f[1], gm) ||
+        !io::parse_number(f[2], fr)) {
+      throw InputError(path, fmt::format("line {}", reader.line_number()),
+                       "does not match the genes of the input", "delete latent_to_gene/ to recompute");
+    }
+    stats.g_mean.push_back(gm);
+    stats.frac.push_back(fr);
+  }
+  if (stats.g_mean.size() != genes.size()) {
+    throw InputError(path, "", fmt::format("{} genes, the input has {}", stats.g_mean.size(), genes.size()),
+                     "delete latent_to_gene/ to recompute");
+  }
+  return stats;
+}
+
+void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
+                     const RowBlock& ranks, MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  ParallelH5adWriter w(path, comm, cells.n);
+  w.create_dense("X", ParallelH5adWriter::DType::kF16, ranks.cols());
+  w.write_rows("X", part.start(me), ranks.rows(), ranks.data());
+  io::DataFrame obs;
+  obs.index.assign(cells.spot_names.begin() + part.start(me), cells.spot_names.begin() + part.end(me));
+  w.write_obs_local(obs);
+  w.write_var(me == 0 ? var_frame(cells) : io::DataFrame{});
+  w.finish(true);
+}
+
+void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
+                    RowBlock& ranks) {
+  io::Hid file = io::open_file(path, io::Access::kRead);
+  io::Hid x = io::open_dataset(file, "X");
+  const auto shape = io::dataset_shape(x);
+  if (shape.size() != 2 || static_cast<std::int64_t>(shape[0]) != cells.n ||
+      static_cast<std::int64_t>(shape[1]) != ranks.cols()) {
+    throw InputError(path, "X", "shape does not match the current input",
+                     "delete latent_to_gene/ to recompute");
+  }
+  constexpr std::int64_t kChunk = 4096;
+  for (std::int64_t r = 0; r < ranks.rows(); r += kChunk) {
+    const std::int64_t n = std::min(kChunk, ranks.rows() - r);
+    auto bits = io::read_rows<std::uint16_t>(x, start + r, n);
+    std::copy(bits.begin(), bits.end(), ranks.row(r));
+  }
+}
+
+void write_marker_scores(const std::string& path, const CellSet& cells, const dist::Partition& part,
+                         const RowBlock& scores, const gss::NeighborResult& nb, bool with_niche,
+                         MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  const std::int64_t start = part.start(me), n_own = part.count(me);
+  ParallelH5adWriter w(path, comm, cells.n);
+  w.create_dense("X", ParallelH5adWriter::DType::kF16, scores.cols());
+  w.write_rows("X", start, n_own, scores.data());
+  if (cells.coord_dims > 0) {
+    w.create_dense("obsm/spatial", ParallelH5adWriter::DType::kF64, cells.coord_dims);
+    w.write_rows("obsm/spatial", start, n_own, cells.coords.data() + start * cells.coord_dims);
+  }
+  w.create_dense("obsm/gsMap_homo_indices", ParallelH5adWriter::DType::kI32, nb.k_total);
+  w.write_rows("obsm/gsMap_homo_indices", start, n_own, nb.indices.data());
+  w.create_dense("obsm/gsMap_homo_cell_sims", ParallelH5adWriter::DType::kF16, nb.k_total);
+  w.write_rows("obsm/gsMap_homo_cell_sims", start, n_own, nb.cell_sims.data());
+  if (with_niche) {
+    w.create_dense("obsm/gsMap_homo_niche_sims", ParallelH5adWriter::DType::kF16, nb.k_total);
+    w.write_rows("obsm/gsMap_homo_niche_sims", start, n_own, nb.niche_sims.data());
+  }
+  io::DataFrame obs = obs_rows(cells, start, start + n_own);
+  io::NumericColumn count, cell_median, niche_median;
+  count.is_integer = true;
+  for (std::int64_t i = 0; i < n_own; ++i) {
+    count.values.push_back(nb.neighbor_count[i]);
+    cell_median.values.push_back(nb.cell_sim_median[i]);
+    niche_median.values.push_back(nb.niche_sim_median[i]);
+  }
+  obs.columns.emplace_back("gsMap_homo_neighbor_count", std::move(count));
+  obs.columns.emplace_back("gsMap_homo_cell_sims_median", std::move(cell_median));
+  if (with_niche) obs.columns.emplace_back("gsMap_homo_niche_sims_median", std::move(niche_median));
+  w.write_obs_local(obs);
+  w.write_var(me == 0 ? var_frame(cells) : io::DataFrame{});
+  w.finish(true);
+}
+
+}  // namespace gsmap::pipeline

@@ -1,0 +1,85 @@
+// quick-mode: latent_to_gene -> spatial_ldsc -> cauchy_combination (--start-step..--stop-step),
+// each skipped when its outputs are complete, so re-running the same command after a kill
+// finishes the remaining work only.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "gsmap/cauchy/cauchy.hpp"
+#include "gsmap/core/log.hpp"
+#include "gsmap/dist/mpi.hpp"
+#include "gsmap/io/text.hpp"
+#include "gsmap/pipeline/ldsc_outputs.hpp"
+#include "gsmap/pipeline/steps.hpp"
+
+namespace gsmap::pipeline {
+namespace fs = std::filesystem;
+
+std::vector<std::string> cauchy_annotations(const CauchyConfig& c);  // cauchy_step.cpp
+
+namespace {
+
+const char* step_name(Step s) {
+  switch (s) {
+    case Step::kLatentToGene: return "latent_to_gene";
+    case Step::kSpatialLdsc: return "spatial_ldsc";
+    case Step::kCauchyCombination: return "cauchy_combination";
+  }
+  return "?";
+}
+
+std::string format_duration(double s) {
+  if (s >= 3600) return fmt::format("{}h {}m", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
+  return fmt::format("{}m {}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+}
+
+// End of run: the top annotations per trait from the first annotation's Cauchy file.
+void log_final_summary(const Config& cfg) {
+  const auto dir = cfg.common.project_dir() + "/cauchy_combination";
+  const auto annotation = cauchy_annotations(cfg.cauchy).front();
+  GSMAP_LOG_INFO("Summary (Cauchy combination over '{}', top 3 per trait):", annotation);
+  for (const auto& t : traits_of(cfg.ldsc)) {
+    const auto path = cauchy::cauchy_result_path(dir, cfg.common.project_name, t.name, annotation, false);
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    std::string top;
+    for (int k = 0; k < 3 && std::getline(in, line); ++k) {
+      auto f = io::split_char(line, ',');
+      if (f.size() >= 4) top += fmt::format("{}{} (p_cauchy {})", k ? ", " : "", f[2], f[3]);
+    }
+    GSMAP_LOG_INFO("  {}: {}", t.name, top);
+  }
+  GSMAP_LOG_INFO("Results: {}/latent_to_gene/marker_scores.h5ad, {}/spatial_ldsc/{}_results.h5ad "
+                 "and *.csv.gz, {}/", cfg.common.project_dir(), cfg.common.project_dir(),
+                 cfg.common.project_name, dir);
+}
+
+}  // namespace
+
+void run_quick_mode(const Config& cfg, MPI_Comm comm) {
+  // Start-up checks of every step in the range (pipeline.md 4.3): traits and annotations.
+  traits_of(cfg.ldsc);
+  if (cfg.stop_step >= Step::kCauchyCombination) cauchy_annotations(cfg.cauchy);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int s = static_cast<int>(cfg.start_step); s <= static_cast<int>(cfg.stop_step); ++s) {
+    const Step step = static_cast<Step>(s);
+    const auto ts = std::chrono::steady_clock::now();
+    GSMAP_LOG_INFO("=== Step {}: {} ===", s + 1, step_name(step));
+    switch (step) {
+      case Step::kLatentToGene: run_latent_to_gene(cfg, comm); break;
+      case Step::kSpatialLdsc: run_spatial_ldsc(cfg, comm); break;
+      case Step::kCauchyCombination: run_cauchy_combination(cfg, comm); break;
+    }
+    GSMAP_LOG_INFO("Step {} finished in {}", step_name(step),
+                   format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count()));
+  }
+  if (dist::rank(comm) == 0 && cfg.stop_step == Step::kCauchyCombination) log_final_summary(cfg);
+  GSMAP_LOG_INFO("quick-mode finished in {}",
+                 format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+}
+
+}  // namespace gsmap::pipeline

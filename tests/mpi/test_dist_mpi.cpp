@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "gsmap/dist/halo.hpp"
+#include "gsmap/dist/mpi.hpp"
+#include "gsmap/io/text.hpp"
+#include "test_support.hpp"
+
+using namespace gsmap::dist;
+
+TEST(Partition, BalancedAndCovering) {
+  Partition p(10, 3);
+  EXPECT_EQ(p.start(0), 0);
+  EXPECT_EQ(p.end(0), 4);
+  EXPECT_EQ(p.end(1), 7);
+  EXPECT_EQ(p.end(2), 10);
+  EXPECT_EQ(p.owner(0), 0);
+  EXPECT_EQ(p.owner(4), 1);
+  EXPECT_EQ(p.owner(9), 2);
+  Partition q(2, 4);  // more ranks than rows: empty ranges at the end
+  EXPECT_EQ(q.count(0), 1);
+  EXPECT_EQ(q.count(1), 1);
+  EXPECT_EQ(q.count(2), 0);
+  EXPECT_EQ(q.count(3), 0);
+}
+
+TEST(Halo, EveryRankGetsTheRowsItAsksFor) {
+  const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
+  const std::int64_t total = 37;
+  const std::size_t row_bytes = 3 * sizeof(std::int64_t);
+  Partition p(total, n);
+  // Row r holds (r, 10r, 100r).
+  std::vector<std::int64_t> own;
+  for (std::int64_t r = p.start(me); r < p.end(me); ++r) {
+    own.insert(own.end(), {r, 10 * r, 100 * r});
+  }
+  HaloExchange halo(p, MPI_COMM_WORLD, row_bytes, reinterpret_cast<const std::byte*>(own.data()));
+  // Round 1: every other row not owned. Round 2: nothing (collective with empty request).
+  std::vector<std::int64_t> needed;
+  for (std::int64_t r = 0; r < total; r += 2) {
+    if (p.owner(r) != me) needed.push_back(r);
+  }
+  auto got = halo.exchange(needed);
+  ASSERT_EQ(got.size(), needed.size() * row_bytes);
+  for (std::size_t i = 0; i < needed.size(); ++i) {
+    std::int64_t v[3];
+    std::memcpy(v, got.data() + i * row_bytes, row_bytes);
+    EXPECT_EQ(v[0], needed[i]);
+    EXPECT_EQ(v[1], 10 * needed[i]);
+    EXPECT_EQ(v[2], 100 * needed[i]);
+  }
+  auto none = halo.exchange({});
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(halo.rows_received(), static_cast<std::int64_t>(needed.size()));
+}
+
+TEST(Reduce, ExactSumIndependentOfRanks) {
+  const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
+  Partition p(1000, n);
+  std::vector<std::int64_t> sums(2, 0);
+  for (std::int64_t r = p.start(me); r < p.end(me); ++r) {
+    sums[0] += r;
+    sums[1] += r * r;
+  }
+  allreduce_sum(sums, MPI_COMM_WORLD);
+  EXPECT_EQ(sums[0], 999 * 1000 / 2);
+  EXPECT_EQ(sums[1], 999LL * 1000 * 1999 / 6);
+  EXPECT_TRUE(any(me == n - 1, MPI_COMM_WORLD));
+  EXPECT_FALSE(any(false, MPI_COMM_WORLD));
+}
+
+TEST(OrderedFile, GzipMembersFromAllRanksFormOneFile) {
+  const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
+  static gsmap::test::TempDir* dir = nullptr;
+  std::string path;
+  // Rank 0 chooses the directory; everyone uses the same path.
+  char buf[512] = {0};
+  if (me == 0) {
+    dir = new gsmap::test::TempDir("ordered_file");
+    std::strncpy(buf, (dir->path() / "x.csv.gz").c_str(), sizeof buf - 1);
+  }
+  MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
+  path = buf;
+  std::string text = me == 0 ? "spot,value\n" : "";
+  text += "rank" + std::to_string(me) + ",1\n";
+  write_ordered_file(path, gsmap::io::gzip_compress(text), MPI_COMM_WORLD);
+  if (me == 0) {
+    std::string all = gsmap::io::read_text_file(path);
+    std::string expect = "spot,value\n";
+    for (int r = 0; r < n; ++r) expect += "rank" + std::to_string(r) + ",1\n";
+    EXPECT_EQ(all, expect);
+    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    delete dir;
+  }
+}
+
+TEST(Placement, EveryRankReported) {
+  auto mine = local_placement(MPI_COMM_WORLD, 0);
+  auto all = gather_placements(mine, MPI_COMM_WORLD);
+  if (rank(MPI_COMM_WORLD) == 0) {
+    ASSERT_EQ(static_cast<int>(all.size()), size(MPI_COMM_WORLD));
+    for (const auto& p : all) {
+      EXPECT_FALSE(p.host.empty());
+      EXPECT_EQ(p.device, -1);
+      EXPECT_LT(p.local_rank, p.local_size);
+    }
+  }
+}
