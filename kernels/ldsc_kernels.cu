@@ -29,20 +29,21 @@ constexpr int kSpotThreads = 32;  // jackknife: one warp per block spreads small
 constexpr int kMaxFeatures = 32;
 
 // Pass 1: h/M per spot from sum_i L_ij N_i, summed in SNP order like the CPU (that order fixes
-// the bits, so the sum is one sequential chain per spot). The chain runs in warp 0 (lane = spot)
-// out of shared memory while the other 31 warps fetch the next stage of kHeritabilityStage SNPs,
-// so the spot-LD reads are many and in flight instead of one dependent load per addition.
+// the bits, so the sum is one sequential chain of f64 additions per spot). The whole block fetches
+// a stage of kHeritabilityStage SNPs and forms the products L_ij N_i (each rounded once, as on the
+// CPU) into shared memory while warp 0 (lane = spot) adds up the previous stage, eight loads ahead
+// of its additions; the chain of additions is then the only serial part.
 constexpr int kHeritabilityWarps = 32;
 constexpr int kHeritabilityRowsPerThread = 8;
 constexpr int kHeritabilityStage = kHeritabilityWarps * kHeritabilityRowsPerThread;  // SNPs
+constexpr int kHeritabilityBatch = 8;
 constexpr std::size_t kHeritabilityShared =
-    2 * kHeritabilityStage * (sizeof(double) + kSpotsPerWarp * sizeof(float));
+    2 * kHeritabilityStage * kSpotsPerWarp * sizeof(double);  // 128 KiB: two stages of products
 
 __global__ void __launch_bounds__(kSpotsPerWarp* kHeritabilityWarps)
     heritability_kernel(SpotRegressionArgs a) {
   extern __shared__ __align__(16) unsigned char shared[];
-  double* n_stage = reinterpret_cast<double*>(shared);                   // [2][stage]
-  float* ld_stage = reinterpret_cast<float*>(n_stage + 2 * kHeritabilityStage);  // [2][stage][32]
+  double* products = reinterpret_cast<double*>(shared);  // [2][stage][32 spots]
   const int x = static_cast<int>(threadIdx.x), y = static_cast<int>(threadIdx.y);
   const std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * kSpotsPerWarp + x;
   const bool active = t < a.tile_spots;
@@ -64,8 +65,8 @@ __global__ void __launch_bounds__(kSpotsPerWarp* kHeritabilityWarps)
 #pragma unroll
     for (int r = 0; r < kHeritabilityRowsPerThread; ++r) {
       const int k = y + kHeritabilityWarps * r;
-      ld_stage[(buffer * kHeritabilityStage + k) * kSpotsPerWarp + x] = ld_next[r];
-      if (x == 0) n_stage[buffer * kHeritabilityStage + k] = n_next[r];
+      products[(buffer * kHeritabilityStage + k) * kSpotsPerWarp + x] =
+          static_cast<double>(ld_next[r]) * n_next[r];
     }
   };
 
@@ -81,11 +82,23 @@ __global__ void __launch_bounds__(kSpotsPerWarp* kHeritabilityWarps)
     if (y == 0) {
       const std::int64_t left = a.m - stage * kHeritabilityStage;
       const int count = left < kHeritabilityStage ? static_cast<int>(left) : kHeritabilityStage;
-      const float* ld_s = ld_stage + buffer * kHeritabilityStage * kSpotsPerWarp + x;
-      const double* n_s = n_stage + buffer * kHeritabilityStage;
-#pragma unroll 8
-      for (int k = 0; k < count; ++k) {
-        sum += static_cast<double>(ld_s[k * kSpotsPerWarp]) * n_s[k];
+      const double* p = products + buffer * kHeritabilityStage * kSpotsPerWarp + x;
+      double batch[kHeritabilityBatch];
+#pragma unroll
+      for (int r = 0; r < kHeritabilityBatch; ++r) batch[r] = p[r * kSpotsPerWarp];
+      for (int k = 0; k < count; k += kHeritabilityBatch) {
+        double next[kHeritabilityBatch];
+#pragma unroll
+        for (int r = 0; r < kHeritabilityBatch; ++r) {
+          const int j = k + kHeritabilityBatch + r;
+          next[r] = j < kHeritabilityStage ? p[j * kSpotsPerWarp] : 0.0;
+        }
+#pragma unroll
+        for (int r = 0; r < kHeritabilityBatch; ++r) {
+          if (k + r < count) sum += batch[r];
+        }
+#pragma unroll
+        for (int r = 0; r < kHeritabilityBatch; ++r) batch[r] = next[r];
       }
     }
     if (stage + 1 < stages) stash(buffer ^ 1);
@@ -128,6 +141,9 @@ __global__ void block_moments_kernel(SpotRegressionArgs a) {
   for (int k = 0; k < kMoments; ++k) acc[k] = 0.0;
   double u[kP];
   const std::int64_t end = (b + 1) * a.block_size;
+  // Unrolled so that the loads of later SNPs are issued before the moments of earlier ones need
+  // them (the additions into acc stay in SNP order).
+#pragma unroll 4
   for (std::int64_t i = b * a.block_size; i < end; ++i) {
     const double q = snp_row<kP>(a, ld, h_over_m, i, kP, u);
     ldsc::accumulate_moments(kP, q, u, a.chisq[i], acc, 1);

@@ -2,7 +2,6 @@
 // steps, and the one place where errors become messages and exit codes.
 #include "gsmap/cli/commands.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -149,6 +148,7 @@ void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
   GSMAP_LOG_INFO("configuration (options that differ from the defaults):{}",
                  lines.empty() ? " none" : "");
   for (const auto& line : lines) GSMAP_LOG_INFO("  {}", line);
+  for (const auto& warning : parsed.warnings) GSMAP_LOG_WARN("{}", warning);
 }
 
 // The step subcommands log into WORKDIR/PROJECT/gsmap-mpi.log as well (rank 0).
@@ -199,13 +199,6 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
   } else {
     throw Error(ExitCode::kCompute, "internal error: no dispatch for subcommand " + sub);
   }
-}
-
-std::string elapsed_text(std::chrono::steady_clock::duration d) {
-  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  if (s >= 3600) return fmt::format("{}h {}m", s / 3600, (s % 3600) / 60);
-  if (s >= 60) return fmt::format("{}m {}s", s / 60, s % 60);
-  return fmt::format("{:.1f}s", std::chrono::duration<double>(d).count());
 }
 
 // The failing rank reports; with other ranks possibly inside a collective, only MPI_Abort ends
@@ -267,7 +260,6 @@ int run(int argc, char** argv) {
   if (const int code = agree_on_usage(usage_error, mpi)) return code;
 
   log::init(mpi.rank(), mpi.size());
-  const auto started = std::chrono::steady_clock::now();
   try {
     open_log_file(parsed, mpi);
     if (mpi.rank() == 0) log_banner(parsed, mpi);
@@ -282,10 +274,6 @@ int run(int argc, char** argv) {
     return fail(mpi, ExitCode::kCompute, std::string("internal error: ") + e.what());
   }
   log::progress_done();
-  if (mpi.rank() == 0) {
-    GSMAP_LOG_INFO("{} finished in {}", parsed.subcommand,
-                   elapsed_text(std::chrono::steady_clock::now() - started));
-  }
   return 0;
 }
 

@@ -212,7 +212,13 @@ void check_traits(const SpatialLdscConfig& l) {
   }
 }
 
-void check_latent_to_gene(LatentToGeneConfig& g) {
+// Also resolves what the dataset type implies; `warnings` (may be null) gets a line for each
+// given value that is overridden that way.
+void check_latent_to_gene(LatentToGeneConfig& g, std::vector<std::string>* warnings) {
+  const LatentToGeneConfig defaults;
+  const auto warn = [&](std::string line) {
+    if (warnings) warnings->push_back(std::move(line));
+  };
   const int sources = int(!g.h5ad_path.empty()) + int(!g.h5ad_yaml.empty()) +
                       int(!g.h5ad_list_file.empty());
   if (sources > 1) {
@@ -244,14 +250,28 @@ void check_latent_to_gene(LatentToGeneConfig& g) {
         throw UsageError(fmt::format(
             "--homogeneous-neighbors {} must not exceed --spatial-neighbors {}", k, kc));
       }
-      g.n_adjacent_slices = 0;  // gss.md 2.0: forced to 0 without a third dimension
       break;
     case DatasetType::kScRNA:
       // pipeline.md 4.3: scRNA data have neither coordinates nor niches.
-      g.n_adjacent_slices = 0;
+      if (g.spatial_key != defaults.spatial_key) {
+        warn("--spatial-key " + g.spatial_key + " is ignored for --dataset-type scRNA");
+      }
+      if (!g.latent_representation_niche.empty()) {
+        warn("--latent-representation-niche " + g.latent_representation_niche +
+             " is ignored for --dataset-type scRNA");
+      }
       g.spatial_key.clear();
       g.latent_representation_niche.clear();
       break;
+  }
+  if (g.dataset_type != DatasetType::kSpatial3D) {
+    // gss.md 2.0: forced to 0 without a third dimension.
+    if (g.n_adjacent_slices != defaults.n_adjacent_slices && g.n_adjacent_slices != 0) {
+      warn(fmt::format("--n-adjacent-slices {} is ignored: only spatial3D data have adjacent "
+                       "slices (--dataset-type spatial3D)",
+                       g.n_adjacent_slices));
+    }
+    g.n_adjacent_slices = 0;
   }
 }
 
@@ -300,7 +320,7 @@ void check_steps(ParseResult& r, const Subcommand& sub) {
     throw UsageError("--start-step comes after --stop-step (order: latent_to_gene, spatial_ldsc, "
                      "cauchy_combination)");
   }
-  if (sub.scope & detail::kLatentToGene) check_latent_to_gene(c.l2g);
+  if (sub.scope & detail::kLatentToGene) check_latent_to_gene(c.l2g, &r.warnings);
   if (sub.scope & detail::kSpatialLdsc) {
     check_spatial_ldsc(c.ldsc, !quick || step_in_range(c, Step::kSpatialLdsc));
   }
@@ -525,7 +545,14 @@ std::vector<std::string> resolved_options(const ParseResult& parsed) {
   const Subcommand* sub = detail::find_subcommand(parsed.subcommand);
   std::vector<std::string> lines;
   if (!sub) return lines;
-  const ParseResult defaults;
+  // Compare with the defaults as this dataset type resolves them, so that what --dataset-type
+  // implies (no adjacent slices for spatial2D, ...) is not listed as if given.
+  ParseResult defaults;
+  if (sub->scope & detail::kLatentToGene) {
+    defaults.config.l2g.dataset_type = parsed.config.l2g.dataset_type;
+    check_latent_to_gene(defaults.config.l2g, nullptr);
+    defaults.config.l2g.dataset_type = ParseResult().config.l2g.dataset_type;
+  }
   for (const auto& group : detail::group_order()) {
     for (const auto& spec : detail::option_table()) {
       if (spec.group != group || !accepts(*sub, spec) || !spec.show) continue;

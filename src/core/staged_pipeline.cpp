@@ -12,14 +12,12 @@ void PipelineShape::validate() const {
   auto require = [](bool ok, const std::string& what) {
     if (!ok) throw UsageError(what);
   };
-  require(read_workers >= 1,
-          fmt::format("the pipeline needs at least 1 {} worker (got {})", stage_names[0],
-                      read_workers));
-  require(compute_workers >= 1,
-          fmt::format("the pipeline needs at least 1 {} worker (got {})", stage_names[1],
-                      compute_workers));
-  require(write_workers >= 0, fmt::format("negative number of {} workers ({})", stage_names[2],
-                                          write_workers));
+  require(read_workers >= 1, fmt::format("the pipeline needs at least 1 {} worker (got {})",
+                                         stage_names[0], read_workers));
+  require(compute_workers >= 1, fmt::format("the pipeline needs at least 1 {} worker (got {})",
+                                            stage_names[1], compute_workers));
+  require(write_workers >= 0,
+          fmt::format("negative number of {} workers ({})", stage_names[2], write_workers));
   require(compute_input_queue_size >= 1,
           "--compute-input-queue-size must be at least 1 (it multiplies the compute workers)");
   require(write_workers == 0 || writer_queue_size >= 1, "--writer-queue-size must be at least 1");

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -38,6 +39,18 @@ Partition::Partition(std::int64_t n, int parts) {
   bounds_.assign(static_cast<std::size_t>(parts) + 1, 0);
   const std::int64_t base = n / parts, extra = n % parts;
   for (int r = 0; r < parts; ++r) bounds_[r + 1] = bounds_[r] + base + (r < extra ? 1 : 0);
+}
+
+Partition Partition::aligned(std::int64_t n, int parts, const std::vector<std::int64_t>& allowed) {
+  Partition p(n, parts);
+  for (int r = 1; r < parts; ++r) {
+    const std::int64_t target = p.bounds_[r];
+    auto it = std::lower_bound(allowed.begin(), allowed.end(), target);
+    std::int64_t best = it == allowed.end() ? n : *it;
+    if (it != allowed.begin() && target - *std::prev(it) <= best - target) best = *std::prev(it);
+    p.bounds_[r] = std::max(p.bounds_[r - 1], std::min(best, n));
+  }
+  return p;
 }
 
 int Partition::owner(std::int64_t row) const {

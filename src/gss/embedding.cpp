@@ -40,9 +40,10 @@ T pairwise_sum_impl(const T* x, std::size_t n) {
 }
 
 void check_shape(std::size_t size, std::int64_t rows, int dim, const std::string& what) {
-  if (rows < 0 || dim <= 0 || size != static_cast<std::size_t>(rows) * static_cast<std::size_t>(dim)) {
-    throw ComputeError(fmt::format("{}: {} values do not form {} rows of {} columns", what, size,
-                                   rows, dim));
+  if (rows < 0 || dim <= 0 ||
+      size != static_cast<std::size_t>(rows) * static_cast<std::size_t>(dim)) {
+    throw ComputeError(
+        fmt::format("{}: {} values do not form {} rows of {} columns", what, size, rows, dim));
   }
 }
 
@@ -85,11 +86,14 @@ NormalizedEmbedding normalize_cell_impl(std::span<const T> stored, std::int64_t 
   for (std::int64_t r = 0; r < rows; ++r) {
     const T* x = stored.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
     for (int d = 0; d < dim; ++d) {
-      if constexpr (std::is_same_v<T, double>) e[static_cast<std::size_t>(d)] = f64_to_f16(x[d]);
-      else e[static_cast<std::size_t>(d)] = f32_to_f16(x[d]);
+      if constexpr (std::is_same_v<T, double>)
+        e[static_cast<std::size_t>(d)] = f64_to_f16(x[d]);
+      else
+        e[static_cast<std::size_t>(d)] = f32_to_f16(x[d]);
     }
-    normalize_f16_row(e.data(), dim, squares.data(),
-                      out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim));
+    normalize_f16_row(
+        e.data(), dim, squares.data(),
+        out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim));
   }
   return out;
 }
@@ -112,8 +116,10 @@ NormalizedEmbedding normalize_niche_impl(std::span<const T> stored, std::int64_t
     f16_bits* o = out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
     for (int d = 0; d < dim; ++d) {
       const T v = x[d] / norm;
-      if constexpr (std::is_same_v<T, double>) o[d] = f64_to_f16(v);
-      else o[d] = f32_to_f16(v);
+      if constexpr (std::is_same_v<T, double>)
+        o[d] = f64_to_f16(v);
+      else
+        o[d] = f32_to_f16(v);
     }
   }
   return out;
@@ -124,7 +130,8 @@ std::vector<float> narrow_exact_f32(std::span<const double> stored, const std::s
   for (std::size_t i = 0; i < stored.size(); ++i) {
     values[i] = static_cast<float>(stored[i]);
     if (static_cast<double>(values[i]) != stored[i] && std::isfinite(stored[i])) {
-      throw ComputeError(fmt::format("{}: value {} declared f32 is not an f32 value", what, stored[i]));
+      throw ComputeError(
+          fmt::format("{}: value {} declared f32 is not an f32 value", what, stored[i]));
     }
   }
   return values;

@@ -1,8 +1,9 @@
 // CPU batch GSS (reference/gss.md 2.3, 2.8 steps 8-12). The arithmetic is that of the GSMAP_HD
-// functions in marker_score.hpp, reorganised so the gene loop is innermost: per group, each slot's
-// row is streamed once into f32 accumulators and u16 expressing counts (both vectorise), then one
-// scalar pass per gene applies exp / pow. Results are bit-identical to cell_gene_gss(): the same
-// f32 operations in the same slot order (tested).
+// functions in marker_score_math.hpp, reorganised so the gene loop is innermost: per group, each
+// slot's row is streamed once into f32 accumulators and u16 expressing counts, then branch-free
+// passes over the genes apply the f16 roundings, exp, R^1.5 and the f16 store. Every loop
+// vectorises; the results are bit-identical to cell_gene_gss() (same f32 operations, same slot
+// order; tested here, and against the CUDA build of the same functions).
 #include "gsmap/gss/marker_score.hpp"
 
 #include <algorithm>
@@ -26,7 +27,9 @@ namespace {
 // F16C), and the loader picks one per CPU. Both run the same IEEE operations (fmaf is fused either
 // way), so the choice never changes a bit; v3 only makes fmaf a single instruction and the
 // lanes 8 wide.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// GSMAP_NO_CPU_DISPATCH builds only the portable loops (to test them on any machine).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(GSMAP_NO_CPU_DISPATCH)
 #define GSMAP_X86_DISPATCH 1
 #define GSMAP_GENE_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -41,8 +44,8 @@ inline float widen_f16(f16_bits h) {
   const std::uint32_t magnitude = static_cast<std::uint32_t>(h & 0x7fffu) << 13;
   const float scaled = std::bit_cast<float>(magnitude) * 0x1p112f;
   const std::uint32_t special = 0u - static_cast<std::uint32_t>((h & 0x7c00u) == 0x7c00u);
-  const std::uint32_t bits = (std::bit_cast<std::uint32_t>(scaled) & ~special) |
-                             ((0x7f800000u | magnitude) & special);
+  const std::uint32_t bits =
+      (std::bit_cast<std::uint32_t>(scaled) & ~special) | ((0x7f800000u | magnitude) & special);
   return std::bit_cast<float>(bits | (static_cast<std::uint32_t>(h & 0x8000u) << 16));
 }
 
@@ -54,9 +57,10 @@ void accumulate_row_portable(float* __restrict accumulated, const f16_bits* __re
 }
 
 #if GSMAP_X86_DISPATCH
-__attribute__((target("arch=x86-64-v3"))) void accumulate_row_v3(
-    float* __restrict accumulated, const f16_bits* __restrict row, float weight,
-    std::size_t n_genes) {
+__attribute__((target("arch=x86-64-v3"))) void accumulate_row_v3(float* __restrict accumulated,
+                                                                 const f16_bits* __restrict row,
+                                                                 float weight,
+                                                                 std::size_t n_genes) {
   const __m256 w = _mm256_set1_ps(weight);
   std::size_t g = 0;
   for (; g + 8 <= n_genes; g += 8) {
@@ -113,7 +117,8 @@ void three_halves_powers(const float* ratios, float* powers, std::size_t n_genes
 #if defined(__SSE2__)
   const __m128d sign = _mm_set1_pd(-0.0);
   for (; g + 2 <= n_genes; g += 2) {
-    const __m128 two = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ratios + g)));
+    const __m128 two =
+        _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ratios + g)));
     const __m128d r = _mm_andnot_pd(sign, _mm_cvtps_pd(two));  // fabs, as pow_three_halves
     const __m128d p = _mm_mul_pd(r, _mm_sqrt_pd(r));
     _mm_storel_epi64(reinterpret_cast<__m128i*>(powers + g), _mm_castps_si128(_mm_cvtpd_ps(p)));
@@ -154,13 +159,13 @@ MarkerScoreCalculator::MarkerScoreCalculator(const MarkerScoreOptions& options,
                                              std::span<const float> frac)
     : options_(options), g_mean_(g_mean.begin(), g_mean.end()), frac_(frac.begin(), frac.end()) {
   if (options_.neighbors_per_block < 1 || options_.n_blocks < 1) {
-    throw ComputeError(fmt::format(
-        "marker score: need at least one neighbour and one block (got K = {}, S = {})",
-        options_.neighbors_per_block, options_.n_blocks));
+    throw ComputeError(
+        fmt::format("marker score: need at least one neighbour and one block (got K = {}, S = {})",
+                    options_.neighbors_per_block, options_.n_blocks));
   }
   if (g_mean_.size() != frac_.size()) {
-    throw ComputeError(fmt::format(
-        "marker score: G_Mean has {} genes but frac has {}", g_mean_.size(), frac_.size()));
+    throw ComputeError(fmt::format("marker score: G_Mean has {} genes but frac has {}",
+                                   g_mean_.size(), frac_.size()));
   }
   // Expressing counts are u16: at most K * S <= 200 * 11 slots in any valid configuration.
   if (options_.slots_per_cell() > std::numeric_limits<std::uint16_t>::max()) {
@@ -183,9 +188,7 @@ MarkerScoreCalculator::MarkerScoreCalculator(const MarkerScoreOptions& options,
 void MarkerScoreCalculator::check_batch(const NeighbourRankBatch& batch, std::size_t gss_size,
                                         std::size_t flags_size) const {
   const std::size_t slots = static_cast<std::size_t>(options_.slots_per_cell());
-  auto fail = [](const std::string& what) {
-    throw ComputeError("marker score batch: " + what);
-  };
+  auto fail = [](const std::string& what) { throw ComputeError("marker score batch: " + what); };
   if (batch.n_genes != g_mean_.size()) {
     fail(fmt::format("{} genes in the log ranks but {} in G_Mean/frac", batch.n_genes,
                      g_mean_.size()));
@@ -229,7 +232,8 @@ void MarkerScoreCalculator::accumulate_group(const PreparedGroup& group,
     const std::int32_t row = group.slot_rows[k];
     if (row < 0) continue;  // padded neighbour: never read
     const f16_bits* log_ranks = batch.log_ranks.data() + static_cast<std::size_t>(row) * n_genes;
-    if (group.w_hat[k] != 0.0f) accumulate_row(accumulated_.data(), log_ranks, group.w_hat[k], n_genes);
+    if (group.w_hat[k] != 0.0f)
+      accumulate_row(accumulated_.data(), log_ranks, group.w_hat[k], n_genes);
     if (use_fraction && group.in_fraction[k]) {
       count_expressing(expressing_.data(), log_ranks, row_minimum[row], n_genes);
     }
@@ -271,8 +275,7 @@ MarkerScoreBatchStats MarkerScoreCalculator::compute(const NeighbourRankBatch& b
     for (int b = 0; b < n_groups; ++b) {
       const std::size_t offset = first_slot + static_cast<std::size_t>(b * group_slots);
       groups_[b] = prepare_group(batch.weights.data() + offset, batch.slot_rows.data() + offset,
-                                 group_slots, options_.pooling,
-                                 w_hat_.data() + b * group_slots,
+                                 group_slots, options_.pooling, w_hat_.data() + b * group_slots,
                                  in_fraction_.data() + b * group_slots);
       n_valid_groups += groups_[b].valid ? 1 : 0;
     }

@@ -7,9 +7,9 @@
 #include <numeric>
 
 #include <fmt/format.h>
-#include <nanoflann.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <nanoflann.hpp>
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/gss/umap.hpp"
@@ -39,7 +39,8 @@ const float* f16_table() {
   }();
   return table.data();
 }
-constexpr std::size_t kQueryGrain = 32;
+
+constexpr std::size_t kQueryGrain = 32;  // query cells per TBB task
 
 // gss.md 2.2.2: sum of squared differences in f64, column order, no FMA (this translation unit is
 // compiled with -ffp-contract=off).
@@ -56,8 +57,8 @@ double squared_distance(const double* a, const double* b, int dim) {
 // like the global one). nanoflann's dataset adaptor.
 struct PointCloud {
   int dim = 0;
-  std::vector<double> points;          // size() x dim
-  std::vector<std::int64_t> cells;     // global ids, ascending
+  std::vector<double> points;       // size() x dim
+  std::vector<std::int64_t> cells;  // global ids, ascending
 
   std::size_t kdtree_get_point_count() const { return cells.size(); }
   double kdtree_get_pt(std::uint32_t i, std::size_t d) const {
@@ -81,7 +82,8 @@ struct SearchTree {
   std::unique_ptr<KdTree> tree;
 
   void build() {
-    tree = std::make_unique<KdTree>(cloud.dim, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10));
+    tree =
+        std::make_unique<KdTree>(cloud.dim, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10));
   }
 };
 
@@ -187,7 +189,8 @@ void NeighborParams::validate() const {
     if (n_adjacent != 0) throw UsageError("--n-adjacent-slices applies to spatial3D only");
     return;
   }
-  if (k_central < 1) throw UsageError(fmt::format("--spatial-neighbors must be >= 1, got {}", k_central));
+  if (k_central < 1)
+    throw UsageError(fmt::format("--spatial-neighbors must be >= 1, got {}", k_central));
   if (k_homogeneous > k_central) {
     throw UsageError(fmt::format(
         "--homogeneous-neighbors ({}) must not exceed --spatial-neighbors ({}): the homogeneous "
@@ -197,7 +200,8 @@ void NeighborParams::validate() const {
   }
   if (dataset_type == DatasetType::kSpatial2D) {
     if (n_adjacent != 0) {
-      throw UsageError("--n-adjacent-slices applies to spatial3D only (spatial2D searches one slice)");
+      throw UsageError(
+          "--n-adjacent-slices applies to spatial3D only (spatial2D searches one slice)");
     }
     return;
   }
@@ -262,7 +266,8 @@ void select_block(std::int64_t query, std::span<const std::int32_t> candidates, 
   std::iota(scratch.order.begin(), scratch.order.end(), 0);
   const std::size_t chosen = std::min(m, static_cast<std::size_t>(std::max(k, 0)));
   const float* score = scratch.score.data();
-  std::partial_sort(scratch.order.begin(), scratch.order.begin() + static_cast<std::ptrdiff_t>(chosen),
+  std::partial_sort(scratch.order.begin(),
+                    scratch.order.begin() + static_cast<std::ptrdiff_t>(chosen),
                     scratch.order.end(), [score](std::int32_t a, std::int32_t b) {
                       if (score[a] != score[b]) return score[a] > score[b];
                       return a < b;
@@ -306,13 +311,13 @@ struct HomogeneousNeighborFinder::Impl {
   NeighborParams params;
   SelectThresholds thresholds;
 
-  std::vector<std::int32_t> group_of;             // dense group per cell (order of first appearance)
-  std::vector<std::int32_t> group_label_of_index;  // original label of each dense group
+  std::vector<std::int32_t> group_of;  // dense group per cell (order of first appearance)
+  std::vector<std::int32_t> group_label_of_index;      // original label of each dense group
   std::vector<std::vector<std::int64_t>> group_cells;  // ascending
 
   // Spatial: trees per (group, slice) over pool cells, and each available slice's adjacent trees.
   struct GroupSlices {
-    std::map<std::int32_t, std::size_t> tree_of_slice;                  // available slices
+    std::map<std::int32_t, std::size_t> tree_of_slice;                   // available slices
     std::map<std::int32_t, std::vector<std::size_t>> adjacent_of_slice;  // ordered blocks
   };
   std::vector<GroupSlices> group_slices;
@@ -334,15 +339,16 @@ struct HomogeneousNeighborFinder::Impl {
     return table.high_quality[static_cast<std::size_t>(cell)] != 0;
   }
   const double* coords_of(std::int64_t cell) const {
-    return table.coords.data() + static_cast<std::size_t>(cell) * static_cast<std::size_t>(table.coord_dim);
+    return table.coords.data() +
+           static_cast<std::size_t>(cell) * static_cast<std::size_t>(table.coord_dim);
   }
 
   void check_table() const;
   void index_groups();
   void build_spatial();
   void build_group_embeddings();
-  void knn_block(std::size_t group, std::span<const std::int64_t> cells, std::span<const std::size_t> rows,
-                 KnnGraph& graph) const;
+  void knn_block(std::size_t group, std::span<const std::int64_t> cells,
+                 std::span<const std::size_t> rows, KnnGraph& graph) const;
   std::vector<std::int32_t> adjacent_slices(const GroupSlices& gs, std::int32_t slice,
                                             std::int32_t min_slice, std::int32_t max_slice) const;
   void fill_candidates(std::int64_t cell, std::vector<Hit>& heap, std::int32_t* row) const;
@@ -353,8 +359,11 @@ struct HomogeneousNeighborFinder::Impl {
 void HomogeneousNeighborFinder::Impl::check_table() const {
   const std::int64_t n = table.n;
   if (n < 0) throw ComputeError("CellTable: negative cell count");
-  const auto sized = [n](std::size_t size) { return size == 0 || static_cast<std::int64_t>(size) == n; };
-  if (!sized(table.slice_id.size()) || !sized(table.group.size()) || !sized(table.high_quality.size())) {
+  const auto sized = [n](std::size_t size) {
+    return size == 0 || static_cast<std::int64_t>(size) == n;
+  };
+  if (!sized(table.slice_id.size()) || !sized(table.group.size()) ||
+      !sized(table.high_quality.size())) {
     throw ComputeError(fmt::format("CellTable: per-cell arrays must have {} entries or none", n));
   }
   if (!table.cell || table.cell->rows != n || table.cell->dim <= 0) {
@@ -365,7 +374,8 @@ void HomogeneousNeighborFinder::Impl::check_table() const {
   }
   if (params.spatial()) {
     if (table.coord_dim <= 0 ||
-        table.coords.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(table.coord_dim)) {
+        table.coords.size() !=
+            static_cast<std::size_t>(n) * static_cast<std::size_t>(table.coord_dim)) {
       throw ComputeError(fmt::format("CellTable: coordinates must be {} x coord_dim (> 0)", n));
     }
     for (std::size_t i = 0; i < table.coords.size(); ++i) {
@@ -393,7 +403,8 @@ void HomogeneousNeighborFinder::Impl::index_groups() {
   std::map<std::int32_t, std::int32_t> dense_of_label;
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t label = table.group.empty() ? 0 : table.group[static_cast<std::size_t>(i)];
-    auto [it, inserted] = dense_of_label.emplace(label, static_cast<std::int32_t>(group_cells.size()));
+    auto [it, inserted] =
+        dense_of_label.emplace(label, static_cast<std::int32_t>(group_cells.size()));
     if (inserted) {
       group_cells.emplace_back();
       group_label_of_index.push_back(label);
@@ -406,13 +417,15 @@ void HomogeneousNeighborFinder::Impl::index_groups() {
 // gss.md 2.2.2, adjacent blocks: offsets 1..n_adj (s-o then s+o), extended search while short,
 // then ordered by (offset, +1 before -1).
 std::vector<std::int32_t> HomogeneousNeighborFinder::Impl::adjacent_slices(
-    const GroupSlices& gs, std::int32_t slice, std::int32_t min_slice, std::int32_t max_slice) const {
+    const GroupSlices& gs, std::int32_t slice, std::int32_t min_slice,
+    std::int32_t max_slice) const {
   struct Found {
     std::int32_t slice, offset, direction;
   };
   const auto target = static_cast<std::size_t>(2 * params.n_adjacent);
   const auto available = [&gs](std::int64_t s) {
-    return s >= std::numeric_limits<std::int32_t>::min() && s <= std::numeric_limits<std::int32_t>::max() &&
+    return s >= std::numeric_limits<std::int32_t>::min() &&
+           s <= std::numeric_limits<std::int32_t>::max() &&
            gs.tree_of_slice.count(static_cast<std::int32_t>(s)) > 0;
   };
   std::vector<Found> found;
@@ -474,7 +487,8 @@ void HomogeneousNeighborFinder::Impl::build_spatial() {
       tree.cloud.points.resize(tree.cloud.cells.size() * static_cast<std::size_t>(dim));
       for (std::size_t j = 0; j < tree.cloud.cells.size(); ++j) {
         std::copy_n(coords_of(tree.cloud.cells[j]), dim,
-                    tree.cloud.points.begin() + static_cast<std::ptrdiff_t>(j * static_cast<std::size_t>(dim)));
+                    tree.cloud.points.begin() +
+                        static_cast<std::ptrdiff_t>(j * static_cast<std::size_t>(dim)));
       }
       group_slices[g].tree_of_slice.emplace(slice, t);
       ++t;
@@ -487,7 +501,8 @@ void HomogeneousNeighborFinder::Impl::build_spatial() {
     GroupSlices& gs = group_slices[g];
     for (const auto& [slice, tree_index] : gs.tree_of_slice) {
       std::vector<std::size_t> blocks;
-      for (const std::int32_t s : adjacent_slices(gs, slice, slice_range[g].first, slice_range[g].second)) {
+      for (const std::int32_t s :
+           adjacent_slices(gs, slice, slice_range[g].first, slice_range[g].second)) {
         blocks.push_back(gs.tree_of_slice.at(s));
       }
       gs.adjacent_of_slice.emplace(slice, std::move(blocks));
@@ -501,7 +516,8 @@ void HomogeneousNeighborFinder::Impl::build_group_embeddings() {
     const f16_bits* e = table.cell->row(i);
     for (int d = 0; d < dim; ++d) {
       if (std::isnan(f16_to_f32(e[d]))) {
-        throw InputError("cell embedding", fmt::format("row {} (0-based, concatenated cell order)", i),
+        throw InputError("cell embedding",
+                         fmt::format("row {} (0-based, concatenated cell order)", i),
                          "the embedding row is all zeros and cannot be normalised",
                          "recompute the embedding or drop that cell");
       }
@@ -512,11 +528,13 @@ void HomogeneousNeighborFinder::Impl::build_group_embeddings() {
     const auto size = static_cast<std::int64_t>(group_cells[g].size());
     if (size < params.k_homogeneous) {
       throw InputError(
-          table.annotation, fmt::format("cell type '{}'", group_label(table, group_label_of_index[g])),
+          table.annotation,
+          fmt::format("cell type '{}'", group_label(table, group_label_of_index[g])),
           fmt::format("has {} cells, fewer than --homogeneous-neighbors ({}); the scRNA kNN graph "
                       "needs K cells per cell type",
                       size, params.k_homogeneous),
-          "lower --homogeneous-neighbors, or keep --min-cells-per-type at its default (= K) so that "
+          "lower --homogeneous-neighbors, or keep --min-cells-per-type at its default (= K) so "
+          "that "
           "small cell types are filtered out");
     }
     GroupEmbedding& ge = group_embeddings[g];
@@ -525,8 +543,8 @@ void HomogeneousNeighborFinder::Impl::build_group_embeddings() {
     for (std::int64_t j = 0; j < size; ++j) {
       const f16_bits* e = table.cell->row(group_cells[g][static_cast<std::size_t>(j)]);
       for (int d = 0; d < dim; ++d) {
-        ge.by_dim[static_cast<std::size_t>(d) * static_cast<std::size_t>(size) + static_cast<std::size_t>(j)] =
-            static_cast<double>(f16_to_f32(e[d]));
+        ge.by_dim[static_cast<std::size_t>(d) * static_cast<std::size_t>(size) +
+                  static_cast<std::size_t>(j)] = static_cast<double>(f16_to_f32(e[d]));
       }
     }
   }
@@ -536,8 +554,10 @@ void HomogeneousNeighborFinder::Impl::build_group_embeddings() {
 // candidates held in cache. Normalised f16 components are multiples of 2^-24 of magnitude <= ~1,
 // so each squared difference is a multiple of 2^-48 below 4 and every partial sum (bounded by
 // |a - b|^2 <= ~4) is exact in f64: distances are exact and ties are true ties, broken by index.
-void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group, std::span<const std::int64_t> cells,
-                                                std::span<const std::size_t> rows, KnnGraph& graph) const {
+void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group,
+                                                std::span<const std::int64_t> cells,
+                                                std::span<const std::size_t> rows,
+                                                KnnGraph& graph) const {
   constexpr std::int64_t kTile = 256;
   const GroupEmbedding& ge = group_embeddings[group];
   const std::vector<std::int64_t>& members = group_cells[group];
@@ -548,7 +568,8 @@ void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group, std::span<con
   for (std::size_t b = 0; b < n_query; ++b) {
     const f16_bits* e = table.cell->row(cells[rows[b]]);
     for (int d = 0; d < dim; ++d) {
-      query[b * static_cast<std::size_t>(dim) + static_cast<std::size_t>(d)] = static_cast<double>(f16_to_f32(e[d]));
+      query[b * static_cast<std::size_t>(dim) + static_cast<std::size_t>(d)] =
+          static_cast<double>(f16_to_f32(e[d]));
     }
   }
   std::vector<std::vector<Hit>> heaps(n_query);
@@ -560,7 +581,8 @@ void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group, std::span<con
       double* t = tile.data() + b * static_cast<std::size_t>(kTile);
       for (int d = 0; d < dim; ++d) {
         const double qd = query[b * static_cast<std::size_t>(dim) + static_cast<std::size_t>(d)];
-        const double* x = ge.by_dim.data() + static_cast<std::size_t>(d) * static_cast<std::size_t>(ge.size) +
+        const double* x = ge.by_dim.data() +
+                          static_cast<std::size_t>(d) * static_cast<std::size_t>(ge.size) +
                           static_cast<std::size_t>(first);
         for (std::int64_t j = 0; j < count; ++j) {
           const double diff = x[j] - qd;
@@ -588,7 +610,8 @@ void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group, std::span<con
     const std::int64_t cell = cells[rows[b]];
     const auto self_local = static_cast<std::uint32_t>(
         std::lower_bound(members.begin(), members.end(), cell) - members.begin());
-    auto self_it = std::find_if(heap.begin(), heap.end(), [self_local](const Hit& h) { return h.local == self_local; });
+    auto self_it = std::find_if(heap.begin(), heap.end(),
+                                [self_local](const Hit& h) { return h.local == self_local; });
     if (self_it == heap.end()) self_it = heap.end() - 1;  // k ties at 0 before self: drop the last
     std::rotate(heap.begin(), self_it, self_it + 1);
     heap.front() = Hit{0.0, self_local};
@@ -603,7 +626,8 @@ void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group, std::span<con
 void HomogeneousNeighborFinder::Impl::fill_candidates(std::int64_t cell, std::vector<Hit>& heap,
                                                       std::int32_t* row) const {
   std::fill_n(row, params.candidate_columns(), -1);
-  const GroupSlices& gs = group_slices[static_cast<std::size_t>(group_of[static_cast<std::size_t>(cell)])];
+  const GroupSlices& gs =
+      group_slices[static_cast<std::size_t>(group_of[static_cast<std::size_t>(cell)])];
   const std::int32_t slice = slice_of(cell);
   const auto it = gs.tree_of_slice.find(slice);
   if (it == gs.tree_of_slice.end()) return;  // no pool cell on the own slice: all slots -1
@@ -677,10 +701,12 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
             select_block(q, candidates.first(static_cast<std::size_t>(params.k_central)), K,
                          *table.cell, table.niche, thresholds, scratch, idx, cs, ns);
             for (int b = 0; b < 2 * params.n_adjacent; ++b) {
-              const auto offset = static_cast<std::size_t>(params.k_central + b * params.k_adjacent);
+              const auto offset =
+                  static_cast<std::size_t>(params.k_central + b * params.k_adjacent);
               const auto slot = static_cast<std::ptrdiff_t>((b + 1) * K);
-              select_block(q, candidates.subspan(offset, static_cast<std::size_t>(params.k_adjacent)), K,
-                           *table.cell, table.niche, thresholds, scratch, idx + slot, cs + slot, ns + slot);
+              select_block(
+                  q, candidates.subspan(offset, static_cast<std::size_t>(params.k_adjacent)), K,
+                  *table.cell, table.niche, thresholds, scratch, idx + slot, cs + slot, ns + slot);
             }
           } else {
             // spatial2D: the row is the central block; spatial3D global_pool: the whole row.
@@ -689,7 +715,8 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
           }
           if (keep_candidates) {
             std::copy(row.begin(), row.end(),
-                      result.candidates.begin() + static_cast<std::ptrdiff_t>(i * static_cast<std::size_t>(k_cand)));
+                      result.candidates.begin() +
+                          static_cast<std::ptrdiff_t>(i * static_cast<std::size_t>(k_cand)));
           }
           fill_qc(result, i);
         }
@@ -697,7 +724,8 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
   return result;
 }
 
-HomogeneousNeighborFinder::HomogeneousNeighborFinder(const CellTable& cells, const NeighborParams& params)
+HomogeneousNeighborFinder::HomogeneousNeighborFinder(const CellTable& cells,
+                                                     const NeighborParams& params)
     : impl_(std::make_unique<Impl>()) {
   params.validate();
   impl_->table = cells;
@@ -715,30 +743,36 @@ HomogeneousNeighborFinder::HomogeneousNeighborFinder(const CellTable& cells, con
           params.n_adjacent, 1 + params.n_adjacent, slices.size()));
     }
   }
-  if (params.spatial()) impl_->build_spatial();
-  else impl_->build_group_embeddings();
+  if (params.spatial())
+    impl_->build_spatial();
+  else
+    impl_->build_group_embeddings();
 }
 
 HomogeneousNeighborFinder::~HomogeneousNeighborFinder() = default;
 
 const NeighborParams& HomogeneousNeighborFinder::params() const { return impl_->params; }
 
-NeighborResult HomogeneousNeighborFinder::find(std::span<const std::int64_t> query, bool keep_candidates) const {
+NeighborResult HomogeneousNeighborFinder::find(std::span<const std::int64_t> query,
+                                               bool keep_candidates) const {
   impl_->check_query(query);
   if (impl_->params.spatial()) return impl_->find_spatial(query, keep_candidates);
 
   // scRNA: the kNN graph of every cell of the query cells' groups.
   std::vector<std::uint8_t> needed(impl_->group_cells.size(), 0);
-  for (const std::int64_t q : query) needed[static_cast<std::size_t>(impl_->group_of[static_cast<std::size_t>(q)])] = 1;
+  for (const std::int64_t q : query)
+    needed[static_cast<std::size_t>(impl_->group_of[static_cast<std::size_t>(q)])] = 1;
   std::vector<std::int64_t> rows;
   for (std::size_t g = 0; g < needed.size(); ++g) {
-    if (needed[g]) rows.insert(rows.end(), impl_->group_cells[g].begin(), impl_->group_cells[g].end());
+    if (needed[g])
+      rows.insert(rows.end(), impl_->group_cells[g].begin(), impl_->group_cells[g].end());
   }
   return scrna_select(scrna_knn(rows), query);
 }
 
 std::vector<std::int32_t> HomogeneousNeighborFinder::candidate_row(std::int64_t cell) const {
-  if (!impl_->params.spatial()) throw ComputeError("candidate_row: scRNA has no spatial candidates");
+  if (!impl_->params.spatial())
+    throw ComputeError("candidate_row: scRNA has no spatial candidates");
   impl_->check_query(std::span<const std::int64_t>(&cell, 1));
   std::vector<std::int32_t> row(static_cast<std::size_t>(impl_->params.candidate_columns()));
   std::vector<Hit> heap;
@@ -760,13 +794,15 @@ KnnGraph HomogeneousNeighborFinder::scrna_knn(std::span<const std::int64_t> cell
   constexpr std::size_t kQueryBlock = 64;
   std::vector<std::vector<std::size_t>> rows_of_group(im.group_cells.size());
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    rows_of_group[static_cast<std::size_t>(im.group_of[static_cast<std::size_t>(cells[i])])].push_back(i);
+    rows_of_group[static_cast<std::size_t>(im.group_of[static_cast<std::size_t>(cells[i])])]
+        .push_back(i);
   }
   std::vector<std::pair<std::size_t, std::span<const std::size_t>>> blocks;
   for (std::size_t g = 0; g < rows_of_group.size(); ++g) {
     const std::vector<std::size_t>& rows = rows_of_group[g];
     for (std::size_t first = 0; first < rows.size(); first += kQueryBlock) {
-      blocks.emplace_back(g, std::span<const std::size_t>(rows).subspan(first, std::min(kQueryBlock, rows.size() - first)));
+      blocks.emplace_back(g, std::span<const std::size_t>(rows).subspan(
+                                 first, std::min(kQueryBlock, rows.size() - first)));
     }
   }
   tbb::parallel_for(std::size_t{0}, blocks.size(), [&](std::size_t b) {
@@ -781,7 +817,8 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
   if (im.params.spatial()) throw ComputeError("scrna_select: the dataset type is not scRNA");
   im.check_query(query);
   const int k = graph.k;
-  if (k != im.params.k_homogeneous || graph.neighbors.size() != graph.cells.size() * static_cast<std::size_t>(k) ||
+  if (k != im.params.k_homogeneous ||
+      graph.neighbors.size() != graph.cells.size() * static_cast<std::size_t>(k) ||
       graph.distances.size() != graph.neighbors.size()) {
     throw ComputeError("scrna_select: malformed kNN graph");
   }
@@ -795,7 +832,8 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
 
   // Groups involved, each complete in the graph; mean distance of each (rows in cell order).
   std::vector<std::uint8_t> involved(im.group_cells.size(), 0);
-  for (const std::int64_t q : query) involved[static_cast<std::size_t>(im.group_of[static_cast<std::size_t>(q)])] = 1;
+  for (const std::int64_t q : query)
+    involved[static_cast<std::size_t>(im.group_of[static_cast<std::size_t>(q)])] = 1;
   std::vector<float> group_mean(im.group_cells.size(), 0.0f);
   for (std::size_t g = 0; g < involved.size(); ++g) {
     if (!involved[g]) continue;
@@ -803,10 +841,13 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
     for (const std::int64_t c : im.group_cells[g]) {
       const std::int64_t r = row_of[static_cast<std::size_t>(c)];
       if (r < 0) {
-        throw ComputeError(fmt::format("scrna_select: the kNN graph lacks cell {} of cell type '{}'", c,
-                                       group_label(im.table, im.group_label_of_index[g])));
+        throw ComputeError(
+            fmt::format("scrna_select: the kNN graph lacks cell {} of cell type '{}'", c,
+                        group_label(im.table, im.group_label_of_index[g])));
       }
-      for (int j = 0; j < k; ++j) sum += graph.distances[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)];
+      for (int j = 0; j < k; ++j)
+        sum += graph.distances[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) +
+                               static_cast<std::size_t>(j)];
     }
     group_mean[g] = static_cast<float>(sum / (static_cast<double>(im.group_cells[g].size()) * k));
   }
@@ -819,9 +860,11 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
     if (!involved[g]) return;
     const std::size_t off = r * static_cast<std::size_t>(k);
     const std::span<const float> dist(graph.distances.data() + off, static_cast<std::size_t>(k));
-    const std::span<const std::int64_t> nb(graph.neighbors.data() + off, static_cast<std::size_t>(k));
+    const std::span<const std::int64_t> nb(graph.neighbors.data() + off,
+                                           static_cast<std::size_t>(k));
     const SmoothKnn smooth = smooth_knn_distance(dist, group_mean[g]);
-    membership_strengths(dist, nb, c, smooth, std::span<float>(membership.data() + off, static_cast<std::size_t>(k)));
+    membership_strengths(dist, nb, c, smooth,
+                         std::span<float>(membership.data() + off, static_cast<std::size_t>(k)));
   });
 
   // Reverse edges (j -> i with mu_ji > 0), for the transpose term; CSR by target cell.
@@ -851,15 +894,19 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
         std::vector<WeightedNeighbor> forward, backward, edges;
         for (std::size_t i = range.begin(); i != range.end(); ++i) {
           const std::int64_t q = query[i];
-          const std::size_t off = static_cast<std::size_t>(row_of[static_cast<std::size_t>(q)]) * static_cast<std::size_t>(k);
+          const std::size_t off = static_cast<std::size_t>(row_of[static_cast<std::size_t>(q)]) *
+                                  static_cast<std::size_t>(k);
           forward.clear();
           for (int j = 0; j < k; ++j) {
             const float mu = membership[off + static_cast<std::size_t>(j)];
-            if (mu > 0.0f) forward.push_back({graph.neighbors[off + static_cast<std::size_t>(j)], mu});
+            if (mu > 0.0f)
+              forward.push_back({graph.neighbors[off + static_cast<std::size_t>(j)], mu});
           }
           backward.assign(reverse.begin() + reverse_start[static_cast<std::size_t>(q)],
                           reverse.begin() + reverse_start[static_cast<std::size_t>(q) + 1]);
-          const auto by_cell = [](const WeightedNeighbor& a, const WeightedNeighbor& b) { return a.cell < b.cell; };
+          const auto by_cell = [](const WeightedNeighbor& a, const WeightedNeighbor& b) {
+            return a.cell < b.cell;
+          };
           std::sort(forward.begin(), forward.end(), by_cell);
           std::sort(backward.begin(), backward.end(), by_cell);
           // Merge: W_qj = (a + b) - a * b over the union of both directions.
@@ -868,7 +915,8 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
           while (f < forward.size() || b < backward.size()) {
             std::int64_t cell;
             float a = 0.0f, m = 0.0f;
-            if (b == backward.size() || (f < forward.size() && forward[f].cell < backward[b].cell)) {
+            if (b == backward.size() ||
+                (f < forward.size() && forward[f].cell < backward[b].cell)) {
               cell = forward[f].cell;
               a = forward[f++].weight;
             } else if (f == forward.size() || backward[b].cell < forward[f].cell) {
@@ -891,7 +939,8 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
 }
 
 NeighborResult find_homogeneous_neighbors(const CellTable& cells, const NeighborParams& params,
-                                          std::span<const std::int64_t> query, bool keep_candidates) {
+                                          std::span<const std::int64_t> query,
+                                          bool keep_candidates) {
   const HomogeneousNeighborFinder finder(cells, params);
   return finder.find(query, keep_candidates);
 }

@@ -23,12 +23,13 @@ bool value_equal(float a, float b) {
   return a == b;
 }
 
-
 }  // namespace
 
 RowRanker::RowRanker(std::int64_t n_genes)
-    : n_genes_(n_genes), slot_of_column_(static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), -1) {
-  if (n_genes <= 0) throw ComputeError(fmt::format("RowRanker: n_genes must be > 0, got {}", n_genes));
+    : n_genes_(n_genes),
+      slot_of_column_(static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), -1) {
+  if (n_genes <= 0)
+    throw ComputeError(fmt::format("RowRanker: n_genes must be > 0, got {}", n_genes));
   if (n_genes >= (std::int64_t{1} << 23)) {
     throw ComputeError(fmt::format("RowRanker: {} genes exceed the exact f32 rank range", n_genes));
   }
@@ -58,8 +59,8 @@ void RowRanker::rank_impl(std::span<const float> values, std::span<const Index> 
                      "check that data and indices of the CSR group have the same length");
   }
   if (static_cast<std::int64_t>(ln_ranks.size()) != n_genes_) {
-    throw ComputeError(fmt::format("RowRanker: output has {} elements, expected {}",
-                                   ln_ranks.size(), n_genes_));
+    throw ComputeError(
+        fmt::format("RowRanker: output has {} elements, expected {}", ln_ranks.size(), n_genes_));
   }
 
   // Distinct stored columns with their summed values.
@@ -96,8 +97,10 @@ void RowRanker::rank_impl(std::span<const float> values, std::span<const Index> 
   // absent columns.
   std::int64_t n_negative = 0, n_stored_zero = 0;
   for (const Entry& e : entries_) {
-    if (e.value < 0.0f) ++n_negative;
-    else if (e.value == 0.0f) ++n_stored_zero;
+    if (e.value < 0.0f)
+      ++n_negative;
+    else if (e.value == 0.0f)
+      ++n_stored_zero;
   }
   if (n_absent > 0) {
     // twice the rank: 2 * #smaller + #equal + 1
@@ -122,20 +125,22 @@ void RowRanker::rank_impl(std::span<const float> values, std::span<const Index> 
   }
 }
 
-template void RowRanker::rank_impl<std::int32_t>(std::span<const float>, std::span<const std::int32_t>,
-                                                 std::span<float>);
-template void RowRanker::rank_impl<std::int64_t>(std::span<const float>, std::span<const std::int64_t>,
-                                                 std::span<float>);
+template void RowRanker::rank_impl<std::int32_t>(std::span<const float>,
+                                                 std::span<const std::int32_t>, std::span<float>);
+template void RowRanker::rank_impl<std::int64_t>(std::span<const float>,
+                                                 std::span<const std::int64_t>, std::span<float>);
 
 void ln_ranks_to_f16(std::span<const float> ln_ranks, std::span<f16_bits> out) {
   if (out.size() != ln_ranks.size()) {
-    throw ComputeError(fmt::format("ln_ranks_to_f16: {} inputs, {} outputs", ln_ranks.size(), out.size()));
+    throw ComputeError(
+        fmt::format("ln_ranks_to_f16: {} inputs, {} outputs", ln_ranks.size(), out.size()));
   }
   for (std::size_t g = 0; g < ln_ranks.size(); ++g) out[g] = math::f32_to_f16(ln_ranks[g]);
 }
 
 GeneStatsAccumulator::GeneStatsAccumulator(std::int64_t n_genes)
-    : n_genes_(n_genes), raw_(1 + 2 * static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0) {
+    : n_genes_(n_genes),
+      raw_(1 + 2 * static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0) {
   if (n_genes <= 0) {
     throw ComputeError(fmt::format("GeneStatsAccumulator: n_genes must be > 0, got {}", n_genes));
   }
@@ -149,7 +154,8 @@ std::int64_t GeneStatsAccumulator::to_fixed(float ln_rank) {
   }
   const auto fixed = static_cast<std::int64_t>(scaled);
   if (static_cast<double>(fixed) != scaled) {
-    throw ComputeError(fmt::format("ln rank {} is not a multiple of 2^-{}", ln_rank, kFractionBits));
+    throw ComputeError(
+        fmt::format("ln rank {} is not a multiple of 2^-{}", ln_rank, kFractionBits));
   }
   return fixed;
 }
@@ -157,15 +163,17 @@ std::int64_t GeneStatsAccumulator::to_fixed(float ln_rank) {
 void GeneStatsAccumulator::add_cell(std::span<const float> ln_ranks,
                                     std::span<const std::int64_t> nonzero_columns) {
   if (static_cast<std::int64_t>(ln_ranks.size()) != n_genes_) {
-    throw ComputeError(fmt::format("GeneStatsAccumulator: {} ln ranks, expected {}", ln_ranks.size(),
-                                   n_genes_));
+    throw ComputeError(
+        fmt::format("GeneStatsAccumulator: {} ln ranks, expected {}", ln_ranks.size(), n_genes_));
   }
   std::int64_t* sums = raw_.data() + 1;
   std::int64_t* nonzero = raw_.data() + 1 + n_genes_;
-  for (std::int64_t g = 0; g < n_genes_; ++g) sums[g] += to_fixed(ln_ranks[static_cast<std::size_t>(g)]);
+  for (std::int64_t g = 0; g < n_genes_; ++g)
+    sums[g] += to_fixed(ln_ranks[static_cast<std::size_t>(g)]);
   for (const std::int64_t column : nonzero_columns) {
     if (column < 0 || column >= n_genes_) {
-      throw ComputeError(fmt::format("GeneStatsAccumulator: column {} outside [0, {})", column, n_genes_));
+      throw ComputeError(
+          fmt::format("GeneStatsAccumulator: column {} outside [0, {})", column, n_genes_));
     }
     ++nonzero[column];
   }
@@ -174,7 +182,8 @@ void GeneStatsAccumulator::add_cell(std::span<const float> ln_ranks,
 
 void GeneStatsAccumulator::merge(const GeneStatsAccumulator& other) {
   if (other.n_genes_ != n_genes_) {
-    throw ComputeError(fmt::format("GeneStatsAccumulator::merge: {} genes vs {}", other.n_genes_, n_genes_));
+    throw ComputeError(
+        fmt::format("GeneStatsAccumulator::merge: {} genes vs {}", other.n_genes_, n_genes_));
   }
   for (std::size_t i = 0; i < raw_.size(); ++i) raw_[i] += other.raw_[i];
 }
@@ -198,26 +207,31 @@ GeneStats GeneStatsAccumulator::finalize() const {
 
 std::vector<RankChunk> rank_chunks(std::span<const std::int64_t> cells_per_sample,
                                    std::int64_t chunk_rows) {
-  if (chunk_rows <= 0) throw ComputeError(fmt::format("rank chunk size must be > 0, got {}", chunk_rows));
+  if (chunk_rows <= 0)
+    throw ComputeError(fmt::format("rank chunk size must be > 0, got {}", chunk_rows));
   std::vector<RankChunk> chunks;
   std::int64_t offset = 0;
   for (std::size_t s = 0; s < cells_per_sample.size(); ++s) {
     const std::int64_t n = cells_per_sample[s];
     for (std::int64_t first = 0; first < n; first += chunk_rows) {
-      chunks.push_back({static_cast<std::int32_t>(s), offset + first, offset + std::min(n, first + chunk_rows)});
+      chunks.push_back(
+          {static_cast<std::int32_t>(s), offset + first, offset + std::min(n, first + chunk_rows)});
     }
     offset += n;
   }
   return chunks;
 }
 
-ChunkSumF32::ChunkSumF32(std::int64_t n_genes) : sums_(static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0.0f) {
-  if (n_genes <= 0) throw ComputeError(fmt::format("ChunkSumF32: n_genes must be > 0, got {}", n_genes));
+ChunkSumF32::ChunkSumF32(std::int64_t n_genes)
+    : sums_(static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0.0f) {
+  if (n_genes <= 0)
+    throw ComputeError(fmt::format("ChunkSumF32: n_genes must be > 0, got {}", n_genes));
 }
 
 void ChunkSumF32::add_row(std::span<const float> ln_ranks) {
   if (ln_ranks.size() != sums_.size()) {
-    throw ComputeError(fmt::format("ChunkSumF32: {} ln ranks, expected {}", ln_ranks.size(), sums_.size()));
+    throw ComputeError(
+        fmt::format("ChunkSumF32: {} ln ranks, expected {}", ln_ranks.size(), sums_.size()));
   }
   for (std::size_t g = 0; g < sums_.size(); ++g) sums_[g] += ln_ranks[g];
   ++rows_;
@@ -232,12 +246,15 @@ ReferenceGeneMean::ReferenceGeneMean(std::int64_t n_genes)
     : n_genes_(n_genes),
       sample_sums_(static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0.0f),
       total_(static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0.0) {
-  if (n_genes <= 0) throw ComputeError(fmt::format("ReferenceGeneMean: n_genes must be > 0, got {}", n_genes));
+  if (n_genes <= 0)
+    throw ComputeError(fmt::format("ReferenceGeneMean: n_genes must be > 0, got {}", n_genes));
 }
 
-void ReferenceGeneMean::add_chunk(std::int32_t sample, std::span<const float> chunk_sums, std::int64_t rows) {
+void ReferenceGeneMean::add_chunk(std::int32_t sample, std::span<const float> chunk_sums,
+                                  std::int64_t rows) {
   if (static_cast<std::int64_t>(chunk_sums.size()) != n_genes_) {
-    throw ComputeError(fmt::format("ReferenceGeneMean: {} sums, expected {}", chunk_sums.size(), n_genes_));
+    throw ComputeError(
+        fmt::format("ReferenceGeneMean: {} sums, expected {}", chunk_sums.size(), n_genes_));
   }
   if (sample != sample_) {  // the previous sample's f32 sums join the f64 total
     for (std::size_t g = 0; g < total_.size(); ++g) {
@@ -251,7 +268,8 @@ void ReferenceGeneMean::add_chunk(std::int32_t sample, std::span<const float> ch
 }
 
 std::vector<double> ReferenceGeneMean::g_mean() const {
-  if (n_cells_ <= 0) throw ComputeError("global gene statistics requested before any cell was ranked");
+  if (n_cells_ <= 0)
+    throw ComputeError("global gene statistics requested before any cell was ranked");
   std::vector<double> mean(total_.size());
   for (std::size_t g = 0; g < total_.size(); ++g) {
     mean[g] = (total_[g] + static_cast<double>(sample_sums_[g])) / static_cast<double>(n_cells_);

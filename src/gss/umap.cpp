@@ -14,7 +14,7 @@ namespace gsmap::gss {
 namespace {
 
 constexpr int kBisectionIterations = 64;
-constexpr double kSmoothTolerance = 1e-5;  // umap-learn SMOOTH_K_TOLERANCE
+constexpr double kSmoothTolerance = 1e-5;   // umap-learn SMOOTH_K_TOLERANCE
 constexpr double kMinDistanceScale = 1e-3;  // umap-learn MIN_K_DIST_SCALE
 
 // umap-learn's row mean (numba: f32 running sum, divided as f64).
@@ -53,14 +53,17 @@ SmoothKnn smooth_knn_distance(std::span<const float> distances, float mean_all_d
       mid = (lo + hi) / 2.0f;
     } else {
       lo = mid;
-      if (std::isinf(hi)) mid *= 2.0f;
-      else mid = (lo + hi) / 2.0f;
+      if (std::isinf(hi))
+        mid *= 2.0f;
+      else
+        mid = (lo + hi) / 2.0f;
     }
   }
   out.sigma = mid;
 
-  const double floor_value = kMinDistanceScale * (out.rho > 0.0f ? row_mean(distances)
-                                                                 : static_cast<double>(mean_all_distances));
+  const double floor_value =
+      kMinDistanceScale *
+      (out.rho > 0.0f ? row_mean(distances) : static_cast<double>(mean_all_distances));
   if (static_cast<double>(out.sigma) < floor_value) out.sigma = static_cast<float>(floor_value);
   return out;
 }
@@ -95,7 +98,8 @@ void select_strongest(std::int64_t self, std::vector<WeightedNeighbor>& edges, i
   std::vector<float> weights(static_cast<std::size_t>(k), 0.0f);
   for (int slot = 0; slot < k; ++slot) {
     const bool found = static_cast<std::size_t>(slot) < kept;
-    out_index[slot] = static_cast<std::int32_t>(found ? edges[static_cast<std::size_t>(slot)].cell : self);
+    out_index[slot] =
+        static_cast<std::int32_t>(found ? edges[static_cast<std::size_t>(slot)].cell : self);
     weights[static_cast<std::size_t>(slot)] =
         found ? math::round_f16(edges[static_cast<std::size_t>(slot)].weight) : 0.0f;
   }

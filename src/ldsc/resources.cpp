@@ -210,23 +210,30 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
   std::vector<Index> outer(n + 1, 0);
   std::vector<Index> inner;
   std::vector<float> values;
-  std::vector<std::pair<std::int32_t, float>> row_entries;
+  // Entries stay in W's column order (not sorted by gene position): that is the order in which
+  // scipy's column selection leaves them and the spot-LD sums accumulate in the reference.
   for (Index i = 0; i < n; ++i) {
-    row_entries.clear();
     for (SparseRowsF32::InnerIterator it(weights.matrix, rows[i]); it; ++it)
-      for (const std::int32_t g : genes_of_column[it.col()]) row_entries.emplace_back(g, it.value());
-    std::sort(row_entries.begin(), row_entries.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [g, v] : row_entries) {
-      inner.push_back(g);
-      values.push_back(v);
-    }
+      for (const std::int32_t g : genes_of_column[it.col()]) {
+        inner.push_back(g);
+        values.push_back(it.value());
+      }
     outer[i + 1] = static_cast<Index>(inner.size());
   }
-  out.gene_weights = Eigen::Map<const SparseRowsF32>(n, static_cast<Index>(out.genes.size()),
-                                                     static_cast<Index>(inner.size()),
-                                                     outer.data(), inner.data(), values.data());
+  out.gene_weights = csr_from_arrays(n, static_cast<Index>(out.genes.size()), outer, inner, values);
   return out;
+}
+
+SparseRowsF32 csr_from_arrays(std::int64_t rows, std::int64_t cols,
+                              const std::vector<std::int64_t>& outer,
+                              const std::vector<std::int64_t>& inner,
+                              const std::vector<float>& values) {
+  SparseRowsF32 m(rows, cols);  // compressed, all outer indices 0
+  m.resizeNonZeros(static_cast<Index>(values.size()));
+  std::copy(outer.begin(), outer.end(), m.outerIndexPtr());
+  std::copy(inner.begin(), inner.end(), m.innerIndexPtr());
+  std::copy(values.begin(), values.end(), m.valuePtr());
+  return m;
 }
 
 std::vector<std::string> describe(const CommonResources& common) {

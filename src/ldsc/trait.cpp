@@ -173,9 +173,8 @@ SparseRowsF32 trait_gene_weights(const CommonResources& common, const TraitData&
     std::copy(w.innerIndexPtr() + begin, w.innerIndexPtr() + end, inner.begin() + outer[k]);
     std::copy(w.valuePtr() + begin, w.valuePtr() + end, values.begin() + outer[k]);
   }
-  return Eigen::Map<const SparseRowsF32>(static_cast<std::int64_t>(trait.common_index.size()),
-                                         w.cols(), outer.back(), outer.data(), inner.data(),
-                                         values.data());
+  return csr_from_arrays(static_cast<std::int64_t>(trait.common_index.size()), w.cols(), outer,
+                         inner, values);
 }
 
 }  // namespace gsmap::ldsc

@@ -10,6 +10,7 @@
 #include "gsmap/cauchy/ldsc_csv.hpp"
 #include "gsmap/cauchy/merge.hpp"
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/io/h5ad.hpp"
@@ -111,6 +112,7 @@ void run_cauchy_combination(const Config& cfg, MPI_Comm comm) {
         opt.outlier_iqr_factor = cfg.cauchy.cauchy_outlier_iqr_factor;
         opt.use_floored_p = cfg.cauchy.cauchy_use_floored_p;
         const auto scores = cauchy::combine_scores(traits, ann, opt);
+        kill_point("cauchy");
         for (const auto& f : cauchy::write_cauchy_results(scores, out_dir, cfg.common.project_name, opt)) {
           GSMAP_LOG_INFO("Cauchy: wrote {}", f);
         }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/row_block.hpp"
 #include "gsmap/core/staged_pipeline.hpp"
@@ -42,52 +43,114 @@ double seconds_since(Clock::time_point t) {
 
 // ---- Stage A -------------------------------------------------------------------------------
 
-// Ranks this rank's rows into `ranks` (f16 ln ranks) and returns its partial gene statistics.
-gss::GeneStatsAccumulator rank_own_cells(const CellSet& cells, std::int64_t start, std::int64_t end,
-                                         int batch_rows, RowBlock& ranks) {
+// gsMap3D's G_Mean summation order (gss.md 2.1, fixtures' mean_frac.csv): f32 sums of each
+// ranking chunk (rows in order), chunk sums folded in f32 per sample, samples added in f64. The
+// partition keeps chunks whole, so the fold runs along the ranks in order: rank r continues the
+// state of rank r - 1. Any rank count gives the same bits.
+struct GMeanFold {
+  std::int32_t sample = -1;
+  std::vector<float> sample_sums;
+  std::vector<double> total;
+  explicit GMeanFold(std::size_t g) : sample_sums(g, 0.0f), total(g, 0.0) {}
+  void add(std::int32_t chunk_sample, const float* sums) {
+    if (chunk_sample != sample) {
+      flush();
+      sample = chunk_sample;
+    }
+    for (std::size_t i = 0; i < sample_sums.size(); ++i) sample_sums[i] += sums[i];
+  }
+  void flush() {
+    for (std::size_t i = 0; i < total.size(); ++i) total[i] += static_cast<double>(sample_sums[i]);
+    std::fill(sample_sums.begin(), sample_sums.end(), 0.0f);
+  }
+};
+
+// Stage A on this rank's chunks: f16 ln ranks into `ranks`, per-chunk f32 sums, exact non-zero
+// counts. Returns the statistics accumulator (counts) and fills `chunk_sums` (own chunks x G).
+gss::GeneStatsAccumulator rank_own_cells(const CellSet& cells, const std::vector<gss::RankChunk>& chunks,
+                                         std::int64_t start, RowBlock& ranks,
+                                         std::vector<float>& chunk_sums) {
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
-  gss::GeneStatsAccumulator total(n_genes);
   struct ThreadState {
     gss::RowRanker ranker;
     gss::GeneStatsAccumulator stats;
-    std::vector<float> ln;
-    explicit ThreadState(std::int64_t g) : ranker(g), stats(g), ln(g) {}
+    explicit ThreadState(std::int64_t g) : ranker(g), stats(g) {}
   };
   tbb::enumerable_thread_specific<ThreadState> state([&] { return ThreadState(n_genes); });
   const auto t0 = Clock::now();
-  std::int64_t done = 0, next_log = 0;
-  for (std::int64_t g0 = start; g0 < end;) {
-    // One read: kept cells [g0, g1) of one sample, at most batch_rows of them.
-    auto [si, row0] = cells.locate(g0);
-    const auto& sample = cells.samples[si];
-    const std::int64_t sample_end = sample.global_offset + static_cast<std::int64_t>(sample.kept_rows.size());
-    const std::int64_t g1 = std::min({end, sample_end, g0 + batch_rows});
-    const std::int64_t row1 = sample.kept_rows[g1 - 1 - sample.global_offset] + 1;
+  std::int64_t done = 0, total_rows = 0;
+  for (const auto& ch : chunks) total_rows += ch.end - ch.begin;
+  std::vector<float> ln;  // chunk rows x G, f32 ln ranks
+  chunk_sums.assign(chunks.size() * n_genes, 0.0f);
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const auto& ch = chunks[k];
+    const auto& sample = cells.samples[ch.sample];
+    const std::int64_t row0 = sample.kept_rows[ch.begin - sample.global_offset];
+    const std::int64_t row1 = sample.kept_rows[ch.end - 1 - sample.global_offset] + 1;
     io::H5adReader reader(sample.sample.path);
     const io::CsrRows block = reader.read_rows(sample.layer, row0, row1);
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(g0, g1, 16), [&](const auto& r) {
+    const std::int64_t rows = ch.end - ch.begin;
+    ln.resize(static_cast<std::size_t>(rows * n_genes));
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 8), [&](const auto& r) {
       auto& ts = state.local();
-      for (std::int64_t g = r.begin(); g != r.end(); ++g) {
+      for (std::int64_t i = r.begin(); i != r.end(); ++i) {
+        const std::int64_t g = ch.begin + i;
         const std::int64_t local = sample.kept_rows[g - sample.global_offset] - row0;
         const auto b = block.indptr[local], e = block.indptr[local + 1];
+        std::span<float> row(ln.data() + i * n_genes, static_cast<std::size_t>(n_genes));
         ts.ranker.rank(std::span<const float>(block.data.data() + b, e - b),
-                       std::span<const std::int32_t>(block.indices.data() + b, e - b), ts.ln);
-        ts.stats.add_cell(ts.ln, ts.ranker.nonzero_columns());
+                       std::span<const std::int32_t>(block.indices.data() + b, e - b), row);
+        ts.stats.add_cell(row, ts.ranker.nonzero_columns());
         auto* out = ranks.row(g - start);
-        for (std::int64_t k = 0; k < n_genes; ++k) out[k] = math::f32_to_f16(ts.ln[k]);
+        for (std::int64_t q = 0; q < n_genes; ++q) out[q] = math::f32_to_f16(row[q]);
       }
     });
-    done += g1 - g0;
-    g0 = g1;
-    if (done >= next_log || g0 == end) {
-      log::progress(fmt::format("ranking: {}/{} cells on rank 0 ({:.0f} cells/s)", done, end - start,
-                                done / std::max(1e-9, seconds_since(t0))));
-      next_log = done + 20 * batch_rows;
-    }
+    // Rows in order, in f32 (numpy's chunk.sum(axis=0)); genes in parallel.
+    float* sums = chunk_sums.data() + k * n_genes;
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_genes, 256), [&](const auto& r) {
+      for (std::int64_t i = 0; i < rows; ++i) {
+        const float* row = ln.data() + i * n_genes;
+        for (std::int64_t q = r.begin(); q != r.end(); ++q) sums[q] += row[q];
+      }
+    });
+    done += rows;
+    kill_point("ranking");
+    log::progress(fmt::format("ranking: {}/{} cells on rank 0 ({:.0f} cells/s)", done, total_rows,
+                              done / std::max(1e-9, seconds_since(t0))));
   }
   log::progress_done();
+  gss::GeneStatsAccumulator total(n_genes);
   for (auto& ts : state) total.merge(ts.stats);
   return total;
+}
+
+// Folds the chunk sums along the ranks in order and returns G_Mean on every rank. Collective.
+std::vector<double> fold_g_mean(const std::vector<gss::RankChunk>& own_chunks,
+                                const std::vector<float>& chunk_sums, std::size_t n_genes,
+                                std::int64_t n_cells, MPI_Comm comm) {
+  const int me = dist::rank(comm), np = dist::size(comm);
+  GMeanFold fold(n_genes);
+  constexpr int kTag = 7301;
+  if (me > 0) {
+    GSMAP_MPI_CALL(MPI_Recv(&fold.sample, 1, MPI_INT32_T, me - 1, kTag, comm, MPI_STATUS_IGNORE));
+    GSMAP_MPI_CALL(MPI_Recv(fold.sample_sums.data(), static_cast<int>(n_genes), MPI_FLOAT, me - 1,
+                            kTag, comm, MPI_STATUS_IGNORE));
+    GSMAP_MPI_CALL(MPI_Recv(fold.total.data(), static_cast<int>(n_genes), MPI_DOUBLE, me - 1, kTag,
+                            comm, MPI_STATUS_IGNORE));
+  }
+  for (std::size_t k = 0; k < own_chunks.size(); ++k) {
+    fold.add(own_chunks[k].sample, chunk_sums.data() + k * n_genes);
+  }
+  if (me + 1 < np) {
+    GSMAP_MPI_CALL(MPI_Send(&fold.sample, 1, MPI_INT32_T, me + 1, kTag, comm));
+    GSMAP_MPI_CALL(MPI_Send(fold.sample_sums.data(), static_cast<int>(n_genes), MPI_FLOAT, me + 1, kTag, comm));
+    GSMAP_MPI_CALL(MPI_Send(fold.total.data(), static_cast<int>(n_genes), MPI_DOUBLE, me + 1, kTag, comm));
+  } else {
+    fold.flush();
+    for (auto& t : fold.total) t /= static_cast<double>(n_cells);
+  }
+  GSMAP_MPI_CALL(MPI_Bcast(fold.total.data(), static_cast<int>(n_genes), MPI_DOUBLE, np - 1, comm));
+  return fold.total;
 }
 
 // ---- Stage C -------------------------------------------------------------------------------
@@ -188,11 +251,17 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
                                            paths.find_latent_metadata);
   CellSet cells = load_cells(samples, c);
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
-  const dist::Partition part(cells.n, np);
+  // Ranking chunks (gss.md 2.1) stay whole on one rank: the partition is aligned to them.
+  std::vector<std::int64_t> per_sample;
+  for (const auto& sc : cells.samples) per_sample.push_back(static_cast<std::int64_t>(sc.kept_rows.size()));
+  const auto chunks = gss::rank_chunks(per_sample, c.rank_batch_size);
+  std::vector<std::int64_t> chunk_starts;
+  for (const auto& ch : chunks) chunk_starts.push_back(ch.begin);
+  const auto part = dist::Partition::aligned(cells.n, np, chunk_starts);
   const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
 
-  // Stage A: ranks of own rows, exact global statistics.
+  // Stage A: ranks of own rows, global statistics.
   RowBlock ranks(n_own, n_genes, cfg.common.memmap_tmp_dir, "log_ranks");
   gss::GeneStats stats;
   if (io::is_complete(paths.log_ranks) && fs::exists(paths.mean_frac)) {
@@ -201,9 +270,15 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
     stats = read_mean_frac(paths.mean_frac, cells.genes);
   } else {
     const auto t0 = Clock::now();
-    auto acc = rank_own_cells(cells, start, end, c.rank_batch_size, ranks);
+    std::vector<gss::RankChunk> own_chunks;
+    for (const auto& ch : chunks) {
+      if (ch.begin >= start && ch.begin < end) own_chunks.push_back(ch);
+    }
+    std::vector<float> chunk_sums;
+    auto acc = rank_own_cells(cells, own_chunks, start, ranks, chunk_sums);
     dist::allreduce_sum_span(acc.raw(), comm);
-    stats = acc.finalize();
+    stats = acc.finalize();  // frac from exact counts
+    stats.g_mean = fold_g_mean(own_chunks, chunk_sums, static_cast<std::size_t>(n_genes), cells.n, comm);
     GSMAP_LOG_INFO("Stage A: ranked {} cells x {} genes in {:.1f} s", cells.n, n_genes,
                    seconds_since(t0));
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
@@ -384,6 +459,7 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
                      type_cells.size(), halo_rows);
       if (me == 0) GSMAP_LOG_INFO("\n{}", report.summary_table());
     }
+    kill_point("gss");
   }
   const auto halo_in = dist::allreduce_sum(halo.rows_received(), comm);
   GSMAP_LOG_INFO("Halo exchange: {} rows, {:.1f} MiB received over all ranks", halo_in,

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/staged_pipeline.hpp"
 #include "gsmap/dist/mpi.hpp"
@@ -219,6 +220,7 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
         singular += results[t][chunk_id].n_singular;
       }
       spots_done += lc.chunk.end - lc.chunk.start;
+      kill_point("ldsc_mid_trait");
       return 0;
     };
     core::StagedPipeline<Chunk, LoadedChunk, int> pipeline(shape, stages);
@@ -261,6 +263,7 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     const auto out = dir + "/" + ldsc_output_name(cfg.common.project_name, todo[t].name, sel);
     write_ldsc_csv_collective(out, spot_names, own_start, cols, comm);
     GSMAP_LOG_INFO("Trait {}: wrote {}", todo[t].name, out);
+    kill_point("ldsc_between_traits");
   }
   if (full) {
     write_results_h5ad(results_path, *source, all_traits, outputs, own_start, own_end, comm);

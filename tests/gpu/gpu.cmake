@@ -21,6 +21,7 @@ if(GSMAP_HAVE_CUDA)
     ${_gpu_dir}/gpu_cases.cpp
     ${PROJECT_SOURCE_DIR}/src/device/device_selection.cpp
     ${PROJECT_SOURCE_DIR}/src/device/gss_device.cpp
+    ${PROJECT_SOURCE_DIR}/src/device/host_staging.cpp
     ${PROJECT_SOURCE_DIR}/src/device/ldsc_device.cpp
     ${PROJECT_SOURCE_DIR}/src/gss/marker_score.cpp
     ${PROJECT_SOURCE_DIR}/src/ldsc/regression.cpp

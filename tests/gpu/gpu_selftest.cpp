@@ -15,6 +15,7 @@
 #include "gsmap/device/backend.hpp"
 #include "gsmap/device/cuda_api.hpp"
 #include "gsmap/device/gss_device.hpp"
+#include "gsmap/device/host_staging.hpp"
 #include "gsmap/device/ldsc_device.hpp"
 
 namespace gsmap::gpu_test {
@@ -169,17 +170,20 @@ void time_gss(std::size_t n_genes, const MarkerScoreOptions& options, std::size_
   }();
   g_failures += mismatches == 0 ? 0 : 1;
   const double kernel_s = gss_kernel_seconds(batch);
+  const std::vector<math::f16_bits>& cpu_reference = cpu_out;
   // The same batch with its log ranks in pinned memory (as a reader stage could provide them).
   double pinned_s = 0.0;
   {
-    const std::size_t bytes = batch.log_ranks.size() * sizeof(math::f16_bits);
-    auto* pinned = static_cast<math::f16_bits*>(cuda::host_alloc_pinned(bytes));
-    std::memcpy(pinned, batch.log_ranks.data(), bytes);
+    device::HostStagingBuffer staging;
+    const std::span<math::f16_bits> pinned = staging.as<math::f16_bits>(batch.log_ranks.size());
+    if (!staging.pinned()) std::printf("warning: HostStagingBuffer is not pinned\n");
+    std::copy(batch.log_ranks.begin(), batch.log_ranks.end(), pinned.begin());
     gss::NeighbourRankBatch pinned_view = view;
-    pinned_view.log_ranks = std::span<const math::f16_bits>(pinned, batch.log_ranks.size());
-    gpu.compute(pinned_view, gpu_out);
-    pinned_s = median_seconds(15, [&] { gpu.compute(pinned_view, gpu_out); });
-    cuda::host_free_pinned(pinned);
+    pinned_view.log_ranks = pinned;
+    std::vector<math::f16_bits> pinned_out(gpu_out.size());
+    gpu.compute(pinned_view, pinned_out);
+    pinned_s = median_seconds(15, [&] { gpu.compute(pinned_view, pinned_out); });
+    g_failures += pinned_out == cpu_reference ? 0 : 1;
   }
   const double mib = static_cast<double>(batch.log_ranks.size() * 2) / (1024.0 * 1024.0);
   char text[512];
@@ -229,6 +233,25 @@ void time_ldsc(std::int64_t n_spots) {
                 static_cast<long long>(r.bit_mismatches), r.max_rel_p, ok ? "OK" : "FAIL");
   std::printf("%s\n", text);
   g_summary.push_back({text});
+}
+
+// One regress per chunk size, nothing else: for `ncu` per-kernel timings.
+int ldsc_profile() {
+  device::select_device(0);
+  for (std::int64_t n_spots : {50, 1000}) {
+    LdscSpec spec;
+    spec.n_blocks = 200;
+    spec.block_size = 1000;
+    spec.n_spots = n_spots;
+    spec.extra_ld_rows = 20000;
+    const LdscCase c = make_ldsc_case(spec);
+    device::LdscDevice gpu;
+    gpu.load_spot_ld(c.ld);
+    const ldsc::TraitChunkResult r = gpu.regress(c.trait, c.ld_rows);
+    std::printf("ldsc profile: %lld spots, beta[1] = %g\n", static_cast<long long>(n_spots),
+                r.beta[1]);
+  }
+  return 0;
 }
 
 int run(bool checks_only) {
@@ -307,10 +330,13 @@ int run(bool checks_only) {
 }  // namespace
 }  // namespace gsmap::gpu_test
 
-// --checks-only: the comparisons without the throughput part (for compute-sanitizer runs).
+// --checks-only: the comparisons without the throughput part (for compute-sanitizer runs);
+// --ldsc-profile: one LDSC regression per benchmark chunk size (for ncu).
 int main(int argc, char** argv) {
-  const bool checks_only = argc > 1 && std::string(argv[1]) == "--checks-only";
+  const std::string mode = argc > 1 ? argv[1] : "";
+  const bool checks_only = mode == "--checks-only";
   try {
+    if (mode == "--ldsc-profile") return gsmap::gpu_test::ldsc_profile();
     return gsmap::gpu_test::run(checks_only);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpu_selftest: %s\n", e.what());

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "gpu_cases.hpp"
 #include "gsmap/core/error.hpp"
 #include "gsmap/device/backend.hpp"
 #include "gsmap/device/gss_device.hpp"
+#include "gsmap/device/host_staging.hpp"
 #include "gsmap/device/ldsc_device.hpp"
 
 namespace gsmap::gpu_test {
@@ -58,6 +61,22 @@ TEST(Backend, DeviceClassesRefuseWithoutAGpu) {
   } else {
     EXPECT_NO_THROW(device::select_device(0));  // nothing to select without CUDA
   }
+}
+
+TEST(HostStagingBuffer, PinnedExactlyWhenAGpuIsVisible) {
+  device::HostStagingBuffer buffer;
+  const std::span<float> values = buffer.as<float>(1000);
+  ASSERT_EQ(values.size(), 1000u);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i);
+  EXPECT_EQ(values[999], 999.0f);
+  EXPECT_EQ(buffer.pinned(), device::visible_gpus() > 0);
+  void* const first = values.data();
+  EXPECT_EQ(buffer.as<double>(100).data(), first);  // fits: reused
+  EXPECT_GE(buffer.as<double>(100000).size(), 100000u);
+  EXPECT_GE(buffer.capacity_bytes(), 100000u * sizeof(double));
+  device::HostStagingBuffer moved(std::move(buffer));
+  EXPECT_EQ(buffer.capacity_bytes(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_GE(moved.capacity_bytes(), 100000u * sizeof(double));
 }
 
 void expect_gss_equal(const GssSpec& spec) {

@@ -25,6 +25,9 @@ struct ParseResult {
   pipeline::MergeOptions merge;
   sim::SimulateOptions simulate;
   std::string help_text;   // Action::kHelp only
+  // Given values that the rules override (e.g. --n-adjacent-slices for spatial2D data); rank 0
+  // logs them as warnings.
+  std::vector<std::string> warnings;
 };
 
 // `args` = argv[1..]. Throws UsageError. Checks that --workdir (and --memmap-tmp-dir) exist; reads

@@ -15,9 +15,10 @@
 // (queues are closed, blocked pushes and pops return), the pools are joined and the exception is
 // rethrown from run(); the next run() starts fresh pools.
 //
-// Stage functions run concurrently with themselves (one call per worker at a time) and receive their
-// worker index (0 .. workers-1) so they can keep per-worker state (scratch buffers, a CUDA stream).
-// Writers must not call HDF5 concurrently: store rows into memory and write from one thread.
+// Stage functions run concurrently with themselves (one call per worker at a time) and receive
+// their worker index (0 .. workers-1) so they can keep per-worker state (scratch buffers, a CUDA
+// stream). Writers must not call HDF5 concurrently: store rows into memory and write from one
+// thread.
 #include <array>
 #include <atomic>
 #include <chrono>

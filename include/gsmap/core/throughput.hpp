@@ -12,22 +12,22 @@
 namespace gsmap::core {
 
 struct StageThroughput {
-  std::string name;            // "Reader", "Computer", "Writer"
+  std::string name;  // "Reader", "Computer", "Writer"
   int workers = 0;
-  std::uint64_t batches = 0;   // batches this component finished in the run
-  double busy_seconds = 0.0;   // summed over workers, time inside the stage function only
+  std::uint64_t batches = 0;  // batches this component finished in the run
+  double busy_seconds = 0.0;  // summed over workers, time inside the stage function only
 
-  double mean_batch_seconds() const;             // busy / batches (0 if no batch)
-  double per_worker_batches_per_second() const;  // 1 / mean (0 if no batch)
+  double mean_batch_seconds() const;                            // busy / batches (0 if no batch)
+  double per_worker_batches_per_second() const;                 // 1 / mean (0 if no batch)
   double total_cells_per_second(std::size_t batch_size) const;  // per worker * size * workers
 };
 
 struct PipelineReport {
-  std::string label;                  // e.g. the cell type
-  std::uint64_t total_batches = 0;    // submitted
+  std::string label;                // e.g. the cell type
+  std::uint64_t total_batches = 0;  // submitted
   std::uint64_t completed_batches = 0;
-  std::size_t batch_size = 0;         // nominal cells per batch
-  double elapsed_seconds = 0.0;       // wall time of the run
+  std::size_t batch_size = 0;    // nominal cells per batch
+  double elapsed_seconds = 0.0;  // wall time of the run
   std::vector<StageThroughput> stages;
 
   double batches_per_second() const;  // completed / elapsed

@@ -24,6 +24,9 @@ class Partition {
  public:
   Partition() = default;
   Partition(std::int64_t n, int parts);
+  // Balanced like the above, but every boundary is one of `allowed` (ascending, starting at 0):
+  // the nearest allowed position to r * n / parts. Used to keep work units (ranking chunks) whole.
+  static Partition aligned(std::int64_t n, int parts, const std::vector<std::int64_t>& allowed);
   std::int64_t start(int r) const { return bounds_[r]; }
   std::int64_t end(int r) const { return bounds_[r + 1]; }
   std::int64_t count(int r) const { return end(r) - start(r); }

@@ -43,8 +43,8 @@ GSMAP_HD float lane_float(std::uint32_t u) {
 
 namespace numpy_exp_constants {
 // Bit patterns of the f32 constants, so no decimal-to-float conversion can move them.
-inline constexpr std::uint32_t kLog2e = 0x3fb8aa3bu;        // NPY_LOG2Ef
-inline constexpr std::uint32_t kRintMagic = 0x4b400000u;    // NPY_RINT_CVT_MAGICf = 0x1.8p23
+inline constexpr std::uint32_t kLog2e = 0x3fb8aa3bu;          // NPY_LOG2Ef
+inline constexpr std::uint32_t kRintMagic = 0x4b400000u;      // NPY_RINT_CVT_MAGICf = 0x1.8p23
 inline constexpr std::uint32_t kCodyWaiteHigh = 0xbf317200u;  // -ln2 high part
 inline constexpr std::uint32_t kCodyWaiteLow = 0xb5bfbe8eu;   // -ln2 low part
 // Scalars, not arrays: device code may use constexpr scalars of the host, not arrays.
@@ -96,7 +96,8 @@ GSMAP_HD float numpy_expf(float x) {
   const int ki = static_cast<int>(k);
   const int k1 = ki < -125 ? -125 : (ki > 127 ? 127 : ki);
   const float scaled = (poly * exp2_int(k1)) * exp2_int(ki - k1);
-  const float saturated = select_float(overflow, lane_float(0x7f800000u), select_float(underflow, 0.0f, scaled));
+  const float saturated =
+      select_float(overflow, lane_float(0x7f800000u), select_float(underflow, 0.0f, scaled));
   return select_float(is_nan, x, saturated);
 }
 

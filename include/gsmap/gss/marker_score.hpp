@@ -60,15 +60,15 @@ class MarkerScoreCalculator {
 
   MarkerScoreOptions options_;
   std::vector<float> g_mean_, frac_;
-  std::vector<float> accumulated_;       // n_genes
+  std::vector<float> accumulated_;         // n_genes
   std::vector<std::uint16_t> expressing_;  // n_genes
-  std::vector<float> ratios_, powers_;   // n_genes: kept R and R^1.5 of the current group
-  std::vector<float> group_gss_;         // n_genes
-  std::vector<float> group_sum_;         // n_genes (hierarchical)
-  std::vector<float> w_hat_;             // slots_per_cell
+  std::vector<float> ratios_, powers_;     // n_genes: kept R and R^1.5 of the current group
+  std::vector<float> group_gss_;           // n_genes
+  std::vector<float> group_sum_;           // n_genes (hierarchical)
+  std::vector<float> w_hat_;               // slots_per_cell
   std::vector<std::uint8_t> in_fraction_;  // slots_per_cell
-  std::vector<PreparedGroup> groups_;    // n_groups
-  std::vector<f16_bits> row_minimum_;    // scratch when the batch carries none
+  std::vector<PreparedGroup> groups_;      // n_groups
+  std::vector<f16_bits> row_minimum_;      // scratch when the batch carries none
 };
 
 // Convenience: one-shot batch computation (allocates scratch).

@@ -43,6 +43,21 @@ struct MarkerScoreOptions {
   MarkerScorePooling pooling = MarkerScorePooling::kWholeRow;
   bool no_expression_fraction = false;  // --no-expression-fraction
 
+  // The GSS layout of a run: spatial2D / scRNA pool one block of K; spatial3D has
+  // S = 1 + 2 * n_adjacent_slices blocks, averaged per block for hierarchical_pool and pooled as
+  // one row for per_slice_pool and global_pool.
+  static MarkerScoreOptions for_run(int homogeneous_neighbors, bool spatial3d,
+                                    int n_adjacent_slices, bool hierarchical_pool,
+                                    bool no_expression_fraction) {
+    MarkerScoreOptions o;
+    o.neighbors_per_block = homogeneous_neighbors;
+    o.n_blocks = spatial3d ? 1 + 2 * n_adjacent_slices : 1;
+    o.pooling = spatial3d && hierarchical_pool ? MarkerScorePooling::kHierarchical
+                                               : MarkerScorePooling::kWholeRow;
+    o.no_expression_fraction = no_expression_fraction;
+    return o;
+  }
+
   int slots_per_cell() const { return neighbors_per_block * n_blocks; }
   int n_groups() const { return pooling == MarkerScorePooling::kHierarchical ? n_blocks : 1; }
   int slots_per_group() const { return slots_per_cell() / n_groups(); }
@@ -85,7 +100,8 @@ GSMAP_HD float expression_fraction(int expressing, int n_valid) {
   return math::round_f16(static_cast<float>(expressing) / static_cast<float>(n_valid));
 }
 
-// Step 11: the filter keeps R only where the neighbourhood fraction is strictly above the global one.
+// Step 11: the filter keeps R only where the neighbourhood fraction is strictly above the global
+// one.
 GSMAP_HD bool passes_fraction_filter(float neighbourhood_fraction, float global_fraction) {
   return neighbourhood_fraction > global_fraction;
 }
@@ -100,11 +116,11 @@ GSMAP_HD float gss_from_ratio(float ratio) {
 // One pooling group of a cell after weight normalisation: what the gene loop needs.
 struct PreparedGroup {
   int n_slots = 0;
-  const std::int32_t* slot_rows = nullptr;  // row of each slot in the log-rank block, -1 = padded
-  const float* w_hat = nullptr;             // f32(normalised f16 weight); 0 for padded slots
+  const std::int32_t* slot_rows = nullptr;    // row of each slot in the log-rank block, -1 = padded
+  const float* w_hat = nullptr;               // f32(normalised f16 weight); 0 for padded slots
   const std::uint8_t* in_fraction = nullptr;  // 1 = slot counts in the expression fraction
-  int n_valid = 0;                          // number of slots with in_fraction = 1
-  bool valid = false;                       // weight sum > 0
+  int n_valid = 0;                            // number of slots with in_fraction = 1
+  bool valid = false;                         // weight sum > 0
 };
 
 // Step 8 for one group: fills w_hat[n] and in_fraction[n] (caller-owned scratch). Valid
@@ -124,10 +140,10 @@ GSMAP_HD PreparedGroup prepare_group(const f16_bits* weights, const std::int32_t
     const float normalised =
         (present && group.valid) ? normalised_weight(weights[k], weight_sum) : 0.0f;
     w_hat[k] = normalised;
-    const bool counts = group.valid && present &&
-                        (pooling == MarkerScorePooling::kHierarchical
-                             ? math::f16_to_f32(weights[k]) > 0.0f
-                             : normalised > 0.0f);
+    const bool counts =
+        group.valid && present &&
+        (pooling == MarkerScorePooling::kHierarchical ? math::f16_to_f32(weights[k]) > 0.0f
+                                                      : normalised > 0.0f);
     in_fraction[k] = counts ? 1 : 0;
     group.n_valid += counts ? 1 : 0;
   }
@@ -186,6 +202,5 @@ GSMAP_HD f16_bits row_minimum_f16(const f16_bits* row, std::size_t n_genes) {
   for (std::size_t g = 0; g < n_genes; ++g) minimum = row[g] < minimum ? row[g] : minimum;
   return minimum;
 }
-
 
 }  // namespace gsmap::gss

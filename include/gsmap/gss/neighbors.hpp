@@ -47,10 +47,10 @@ struct CellTable {
 
 struct NeighborParams {
   DatasetType dataset_type = DatasetType::kSpatial2D;
-  int k_central = 301;       // --spatial-neighbors
-  int k_homogeneous = 21;    // --homogeneous-neighbors (K)
-  int k_adjacent = 200;      // --adjacent-slice-spatial-neighbors
-  int n_adjacent = 0;        // --n-adjacent-slices (0 unless spatial3D)
+  int k_central = 301;                      // --spatial-neighbors
+  int k_homogeneous = 21;                   // --homogeneous-neighbors (K)
+  int k_adjacent = 200;                     // --adjacent-slice-spatial-neighbors
+  int n_adjacent = 0;                       // --n-adjacent-slices (0 unless spatial3D)
   double cell_similarity_threshold = 0.0;   // tau_c
   double niche_similarity_threshold = 0.6;  // tau_n
   CrossSliceStrategy strategy = CrossSliceStrategy::kHierarchicalPool;
@@ -60,7 +60,7 @@ struct NeighborParams {
   static NeighborParams from_config(const LatentToGeneConfig& config);
 
   bool spatial() const { return dataset_type != DatasetType::kScRNA; }
-  int n_blocks() const { return 1 + 2 * n_adjacent; }  // S
+  int n_blocks() const { return 1 + 2 * n_adjacent; }               // S
   int total_columns() const { return k_homogeneous * n_blocks(); }  // K_tot
   int candidate_columns() const { return spatial() ? k_central + 2 * n_adjacent * k_adjacent : 0; }
   // One SELECT per slice block (spatial3D per_slice_pool / hierarchical_pool).
@@ -74,11 +74,11 @@ struct NeighborParams {
 
 struct NeighborResult {
   std::int64_t n_query = 0;
-  int k_total = 0;       // columns of indices / cell_sims / niche_sims
-  int k_candidates = 0;  // columns of candidates (0 unless requested, spatial only)
-  std::vector<std::int32_t> indices;   // n_query x k_total, global cell ids, -1 = none (scRNA: self)
-  std::vector<f16_bits> cell_sims;     // n_query x k_total: the neighbour weights (cs)
-  std::vector<f16_bits> niche_sims;    // n_query x k_total (ns; 1.0 without niche; 0 for scRNA)
+  int k_total = 0;                    // columns of indices / cell_sims / niche_sims
+  int k_candidates = 0;               // columns of candidates (0 unless requested, spatial only)
+  std::vector<std::int32_t> indices;  // n_query x k_total, global cell ids, -1 = none (scRNA: self)
+  std::vector<f16_bits> cell_sims;    // n_query x k_total: the neighbour weights (cs)
+  std::vector<f16_bits> niche_sims;   // n_query x k_total (ns; 1.0 without niche; 0 for scRNA)
   std::vector<std::int32_t> candidates;  // n_query x k_candidates: the spatial candidate rows
   // QC per query cell (gss.md 2.2.5): slots with cs > 0, and the median of cs / ns over them
   // (numpy's median of f16 values; NaN if no slot has cs > 0).
@@ -116,7 +116,8 @@ void neighbor_qc(std::span<const f16_bits> cell_sims, std::span<const f16_bits> 
 
 // scRNA kNN graph: for each of `cells`, its k nearest cells of the same group (Euclidean distance
 // of the normalised f16 cell-embedding rows, ordered by (squared distance, cell index)), the cell
-// itself first. Distances are f32.
+// itself first. Exact: a blocked brute force whose squared distances are exact in f64 (see
+// neighbors.cpp); O(group size) per row. Distances are stored as f32.
 struct KnnGraph {
   int k = 0;
   std::vector<std::int64_t> cells;      // rows
@@ -130,7 +131,7 @@ class HomogeneousNeighborFinder {
   // k-d tree per (cell type, slice) with pool cells). Throws UsageError / InputError for bad
   // options or data: K > k_c, too few slices for spatial3D, the High_quality filter without a
   // High_quality column, a non-finite coordinate (naming the spatial key and the first row), an
-  // scRNA cell type with fewer than K cells.
+  // scRNA cell type with fewer than K cells, an all-zero scRNA cell embedding row.
   HomogeneousNeighborFinder(const CellTable& cells, const NeighborParams& params);
   ~HomogeneousNeighborFinder();
   HomogeneousNeighborFinder(const HomogeneousNeighborFinder&) = delete;

@@ -16,9 +16,9 @@
 //    summation by up to 7e-6 on the fixtures: above the README's 1e-6 tolerance, and enough to move
 //    f16 GSS values, so it is not the G_Mean to use when matching gsMap3D.
 //
-// Exactness of the fixed-point accumulator (ambiguities.md 5.5.9): every rank is a half-integer >= 1, so
-// its f32 logarithm is either 0 (rank 1) or >= ln 1.5 > 2^-2. An f32 value >= 2^-2 has a unit in
-// the last place of at least 2^-2 * 2^-23 = 2^-25, hence every ln rank is an exact multiple of
+// Exactness of the fixed-point accumulator (ambiguities.md 5.5.9): every rank is a half-integer >=
+// 1, so its f32 logarithm is either 0 (rank 1) or >= ln 1.5 > 2^-2. An f32 value >= 2^-2 has a unit
+// in the last place of at least 2^-2 * 2^-23 = 2^-25, hence every ln rank is an exact multiple of
 // 2^-25. Scaled by 2^25 it is an integer below 2^30 (ln G < 32 for any G < 2^46), so per-gene sums
 // of up to 2^33 cells are exact in int64. Integer sums do not depend on the order of additions:
 // any partition of the cells over MPI ranks and threads gives the same bits.
@@ -46,10 +46,10 @@ GSMAP_HD float numpy_logf(float x) {
                                    0x3fbd70a9u, 0x3ec30333u, 0x3cd42bcdu};
   constexpr std::uint32_t kQ[6] = {0x3f800000u, 0x4027361cu, 0x401cfe0du,
                                    0x3f7c8ae4u, 0x3e1e5bf3u, 0x3bc083dfu};
-  constexpr std::uint32_t kLn2 = 0x3f317218u;      // NPY_LOGE2f
-  constexpr std::uint32_t kSqrtHalf = 0x3f3504f3u;  // NPY_SQRT1_2f
+  constexpr std::uint32_t kLn2 = 0x3f317218u;                                       // NPY_LOGE2f
+  constexpr std::uint32_t kSqrtHalf = 0x3f3504f3u;                                  // NPY_SQRT1_2f
   if (!(x > 0.0f)) return math::bits_float(x == 0.0f ? 0xff800000u : 0x7fc00000u);  // -inf, NaN
-  if (x == math::bits_float(0x7f800000u)) return x;                                   // +inf
+  if (x == math::bits_float(0x7f800000u)) return x;                                 // +inf
   // Subnormals are scaled by 2^100 first (numpy's AVX2 path; AVX512's getexp is equivalent).
   float exponent_offset = 126.0f;
   if (x < 1.17549435e-38f) {

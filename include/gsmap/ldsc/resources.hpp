@@ -46,6 +46,8 @@ struct CommonResources {
   std::vector<std::int32_t> marker_column;
   std::int64_t n_marker_genes = 0;
   // W_G restricted to C0: |C0| x genes.size(), row i = W row weight_row[i], columns = genes.
+  // Within a row the entries keep W's column order, so column indices are NOT sorted: use the raw
+  // CSR arrays (compressed), not Eigen algorithms that assume sorted inner indices.
   SparseRowsF32 gene_weights;
 
   std::int64_t n_snps() const { return static_cast<std::int64_t>(snp.size()); }
@@ -62,6 +64,13 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
                                        const std::vector<io::ExtraBaseline>& extra_baselines,
                                        const std::vector<std::string>& marker_genes,
                                        CommonInputPaths paths);
+
+// A compressed row-major matrix holding exactly these CSR arrays (inner indices may be unsorted;
+// Eigen's insertion-based assignment would assert on that in debug builds).
+SparseRowsF32 csr_from_arrays(std::int64_t rows, std::int64_t cols,
+                              const std::vector<std::int64_t>& outer,
+                              const std::vector<std::int64_t>& inner,
+                              const std::vector<float>& values);
 
 // Log lines describing the resources (counts of SNPs, genes, baseline columns).
 std::vector<std::string> describe(const CommonResources& common);

@@ -37,9 +37,8 @@ struct SpotLd {
   const float* row(std::int64_t r) const { return values.data() + r * n_spots; }
 };
 
-// L = W_G[plan rows] · GSS^T in f32 (sparse x dense; each entry accumulated over the aligned genes
-// in ascending marker-score order, which is what scipy's product of the column-selected matrix does
-// in the reference). `marker_scores` holds n_spots rows of common.n_marker_genes
+// L = W_G[plan rows] · GSS^T in f32 (sparse x dense; each entry accumulated over the row's genes in
+// W's column order, as scipy's product of the column-selected weight matrix does in the reference). `marker_scores` holds n_spots rows of common.n_marker_genes
 // f16 values (marker-score gene order); only the aligned genes are read. Reuses `out`'s storage.
 void compute_spot_ld(const CommonResources& common, const SpotLdPlan& plan,
                      const math::f16_bits* marker_scores, std::int64_t n_spots, SpotLd& out);

@@ -19,9 +19,9 @@ using gsmap::cli::option_names;
 #define EXPECT_LACKS(text, part) \
   EXPECT_EQ(std::string(text).find(part), std::string::npos) << "has '" << (part) << "'"
 
-// "--name" followed by a space (value name or padding), so that --n-blocks does not match
-// --n-blocks-something.
-std::string listed(const std::string& option) { return option + " "; }
+// An option line of the help: "  --name" at the start of a line, then a space (value name or
+// padding), so that mentions in descriptions and longer names do not count.
+std::string listed(const std::string& option) { return "\n  " + option + " "; }
 
 TEST(Help, TopLevelListsEverySubcommandSectionAndOption) {
   const std::string text = help_text("");

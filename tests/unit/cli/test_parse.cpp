@@ -141,6 +141,20 @@ TEST_F(ParseTest, ScRnaHasNoCoordinatesNorNiche) {
   EXPECT_EQ(r.config.l2g.spatial_key, "");  // pipeline.md 4.3
   EXPECT_EQ(r.config.l2g.latent_representation_niche, "");
   EXPECT_EQ(r.config.l2g.n_adjacent_slices, 0);
+  EXPECT_EQ(r.warnings, (Args{"--latent-representation-niche N is ignored for --dataset-type scRNA"}));
+}
+
+TEST_F(ParseTest, AdjacentSlicesOnlyFor3D) {
+  ParseResult r = parse(step("latent-to-gene", {"--n-adjacent-slices", "3"}));
+  EXPECT_EQ(r.config.l2g.n_adjacent_slices, 0);
+  EXPECT_EQ(r.warnings, (Args{"--n-adjacent-slices 3 is ignored: only spatial3D data have "
+                              "adjacent slices (--dataset-type spatial3D)"}));
+  r = parse(step("latent-to-gene", {"--dataset-type", "spatial3D", "--n-adjacent-slices", "3"}));
+  EXPECT_EQ(r.config.l2g.n_adjacent_slices, 3);
+  EXPECT_TRUE(r.warnings.empty());
+  r = parse(step("latent-to-gene", {"--dataset-type", "spatial3D"}));
+  EXPECT_EQ(r.config.l2g.n_adjacent_slices, 1);
+  EXPECT_TRUE(parse(step("latent-to-gene", {})).warnings.empty());
 }
 
 TEST_F(ParseTest, SpatialLdscDefaultsAndOptions) {
@@ -450,7 +464,9 @@ TEST_F(ParseTest, CaseRules) {
                   "needs --marker-score-h5ad-path");
 
   EXPECT_CONTAINS(error_of(step("cauchy-combination", trait())), "needs an annotation");
-  EXPECT_CONTAINS(error_of(step("quick-mode", trait())), "needs an annotation");
+  Args quick = trait();
+  quick.insert(quick.end(), w.begin(), w.end());
+  EXPECT_CONTAINS(error_of(step("quick-mode", quick)), "needs an annotation");
   EXPECT_CONTAINS(error_of(step("quick-mode", {"--annotation", "a", "--trait-name", "t",
                                                "--sumstats-file", "f", "--start-step",
                                                "cauchy_combination", "--stop-step",
@@ -491,9 +507,16 @@ TEST_F(ParseTest, ResolvedOptionsListOnlyNonDefaults) {
   const auto scrna = gsmap::cli::resolved_options(
       parse(step("latent-to-gene", {"--dataset-type", "scRNA", "--high-quality-neighbor-filter",
                                     "--min-cells-per-type", "5"})));
-  EXPECT_EQ(scrna, (Args{"--workdir " + workdir(), "--project-name proj", "--spatial-key (none)",
-                         "--dataset-type scRNA", "--high-quality-neighbor-filter",
-                         "--min-cells-per-type 5"}));
+  // scRNA clears the spatial key and has no adjacent slices: implied, so not listed.
+  EXPECT_EQ(scrna, (Args{"--workdir " + workdir(), "--project-name proj", "--dataset-type scRNA",
+                         "--high-quality-neighbor-filter", "--min-cells-per-type 5"}));
+  // spatial3D keeps n-adjacent-slices 1 (the default, not listed); spatial2D forces 0 (implied).
+  EXPECT_EQ(gsmap::cli::resolved_options(parse(step("latent-to-gene", {"--dataset-type",
+                                                                       "spatial3D"}))),
+            (Args{"--workdir " + workdir(), "--project-name proj", "--dataset-type spatial3D"}));
+  EXPECT_EQ(gsmap::cli::resolved_options(parse(step("latent-to-gene", {"--n-adjacent-slices",
+                                                                       "3"}))),
+            (Args{"--workdir " + workdir(), "--project-name proj"}));
 }
 
 TEST(EditDistance, Values) {

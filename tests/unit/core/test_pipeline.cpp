@@ -55,7 +55,8 @@ PipelineStages<Batch, LoadedBatch, ComputedBatch> digest_stages(std::vector<std:
   PipelineStages<Batch, LoadedBatch, ComputedBatch> stages;
   stages.read = [salt](Batch& b, int) {
     LoadedBatch loaded{b, {}};
-    for (std::size_t i = 0; i < b.n_cells; ++i) loaded.values.push_back(mix(salt + b.first_cell + i));
+    for (std::size_t i = 0; i < b.n_cells; ++i)
+      loaded.values.push_back(mix(salt + b.first_cell + i));
     return loaded;
   };
   stages.compute = [](LoadedBatch& l, int) {

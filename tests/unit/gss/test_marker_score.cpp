@@ -26,7 +26,8 @@ constexpr f16_bits kEMinus1 = 0x3ee0;  // f16(e - 1) = 1.71875: the GSS of R = 1
 
 f16_bits h(float v) { return f32_to_f16(v); }
 
-// A small batch: each row of log ranks given as floats (rounded to f16), slots and weights per cell.
+// A small batch: each row of log ranks given as floats (rounded to f16), slots and weights per
+// cell.
 struct HandBatch {
   std::size_t n_genes = 0;
   std::vector<f16_bits> log_ranks;
@@ -96,7 +97,7 @@ TEST(MarkerScoreMath, ExpressionFractionIsF16AndStrict) {
 TEST(MarkerScoreMath, WeightNormalisationInF16) {
   const std::vector<f16_bits> w = {h(0.5f), h(0.25f), h(0.125f)};
   const std::vector<std::int32_t> rows = {0, 1, -1};
-  EXPECT_EQ(group_weight_sum(w.data(), rows.data(), 3), 0.75f);  // the padded slot is skipped
+  EXPECT_EQ(group_weight_sum(w.data(), rows.data(), 3), 0.75f);   // the padded slot is skipped
   EXPECT_EQ(normalised_weight(w[0], 0.75f), f16_to_f32(0x3955));  // round_f16(2/3)
   EXPECT_EQ(normalised_weight(w[1], 0.75f), f16_to_f32(0x3555));  // round_f16(1/3)
 }
@@ -146,8 +147,8 @@ TEST(MarkerScore, AllZeroWeightsGiveZeroAndAreFlagged) {
   HandBatch hb;
   hb.add_row({3.0f, 1.0f, 0.0f});
   hb.add_row({2.0f, 2.0f, 0.0f});
-  hb.add_cell({0, 1, -1}, {0.0f, 0.0f, 0.0f});  // all zero
-  hb.add_cell({0, 1, 1}, {0.5f, 0.25f, 0.25f});  // normal
+  hb.add_cell({0, 1, -1}, {0.0f, 0.0f, 0.0f});    // all zero
+  hb.add_cell({0, 1, 1}, {0.5f, 0.25f, 0.25f});   // normal
   hb.add_cell({-1, -1, -1}, {0.0f, 0.0f, 0.0f});  // no neighbour at all
   const std::vector<float> g_mean = {0.1f, 0.1f, 0.1f};
   const std::vector<float> frac = {0.0f, 0.0f, 0.0f};
@@ -162,8 +163,8 @@ TEST(MarkerScore, AllZeroWeightsGiveZeroAndAreFlagged) {
     EXPECT_NE(r.gss[3], 0);  // the normal cell has specific genes
   }
   // Hierarchical: all blocks invalid is the same case.
-  const Result r = compute(hb, MarkerScoreOptions{1, 3, MarkerScorePooling::kHierarchical, true},
-                           g_mean, frac);
+  const Result r =
+      compute(hb, MarkerScoreOptions{1, 3, MarkerScorePooling::kHierarchical, true}, g_mean, frac);
   EXPECT_EQ(r.flags, (std::vector<std::uint8_t>{1, 0, 1}));
   EXPECT_EQ(r.gss[0], 0);
 }
@@ -212,8 +213,8 @@ TEST(MarkerScore, HierarchicalMeanOverValidBlocks) {
   hb.add_cell({0, 1, 3, 3, 2, -1}, {0.5f, 0.5f, 0.0f, 0.0f, 1.0f, 0.0f});
   const std::vector<float> g_mean = {1.0f, 2.0f, 0.5f};
   const std::vector<float> frac = {0.5f, 0.5f, 0.5f};
-  const Result r = compute(hb, MarkerScoreOptions{2, 3, MarkerScorePooling::kHierarchical, false},
-                           g_mean, frac);
+  const Result r =
+      compute(hb, MarkerScoreOptions{2, 3, MarkerScorePooling::kHierarchical, false}, g_mean, frac);
   // Block scores (block 0, block 2): gene 0 (e - 1, 0); gene 1 (e - 1, e - 1);
   // gene 2 (0, e^(e^0.75) - 1 = 7.30618). Means over 2 blocks: 0.859141 -> f16 0x3ae0
   // (1759.52 f16 steps), 1.71875, 3.65309 -> f16 0x434e (935.19 steps).
@@ -318,10 +319,10 @@ TEST(MarkerScore, GlobalPoolAndHierarchicalMatchTextbook) {
           const int groups = options.n_groups(), n = options.slots_per_group();
           for (int b = 0; b < groups; ++b) {
             const std::size_t o = c * options.slots_per_cell() + b * n;
-            const Textbook t = textbook_group(
-                cells.log_ranks, cells.n_genes, cells.slot_rows.data() + o,
-                cells.weights.data() + o, n, pooling == MarkerScorePooling::kHierarchical, g,
-                cells.g_mean[g], cells.frac[g], !no_fraction);
+            const Textbook t = textbook_group(cells.log_ranks, cells.n_genes,
+                                              cells.slot_rows.data() + o, cells.weights.data() + o,
+                                              n, pooling == MarkerScorePooling::kHierarchical, g,
+                                              cells.g_mean[g], cells.frac[g], !no_fraction);
             sum += t.valid ? t.score : 0.0;
             n_valid += t.valid;
           }
@@ -365,9 +366,8 @@ TEST(MarkerScore, BatchPathEqualsPerGeneDevicePath) {
         }
         for (std::size_t g = 0; g < cells.n_genes; ++g) {
           const f16_bits one = cell_gene_gss(groups.data(), options.n_groups(),
-                                             cells.log_ranks.data(), cells.n_genes,
-                                             row_min.data(), g, cells.g_mean[g], cells.frac[g],
-                                             !no_fraction);
+                                             cells.log_ranks.data(), cells.n_genes, row_min.data(),
+                                             g, cells.g_mean[g], cells.frac[g], !no_fraction);
           ASSERT_EQ(one, gss[c * cells.n_genes + g]) << "cell " << c << " gene " << g;
           non_zero += one != 0;
         }
@@ -382,8 +382,9 @@ TEST(MarkerScore, BatchPathEqualsPerGeneDevicePath) {
 TEST(MarkerScoreMath, ExpMatchesNumpyFloat32Kernel) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> wide(-87.0f, 88.7f), narrow(-3.0f, 12.0f);
-  std::vector<float> xs = {0.0f, -0.0f, 1.0f, -1.0f, 88.72283935546875f, 88.7228f,
-                           -103.97208404541015625f, 1e-8f, -1e-8f};
+  std::vector<float> xs = {
+      0.0f,  -0.0f, 1.0f, -1.0f, 88.72283935546875f, 88.7228f, -103.97208404541015625f,
+      1e-8f, -1e-8f};
   for (int i = 0; i < 4000; ++i) xs.push_back(i % 2 ? wide(rng) : narrow(rng));
   for (float x : xs) {
     const float ours = numpy_expf(x), libm = std::exp(x);
@@ -428,6 +429,51 @@ TEST(MarkerScoreMath, PowThreeHalvesIsCorrectlyRoundedOnSamples) {
   }
   EXPECT_EQ(pow_three_halves(4.0f), 8.0f);
   EXPECT_EQ(pow_three_halves(1.0f), 1.0f);
+}
+
+// The branch-free helpers of the batch loops agree with math/f16.hpp on every kind of input.
+TEST(MarkerScoreMath, BranchFreeF16HelpersMatchF16Header) {
+  std::vector<std::uint32_t> patterns;
+  // Every f16 value and every rounding neighbourhood around it (tie, +-1 f32 ulp), plus specials.
+  for (std::uint32_t h16 = 0; h16 < 0x7c00u; ++h16) {
+    const std::uint32_t base = math::float_bits(f16_to_f32(static_cast<f16_bits>(h16)));
+    for (std::uint32_t d : {0u, 1u, 0xfffu, 0x1000u, 0x1001u, 0x1fffu})
+      patterns.push_back(base + d);
+    if (base > 0) patterns.push_back(base - 1);
+  }
+  for (std::uint32_t e = 0; e < 256; ++e) {  // every f32 exponent, several mantissas
+    for (std::uint32_t m : {0u, 1u, 0x1000u, 0x3ff000u, 0x400000u, 0x7fffffu}) {
+      patterns.push_back((e << 23) | m);
+    }
+  }
+  std::size_t checked = 0;
+  for (std::uint32_t magnitude : patterns) {
+    for (std::uint32_t sign : {0u, 0x80000000u}) {
+      const float v = math::bits_float(magnitude | sign);
+      ASSERT_EQ(f32_to_f16_select(v), math::f32_to_f16(v)) << std::hex << (magnitude | sign);
+      if (sign == 0 && std::isfinite(v)) {
+        ASSERT_EQ(math::float_bits(round_f16_nonnegative(v)), math::float_bits(math::round_f16(v)))
+            << std::hex << magnitude;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 300000u);
+}
+
+TEST(MarkerScoreOptions, LayoutPerDatasetAndStrategy) {
+  const auto two_d = MarkerScoreOptions::for_run(21, false, 0, true, false);
+  EXPECT_EQ(two_d.slots_per_cell(), 21);
+  EXPECT_EQ(two_d.pooling, MarkerScorePooling::kWholeRow);
+  const auto hierarchical = MarkerScoreOptions::for_run(21, true, 1, true, false);
+  EXPECT_EQ(hierarchical.slots_per_cell(), 63);
+  EXPECT_EQ(hierarchical.n_groups(), 3);
+  EXPECT_EQ(hierarchical.slots_per_group(), 21);
+  const auto global = MarkerScoreOptions::for_run(10, true, 2, false, true);
+  EXPECT_EQ(global.slots_per_cell(), 50);
+  EXPECT_EQ(global.n_groups(), 1);
+  EXPECT_EQ(global.slots_per_group(), 50);
+  EXPECT_TRUE(global.no_expression_fraction);
 }
 
 }  // namespace

@@ -84,8 +84,8 @@ Agreement run_fixture(const FixtureGss& fx, const MarkerScoreOptions& options,
     batch.log_ranks = fx.log_ranks;
     batch.slot_rows = std::span(fx.neighbours).subspan(first * fx.n_slots, n * fx.n_slots);
     batch.weights = std::span(fx.weights).subspan(first * fx.n_slots, n * fx.n_slots);
-    const auto stats = calculator.compute(
-        batch, std::span(computed).subspan(first * fx.n_genes, n * fx.n_genes));
+    const auto stats =
+        calculator.compute(batch, std::span(computed).subspan(first * fx.n_genes, n * fx.n_genes));
     agreement.zero_weight_cells += stats.zero_weight_cells;
   }
   for (std::size_t i = 0; i < computed.size(); ++i) {
@@ -104,9 +104,8 @@ void expect_fixture_matches(const std::string& name, const MarkerScoreOptions& o
   std::size_t nonzero = 0;
   for (auto v : fx.expected_gss) nonzero += v != 0 ? 1 : 0;
   std::cout << name << ": " << agreement.identical << " / " << agreement.total
-            << " GSS entries bit-identical (" << 100.0 * agreement.fraction() << " %), "
-            << nonzero << " non-zero expected, " << agreement.zero_weight_cells
-            << " zero-weight cells\n";
+            << " GSS entries bit-identical (" << 100.0 * agreement.fraction() << " %), " << nonzero
+            << " non-zero expected, " << agreement.zero_weight_cells << " zero-weight cells\n";
   EXPECT_GE(agreement.fraction(), 0.999);
   // A real check that the data is non-trivial: most cells have some specific genes.
   EXPECT_GT(nonzero, agreement.total / 100);
@@ -145,8 +144,7 @@ TEST(MarkerScoreFixture, Fx2dSpatial2D) {
 
 TEST(MarkerScoreFixture, FxgridSpatial2D) {
   GSMAP_REQUIRE_SHARED();
-  expect_fixture_matches("fxgrid",
-                         MarkerScoreOptions{21, 1, MarkerScorePooling::kWholeRow, false});
+  expect_fixture_matches("fxgrid", MarkerScoreOptions{21, 1, MarkerScorePooling::kWholeRow, false});
 }
 
 TEST(MarkerScoreFixture, Fx3dHierarchicalPool) {

@@ -37,8 +37,8 @@ struct Cells {
 
   std::int64_t n() const { return static_cast<std::int64_t>(coords.size()) / coord_dim; }
 
-  void add(std::vector<double> xy, std::int32_t s = 0, std::int32_t g = 0, std::vector<float> e = {1.0f, 0.0f},
-           bool hq = true) {
+  void add(std::vector<double> xy, std::int32_t s = 0, std::int32_t g = 0,
+           std::vector<float> e = {1.0f, 0.0f}, bool hq = true) {
     coords.insert(coords.end(), xy.begin(), xy.end());
     slice.push_back(s);
     group.push_back(g);
@@ -103,10 +103,12 @@ TEST(SpatialCandidates, SquareGridTiesGoToTheLowerIndex) {
   // Centre cell 12: itself, then the four at distance 1 (7, 11, 13, 17), then the diagonals
   // (6, 8, 16, 18) at d^2 = 2. Cuts inside a tie keep the lowest global indices.
   EXPECT_EQ(HomogeneousNeighborFinder(t, params_2d(3, 1)).candidate_row(12), (Row{12, 7, 11}));
-  EXPECT_EQ(HomogeneousNeighborFinder(t, params_2d(7, 1)).candidate_row(12), (Row{12, 7, 11, 13, 17, 6, 8}));
+  EXPECT_EQ(HomogeneousNeighborFinder(t, params_2d(7, 1)).candidate_row(12),
+            (Row{12, 7, 11, 13, 17, 6, 8}));
   // Corner 0: d^2 0: {0}; 1: {1, 5}; 2: {6}; 4: {2, 10}; 5: {7, 11}.
   EXPECT_EQ(HomogeneousNeighborFinder(t, params_2d(5, 1)).candidate_row(0), (Row{0, 1, 5, 6, 2}));
-  EXPECT_EQ(HomogeneousNeighborFinder(t, params_2d(8, 1)).candidate_row(0), (Row{0, 1, 5, 6, 2, 10, 7, 11}));
+  EXPECT_EQ(HomogeneousNeighborFinder(t, params_2d(8, 1)).candidate_row(0),
+            (Row{0, 1, 5, 6, 2, 10, 7, 11}));
 }
 
 TEST(SpatialCandidates, TiesOnALatticeMatchBruteForce) {
@@ -116,8 +118,8 @@ TEST(SpatialCandidates, TiesOnALatticeMatchBruteForce) {
   for (int y = 0; y < 30; ++y) {
     for (int x = 0; x < 30; ++x) {
       state = state * 1664525u + 1013904223u;
-      c.add({static_cast<double>(x) * 0.5, static_cast<double>(y) * 0.5}, 0, static_cast<std::int32_t>(state >> 31),
-            {1.0f, 0.0f}, ((state >> 20) & 7u) != 0);
+      c.add({static_cast<double>(x) * 0.5, static_cast<double>(y) * 0.5}, 0,
+            static_cast<std::int32_t>(state >> 31), {1.0f, 0.0f}, ((state >> 20) & 7u) != 0);
     }
   }
   const CellTable t = c.table();
@@ -127,14 +129,19 @@ TEST(SpatialCandidates, TiesOnALatticeMatchBruteForce) {
   for (std::int64_t q = 0; q < t.n; ++q) {
     std::vector<std::pair<double, std::int32_t>> pool;
     for (std::int64_t j = 0; j < t.n; ++j) {
-      if (c.group[static_cast<std::size_t>(j)] != c.group[static_cast<std::size_t>(q)] || !c.high_quality[static_cast<std::size_t>(j)]) continue;
-      const double dx = c.coords[static_cast<std::size_t>(2 * q)] - c.coords[static_cast<std::size_t>(2 * j)];
-      const double dy = c.coords[static_cast<std::size_t>(2 * q + 1)] - c.coords[static_cast<std::size_t>(2 * j + 1)];
+      if (c.group[static_cast<std::size_t>(j)] != c.group[static_cast<std::size_t>(q)] ||
+          !c.high_quality[static_cast<std::size_t>(j)])
+        continue;
+      const double dx =
+          c.coords[static_cast<std::size_t>(2 * q)] - c.coords[static_cast<std::size_t>(2 * j)];
+      const double dy = c.coords[static_cast<std::size_t>(2 * q + 1)] -
+                        c.coords[static_cast<std::size_t>(2 * j + 1)];
       pool.emplace_back(dx * dx + dy * dy, static_cast<std::int32_t>(j));
     }
     std::sort(pool.begin(), pool.end());
     Row expected(37, -1);
-    for (std::size_t j = 0; j < std::min<std::size_t>(37, pool.size()); ++j) expected[j] = pool[j].second;
+    for (std::size_t j = 0; j < std::min<std::size_t>(37, pool.size()); ++j)
+      expected[j] = pool[j].second;
     ASSERT_EQ(finder.candidate_row(q), expected) << "cell " << q;
   }
 }
@@ -193,6 +200,19 @@ TEST(SpatialCandidates, NeighboursNeverCrossCellTypes) {
   }
 }
 
+TEST(SpatialCandidates, NoAnnotationIsOneGroup) {
+  // An empty group span (no --annotation) behaves as one label for every cell.
+  Cells c;
+  for (int i = 0; i < 6; ++i) c.add({static_cast<double>(i), 0.0}, 0, i % 3);
+  CellTable t = c.table();
+  const NeighborResult labelled =
+      find_homogeneous_neighbors(t, params_2d(3, 2), iota_cells(6), true);
+  t.group = {};
+  const NeighborResult one = find_homogeneous_neighbors(t, params_2d(3, 2), iota_cells(6), true);
+  EXPECT_EQ(Row(one.candidates.begin() + 6, one.candidates.begin() + 9), (Row{2, 1, 3}));
+  EXPECT_EQ(Row(labelled.candidates.begin() + 6, labelled.candidates.begin() + 9), (Row{2, 5, -1}));
+}
+
 TEST(SpatialCandidates, HighQualityFilterShrinksThePoolNotTheQueries) {
   Cells c;
   c.add({0, 0}, 0, 0, {1.0f, 0.0f}, false);  // not High_quality: never a candidate
@@ -226,8 +246,8 @@ struct Picked {
   std::vector<float> cs, ns;
 };
 
-Picked select(const std::vector<float>& cell, const std::vector<float>* niche, const Row& candidates, int k,
-              double tau_c = 0.0, double tau_n = 0.6) {
+Picked select(const std::vector<float>& cell, const std::vector<float>* niche,
+              const Row& candidates, int k, double tau_c = 0.0, double tau_n = 0.6) {
   const NormalizedEmbedding ce = one_dim(cell);
   NormalizedEmbedding ne;
   if (niche) ne = one_dim(*niche);
@@ -313,13 +333,16 @@ TEST(Select, AllZeroSimilaritiesKeepTheDistanceOrder) {
 TEST(Select, QcMedianIsTheF16MeanOfTheMiddlePair) {
   std::int32_t count = 0;
   float cm = 0, nm = 0;
-  const std::vector<f16_bits> cs{f32_to_f16(0.5f), 0, f32_to_f16(0.75f), f32_to_f16(0.25f), f32_to_f16(1.0f)};
-  const std::vector<f16_bits> ns{f32_to_f16(0.1f), f32_to_f16(0.9f), f32_to_f16(0.2f), f32_to_f16(0.3f), f32_to_f16(0.4f)};
+  const std::vector<f16_bits> cs{f32_to_f16(0.5f), 0, f32_to_f16(0.75f), f32_to_f16(0.25f),
+                                 f32_to_f16(1.0f)};
+  const std::vector<f16_bits> ns{f32_to_f16(0.1f), f32_to_f16(0.9f), f32_to_f16(0.2f),
+                                 f32_to_f16(0.3f), f32_to_f16(0.4f)};
   neighbor_qc(cs, ns, count, cm, nm);
   EXPECT_EQ(count, 4);
   EXPECT_EQ(cm, 0.625f);  // (0.5 + 0.75) / 2
   // ns over the same slots {0.1, 0.2, 0.3, 0.4}: f16 mean of f16(0.2) and f16(0.3).
-  EXPECT_EQ(nm, math::round_f16((f16_to_f32(f32_to_f16(0.2f)) + f16_to_f32(f32_to_f16(0.3f))) / 2.0f));
+  EXPECT_EQ(nm,
+            math::round_f16((f16_to_f32(f32_to_f16(0.2f)) + f16_to_f32(f32_to_f16(0.3f))) / 2.0f));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -331,8 +354,10 @@ Cells three_slices(const std::vector<double>& angle_degrees) {
   Cells c;
   for (int s = 0; s < 3; ++s) {
     for (int x = 0; x < 3; ++x) {
-      const double a = angle_degrees[static_cast<std::size_t>(3 * s + x)] * std::numbers::pi / 180.0;
-      c.add({static_cast<double>(x), 0.0}, s, 0, {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))});
+      const double a =
+          angle_degrees[static_cast<std::size_t>(3 * s + x)] * std::numbers::pi / 180.0;
+      c.add({static_cast<double>(x), 0.0}, s, 0,
+            {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))});
     }
   }
   return c;
@@ -385,8 +410,10 @@ TEST(Spatial3D, PerSliceAndHierarchicalPoolSelectTheSameNeighbours) {
   Cells c = three_slices(kAngles);
   const CellTable t = c.table();
   const auto cells = iota_cells(9);
-  const NeighborResult h = find_homogeneous_neighbors(t, params_3d(CrossSliceStrategy::kHierarchicalPool), cells);
-  const NeighborResult s = find_homogeneous_neighbors(t, params_3d(CrossSliceStrategy::kPerSlicePool), cells);
+  const NeighborResult h =
+      find_homogeneous_neighbors(t, params_3d(CrossSliceStrategy::kHierarchicalPool), cells);
+  const NeighborResult s =
+      find_homogeneous_neighbors(t, params_3d(CrossSliceStrategy::kPerSlicePool), cells);
   EXPECT_EQ(h.k_total, 6);
   EXPECT_EQ(h.indices, s.indices);
   EXPECT_EQ(h.cell_sims, s.cell_sims);
@@ -399,14 +426,16 @@ TEST(Spatial3D, PerSliceAndHierarchicalPoolSelectTheSameNeighbours) {
 TEST(Spatial3D, GlobalPoolSelectsOverTheWholeRow) {
   Cells c = three_slices(kAngles);
   const CellTable t = c.table();
-  const NeighborResult g =
-      find_homogeneous_neighbors(t, params_3d(CrossSliceStrategy::kGlobalPool), std::vector<std::int64_t>{4});
+  const NeighborResult g = find_homogeneous_neighbors(t, params_3d(CrossSliceStrategy::kGlobalPool),
+                                                      std::vector<std::int64_t>{4});
   EXPECT_EQ(g.k_total, 6);
   // One SELECT over [4, 3, 5 | 7, 6 | 1, 0] taking K * S = 6 by score: 0 (at 80 degrees) drops out.
   EXPECT_EQ(slots(g, 0), (Row{4, 7, 5, 6, 3, 1}));
   // Weights are the cell similarities, in f16: cos of the angle differences.
   EXPECT_EQ(f16_to_f32(g.cell_sims[0]), 1.0f);
-  for (int j = 1; j < 6; ++j) EXPECT_LT(g.cell_sims[static_cast<std::size_t>(j)], g.cell_sims[static_cast<std::size_t>(j - 1)]);
+  for (int j = 1; j < 6; ++j)
+    EXPECT_LT(g.cell_sims[static_cast<std::size_t>(j)],
+              g.cell_sims[static_cast<std::size_t>(j - 1)]);
   EXPECT_NEAR(f16_to_f32(g.cell_sims[5]), std::cos(70.0 * std::numbers::pi / 180.0), 2e-3);
 }
 

@@ -49,14 +49,15 @@ TEST(Embedding, F64ToF16RoundsOnce) {
   // 1 + 2^-11 + 2^-40 is just above the midpoint of 1 and 1 + 2^-10: correct rounding goes up;
   // rounding to f32 first would drop the 2^-40 and then tie to even (1.0).
   EXPECT_EQ(f64_to_f16(1.0 + std::ldexp(1.0, -11) + std::ldexp(1.0, -40)), 0x3C01);
-  EXPECT_EQ(f32_to_f16(static_cast<float>(1.0 + std::ldexp(1.0, -11) + std::ldexp(1.0, -40))), 0x3C00);
+  EXPECT_EQ(f32_to_f16(static_cast<float>(1.0 + std::ldexp(1.0, -11) + std::ldexp(1.0, -40))),
+            0x3C00);
   EXPECT_EQ(f64_to_f16(-(1.0 + std::ldexp(1.0, -11) - std::ldexp(1.0, -40))), 0xBC00);
   EXPECT_EQ(f64_to_f16(65519.99), 0x7BFF);
   EXPECT_EQ(f64_to_f16(65520.0), 0x7C00);
   EXPECT_EQ(f64_to_f16(1e300), 0x7C00);
   EXPECT_EQ(f64_to_f16(1e-300), 0x0000);
   EXPECT_EQ(f64_to_f16(std::ldexp(1.0, -25) * (1.0 + 1e-12)), 0x0001);  // just above half the
-                                                                         // smallest subnormal
+                                                                        // smallest subnormal
 
   // Random values over the whole f16 range (and around the f16 grid) against numpy.
   std::vector<double> v = random_values(4000, 3, 70000.0);
@@ -69,7 +70,8 @@ TEST(Embedding, F64ToF16RoundsOnce) {
   }
   const std::string out = test::run_python(
       "import numpy as np\nnp.seterr(all='ignore')\nv = np.array(" + python_list(v) +
-      ", dtype=np.float64)\nprint(' '.join(str(int(x)) for x in v.astype(np.float16).view(np.uint16)))\n");
+      ", dtype=np.float64)\nprint(' '.join(str(int(x)) for x in "
+      "v.astype(np.float16).view(np.uint16)))\n");
   const std::vector<unsigned> expected = parse_uints(out);
   ASSERT_EQ(expected.size(), v.size());
   std::size_t differ = 0;
@@ -89,12 +91,14 @@ TEST(Embedding, NormalisationMatchesNumpy) {
     const std::vector<double> v64 =
         random_values(static_cast<std::size_t>(kRows * dim), 11u + static_cast<unsigned>(dim), 3.0);
     inputs64.push_back(v64);
-    script << "x64 = np.array(" << python_list(v64) << ", dtype=np.float64).reshape(-1, " << dim << ")\n"
+    script << "x64 = np.array(" << python_list(v64) << ", dtype=np.float64).reshape(-1, " << dim
+           << ")\n"
            << "for x in (x64.astype(np.float32), x64):\n"
            << "    e = x.astype(np.float16)\n"
            << "    c = e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-8)\n"
            << "    n = (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-8)).astype(np.float16)\n"
-           << "    print(' '.join(str(int(b)) for b in c.astype(np.float16).view(np.uint16).ravel()))\n"
+           << "    print(' '.join(str(int(b)) for b in "
+              "c.astype(np.float16).view(np.uint16).ravel()))\n"
            << "    print(' '.join(str(int(b)) for b in n.view(np.uint16).ravel()))\n";
   }
   std::istringstream lines(test::run_python(script.str()));
@@ -104,9 +108,10 @@ TEST(Embedding, NormalisationMatchesNumpy) {
     const std::vector<float> v32(v64.begin(), v64.end());
     const std::vector<double> v32_as_64(v32.begin(), v32.end());
     std::string cell32, niche32, cell64, niche64;
-    ASSERT_TRUE(std::getline(lines, cell32) && std::getline(lines, niche32) && std::getline(lines, cell64) &&
-                std::getline(lines, niche64));
-    const auto compare = [dim](const NormalizedEmbedding& ours, const std::string& theirs, const char* what) {
+    ASSERT_TRUE(std::getline(lines, cell32) && std::getline(lines, niche32) &&
+                std::getline(lines, cell64) && std::getline(lines, niche64));
+    const auto compare = [dim](const NormalizedEmbedding& ours, const std::string& theirs,
+                               const char* what) {
       const std::vector<unsigned> expected = parse_uints(theirs);
       ASSERT_EQ(expected.size(), ours.values.size()) << what;
       std::size_t differ = 0;
@@ -114,13 +119,15 @@ TEST(Embedding, NormalisationMatchesNumpy) {
       EXPECT_EQ(differ, 0u) << what << " dim " << dim;
     };
     compare(normalize_cell_embedding(v32, kRows, dim, "f32"), cell32, "cell f32");
-    compare(normalize_cell_embedding(v32_as_64, kRows, dim, StoredFloat::kF32, "f32 as f64"), cell32,
-            "cell f32 (f64 carrier)");
+    compare(normalize_cell_embedding(v32_as_64, kRows, dim, StoredFloat::kF32, "f32 as f64"),
+            cell32, "cell f32 (f64 carrier)");
     compare(normalize_niche_embedding(v32, kRows, dim, "f32"), niche32, "niche f32");
-    compare(normalize_niche_embedding(v32_as_64, kRows, dim, StoredFloat::kF32, "f32 as f64"), niche32,
-            "niche f32 (f64 carrier)");
-    compare(normalize_cell_embedding(v64, kRows, dim, StoredFloat::kF64, "f64"), cell64, "cell f64");
-    compare(normalize_niche_embedding(v64, kRows, dim, StoredFloat::kF64, "f64"), niche64, "niche f64");
+    compare(normalize_niche_embedding(v32_as_64, kRows, dim, StoredFloat::kF32, "f32 as f64"),
+            niche32, "niche f32 (f64 carrier)");
+    compare(normalize_cell_embedding(v64, kRows, dim, StoredFloat::kF64, "f64"), cell64,
+            "cell f64");
+    compare(normalize_niche_embedding(v64, kRows, dim, StoredFloat::kF64, "f64"), niche64,
+            "niche f64");
   }
 }
 
@@ -129,16 +136,21 @@ TEST(Embedding, SimilarityMatchesNumpyEinsum) {
   script << "import numpy as np\n";
   std::vector<std::vector<f16_bits>> a_rows, b_rows;
   for (int dim = 1; dim <= 40; ++dim) {
-    const std::vector<double> a = random_values(static_cast<std::size_t>(50 * dim), 100u + static_cast<unsigned>(dim), 1.0);
-    const std::vector<double> b = random_values(static_cast<std::size_t>(50 * dim), 200u + static_cast<unsigned>(dim), 1.0);
+    const std::vector<double> a =
+        random_values(static_cast<std::size_t>(50 * dim), 100u + static_cast<unsigned>(dim), 1.0);
+    const std::vector<double> b =
+        random_values(static_cast<std::size_t>(50 * dim), 200u + static_cast<unsigned>(dim), 1.0);
     std::vector<f16_bits> ah, bh;
     for (const double x : a) ah.push_back(f64_to_f16(x));
     for (const double x : b) bh.push_back(f64_to_f16(x));
     a_rows.push_back(ah);
     b_rows.push_back(bh);
-    script << "a = np.array(" << python_list(a) << ").astype(np.float16).astype(np.float32).reshape(50, " << dim << ")\n"
-           << "b = np.array(" << python_list(b) << ").astype(np.float16).astype(np.float32).reshape(50, 1, " << dim << ")\n"
-           << "print(' '.join(str(int(x)) for x in np.einsum('nd,nkd->nk', a, b).astype(np.float16).view(np.uint16).ravel()))\n";
+    script << "a = np.array(" << python_list(a)
+           << ").astype(np.float16).astype(np.float32).reshape(50, " << dim << ")\n"
+           << "b = np.array(" << python_list(b)
+           << ").astype(np.float16).astype(np.float32).reshape(50, 1, " << dim << ")\n"
+           << "print(' '.join(str(int(x)) for x in np.einsum('nd,nkd->nk', a, "
+              "b).astype(np.float16).view(np.uint16).ravel()))\n";
   }
   std::istringstream lines(test::run_python(script.str()));
   std::size_t differ = 0, total = 0;
@@ -150,7 +162,8 @@ TEST(Embedding, SimilarityMatchesNumpyEinsum) {
     for (std::size_t r = 0; r < 50; ++r) {
       const auto off = r * static_cast<std::size_t>(dim);
       differ += similarity_f16(a_rows[static_cast<std::size_t>(dim - 1)].data() + off,
-                               b_rows[static_cast<std::size_t>(dim - 1)].data() + off, dim) != expected[r];
+                               b_rows[static_cast<std::size_t>(dim - 1)].data() + off,
+                               dim) != expected[r];
       ++total;
     }
   }
@@ -161,7 +174,8 @@ TEST(Embedding, HandValuesAndNoNiche) {
   // (3, 4): f16 squares 9, 16, sum 25, norm 5 -> (0.6, 0.8) rounded to f16.
   const std::vector<float> v{3.0f, 4.0f, 0.0f, 2.0f};
   const NormalizedEmbedding e = normalize_cell_embedding(v, 2, 2, "hand");
-  EXPECT_EQ(e.values, (std::vector<f16_bits>{f32_to_f16(0.6f), f32_to_f16(0.8f), 0, f32_to_f16(1.0f)}));
+  EXPECT_EQ(e.values,
+            (std::vector<f16_bits>{f32_to_f16(0.6f), f32_to_f16(0.8f), 0, f32_to_f16(1.0f)}));
   // Similarity of the two rows: 0.8 in f16 times 1.
   EXPECT_EQ(row_similarity(e, 0, 1), f32_to_f16(0.8f));
   const NormalizedEmbedding none = unit_niche_embedding(3);
@@ -169,7 +183,8 @@ TEST(Embedding, HandValuesAndNoNiche) {
   EXPECT_EQ(none.values, (std::vector<f16_bits>{0x3C00, 0x3C00, 0x3C00}));
   EXPECT_EQ(row_similarity(none, 0, 2), 0x3C00);
   // An all-zero row normalises to NaN (0 / 0 in f16), as in the reference.
-  const NormalizedEmbedding zero = normalize_cell_embedding(std::vector<float>{0.0f, 0.0f}, 1, 2, "zero");
+  const NormalizedEmbedding zero =
+      normalize_cell_embedding(std::vector<float>{0.0f, 0.0f}, 1, 2, "zero");
   EXPECT_TRUE(std::isnan(math::f16_to_f32(zero.values[0])));
 }
 

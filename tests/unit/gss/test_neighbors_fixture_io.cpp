@@ -5,8 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "gsmap/io/hdf5.hpp"
 #include "test_support.hpp"
@@ -38,7 +38,8 @@ struct SampleData {
 
 int columns_of(hid_t dset) { return static_cast<int>(io::dataset_shape(dset).at(1)); }
 
-SampleData read_sample(const std::string& path, const FixtureCells& fx, const std::string& annotation) {
+SampleData read_sample(const std::string& path, const FixtureCells& fx,
+                       const std::string& annotation) {
   SampleData s;
   io::Hid file = io::open_file(path, io::Access::kRead);
   s.names = io::read_strings(io::open_dataset(file, "obs/_index"));
@@ -109,7 +110,8 @@ FixtureCells load_cells(const std::string& fixture_name) {
   fx.min_cells_per_type = config.at("min_cells_per_type").get<int>();
   fx.data_layer = config.at("data_layer").get<std::string>();
   fx.emb_cell_key = config.at("emb_cell").get<std::string>();
-  if (!config.at("emb_niche").is_null()) fx.emb_niche_key = config.at("emb_niche").get<std::string>();
+  if (!config.at("emb_niche").is_null())
+    fx.emb_niche_key = config.at("emb_niche").get<std::string>();
   const std::string annotation = config.at("annotation").get<std::string>();
 
   const auto st = root / "input" / "st";
@@ -119,7 +121,8 @@ FixtureCells load_cells(const std::string& fixture_name) {
   fx.indptr.push_back(0);
   for (const auto& entry : samples) {
     const std::string sample = entry.first.as<std::string>();
-    const SampleData s = read_sample((st / entry.second.as<std::string>()).string(), fx, annotation);
+    const SampleData s =
+        read_sample((st / entry.second.as<std::string>()).string(), fx, annotation);
     if (fx.n == 0) {
       fx.coord_dim = s.coord_dim;
       fx.cell_dim = s.cell_dim;
@@ -132,12 +135,14 @@ FixtureCells load_cells(const std::string& fixture_name) {
       fx.spots.push_back(s.names[r] + "|" + sample);
       fx.slice_id.push_back(slice);
       const std::string& label = s.categories[static_cast<std::size_t>(s.codes[r])];
-      auto [it, inserted] = group_of_name.emplace(label, static_cast<std::int32_t>(fx.group_names.size()));
+      auto [it, inserted] =
+          group_of_name.emplace(label, static_cast<std::int32_t>(fx.group_names.size()));
       if (inserted) fx.group_names.push_back(label);
       fx.group.push_back(it->second);
       fx.high_quality.push_back(s.high_quality[r] != 0 ? 1 : 0);
       const auto append_row = [r](const auto& from, int dim, auto& to) {
-        const auto first = from.begin() + static_cast<std::ptrdiff_t>(r * static_cast<std::size_t>(dim));
+        const auto first =
+            from.begin() + static_cast<std::ptrdiff_t>(r * static_cast<std::size_t>(dim));
         to.insert(to.end(), first, first + dim);
       };
       append_row(s.coords, s.coord_dim, fx.coords);
@@ -152,8 +157,10 @@ FixtureCells load_cells(const std::string& fixture_name) {
     }
     ++slice;
   }
-  io::Hid first = io::open_file((st / samples.begin()->second.as<std::string>()).string(), io::Access::kRead);
-  fx.n_genes = static_cast<std::int64_t>(io::dataset_shape(io::open_dataset(first, "var/_index")).at(0));
+  io::Hid first =
+      io::open_file((st / samples.begin()->second.as<std::string>()).string(), io::Access::kRead);
+  fx.n_genes =
+      static_cast<std::int64_t>(io::dataset_shape(io::open_dataset(first, "var/_index")).at(0));
   return fx;
 }
 
@@ -194,7 +201,8 @@ MeanFrac expected_mean_frac(const std::string& fixture_name) {
   std::ifstream in(test::fixture(fixture_name) / "expected" / "mean_frac.csv");
   std::string line;
   std::getline(in, line);
-  if (line != "gene,G_Mean,frac") throw std::runtime_error("unexpected mean_frac.csv header " + line);
+  if (line != "gene,G_Mean,frac")
+    throw std::runtime_error("unexpected mean_frac.csv header " + line);
   MeanFrac mf;
   while (std::getline(in, line)) {
     const auto f = split_csv_line(line);

@@ -24,9 +24,9 @@ struct FixtureCells {
   std::int64_t n = 0;
   std::int64_t n_genes = 0;
   std::vector<std::int64_t> cells_per_sample;  // kept cells of each sample, samples.yaml order
-  std::vector<std::string> spots;           // original obs name + '|' + sample (not made unique)
+  std::vector<std::string> spots;              // original obs name + '|' + sample (not made unique)
   std::vector<std::int32_t> slice_id;
-  std::vector<std::int32_t> group;          // dense, by label name, order of first appearance
+  std::vector<std::int32_t> group;  // dense, by label name, order of first appearance
   std::vector<std::string> group_names;
   std::vector<std::uint8_t> high_quality;
   int coord_dim = 0, cell_dim = 0, niche_dim = 0;

@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <numeric>
-#include <tuple>
-#include <sstream>
-#include <cmath>
 #include <memory>
+#include <numeric>
+#include <sstream>
+#include <tuple>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -35,9 +35,11 @@ std::unique_ptr<Prepared> prepare(const std::string& name) {
   auto p = std::make_unique<Prepared>();
   p->fx = fixture::load_cells(name);
   const auto& fx = p->fx;
-  p->cell = normalize_cell_embedding(fx.emb_cell, fx.n, fx.cell_dim, name + ": obsm/" + fx.emb_cell_key);
+  p->cell =
+      normalize_cell_embedding(fx.emb_cell, fx.n, fx.cell_dim, name + ": obsm/" + fx.emb_cell_key);
   if (fx.niche_dim > 0) {
-    p->niche = normalize_niche_embedding(fx.emb_niche, fx.n, fx.niche_dim, name + ": obsm/" + fx.emb_niche_key);
+    p->niche = normalize_niche_embedding(fx.emb_niche, fx.n, fx.niche_dim,
+                                         name + ": obsm/" + fx.emb_niche_key);
   }
   CellTable& t = p->table;
   t.n = fx.n;
@@ -69,7 +71,9 @@ std::vector<std::int64_t> all_cells(std::int64_t n) {
 
 int f16_steps(f16_bits a, f16_bits b) {
   // Distance in representable values (both non-negative or both non-positive in practice).
-  const auto key = [](f16_bits h) { return (h & 0x8000) ? -static_cast<int>(h & 0x7fff) : static_cast<int>(h); };
+  const auto key = [](f16_bits h) {
+    return (h & 0x8000) ? -static_cast<int>(h & 0x7fff) : static_cast<int>(h);
+  };
   return std::abs(key(a) - key(b));
 }
 
@@ -128,19 +132,24 @@ TEST_P(NeighborFixture, MatchesExpected) {
     for (std::size_t j = 0; j < K; ++j) {
       const auto [ia, ca, na] = ours[j];
       const auto [ib, cb, nb] = theirs[j];
-      if (ca == cb) ++cs_equal;
-      else if (ia != ib || f16_steps(ca, cb) > 1) ++cs_far;
-      if (na == nb) ++ns_equal;
-      else if (ia != ib || f16_steps(na, nb) > 1) ++ns_far;
+      if (ca == cb)
+        ++cs_equal;
+      else if (ia != ib || f16_steps(ca, cb) > 1)
+        ++cs_far;
+      if (na == nb)
+        ++ns_equal;
+      else if (ia != ib || f16_steps(na, nb) > 1)
+        ++ns_far;
     }
   }
   const double total = static_cast<double>(n) * static_cast<double>(K);
-  std::printf("[ %s ] spatial_knn rows differing: %zu of %lld; homo_indices same set %lld/%lld, "
-              "same order %lld; cell sims identical %.6f (%zu > 1 step), niche sims identical %.6f "
-              "(%zu > 1 step)\n",
-              name.c_str(), knn_rows_differing, static_cast<long long>(n),
-              static_cast<long long>(same_set), static_cast<long long>(n),
-              static_cast<long long>(same_order), cs_equal / total, cs_far, ns_equal / total, ns_far);
+  std::printf(
+      "[ %s ] spatial_knn rows differing: %zu of %lld; homo_indices same set %lld/%lld, "
+      "same order %lld; cell sims identical %.6f (%zu > 1 step), niche sims identical %.6f "
+      "(%zu > 1 step)\n",
+      name.c_str(), knn_rows_differing, static_cast<long long>(n), static_cast<long long>(same_set),
+      static_cast<long long>(n), static_cast<long long>(same_order), cs_equal / total, cs_far,
+      ns_equal / total, ns_far);
   // The README's tolerances ...
   EXPECT_GE(static_cast<double>(same_set), 0.999 * static_cast<double>(n));
   EXPECT_GE(cs_equal / total, 0.9999);
@@ -193,10 +202,13 @@ TEST(NeighborFixtureQc, MatchesGsmap3dWorkdir) {
   GSMAP_REQUIRE_SHARED();
   const auto p = prepare("fx2d");
   const NeighborResult r = find_homogeneous_neighbors(p->table, p->params, all_cells(p->fx.n));
-  const std::string script = R"PY(
+  const std::string script =
+      R"PY(
 import h5py, numpy as np
-f = h5py.File(")PY" + (test::fixture("fx2d") / "gsmap3d_workdir/proj/latent_to_gene/concatenated_latent_adata.h5ad").string() +
-                             R"PY(", "r")
+f = h5py.File(")PY" +
+      (test::fixture("fx2d") / "gsmap3d_workdir/proj/latent_to_gene/concatenated_latent_adata.h5ad")
+          .string() +
+      R"PY(", "r")
 for key in ["gsMap_homo_neighbor_count", "gsMap_homo_cell_sims_median", "gsMap_homo_niche_sims_median"]:
     print(" ".join(repr(float(v)) for v in f["obs/" + key][:]))
 )PY";
@@ -221,7 +233,8 @@ for key in ["gsMap_homo_neighbor_count", "gsMap_homo_cell_sims_median", "gsMap_h
       ++differ;
     }
   }
-  std::printf("[ fx2d QC ] %zu of %zu cells differ from gsMap3D's QC columns\n", differ, columns[0].size());
+  std::printf("[ fx2d QC ] %zu of %zu cells differ from gsMap3D's QC columns\n", differ,
+              columns[0].size());
   EXPECT_LE(static_cast<double>(differ), 1e-3 * static_cast<double>(columns[0].size()));
 }
 

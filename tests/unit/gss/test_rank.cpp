@@ -57,7 +57,8 @@ TEST(RowRanker, NegativeValuesRankBelowZeros) {
 }
 
 TEST(RowRanker, NegativeAndExplicitZeroTies) {
-  // Dense row [-1, -1, 0 (stored), 0, 2]: -1,-1 -> 1.5; zeros (one stored) ranks 3-4 -> 3.5; 2 -> 5.
+  // Dense row [-1, -1, 0 (stored), 0, 2]: -1,-1 -> 1.5; zeros (one stored) ranks 3-4 -> 3.5; 2
+  // -> 5.
   const auto ln = rank_row(5, {-1.0f, 0.0f, -1.0f, 2.0f}, {1, 2, 0, 4});
   EXPECT_EQ(ln, logs({1.5, 1.5, 3.5, 3.5, 5.0}));
 }
@@ -130,21 +131,24 @@ TEST(NumpyLogf, MatchesNumpyOnRanksAndRandomFloats) {
   const auto input = dir.path() / "x.f32";
   {
     std::ofstream f(input, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(x.data()), static_cast<std::streamsize>(x.size() * sizeof(float)));
+    f.write(reinterpret_cast<const char*>(x.data()),
+            static_cast<std::streamsize>(x.size() * sizeof(float)));
   }
   const auto output = dir.path() / "ln.f32";
-  test::run_python("import numpy as np\nnp.log(np.fromfile('" + input.string() + "', dtype=np.float32)).tofile('" +
-                   output.string() + "')\n");
+  test::run_python("import numpy as np\nnp.log(np.fromfile('" + input.string() +
+                   "', dtype=np.float32)).tofile('" + output.string() + "')\n");
   std::vector<float> expected(x.size());
   std::ifstream f(output, std::ios::binary);
-  f.read(reinterpret_cast<char*>(expected.data()), static_cast<std::streamsize>(expected.size() * sizeof(float)));
+  f.read(reinterpret_cast<char*>(expected.data()),
+         static_cast<std::streamsize>(expected.size() * sizeof(float)));
   ASSERT_TRUE(f) << "numpy output missing";
   std::size_t differ = 0, differ_glibc = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     differ += math::float_bits(numpy_logf(x[i])) != math::float_bits(expected[i]);
     differ_glibc += math::float_bits(std::log(x[i])) != math::float_bits(expected[i]);
   }
-  std::printf("[ numpy_logf ] %zu of %zu differ from np.log (glibc logf: %zu)\n", differ, x.size(), differ_glibc);
+  std::printf("[ numpy_logf ] %zu of %zu differ from np.log (glibc logf: %zu)\n", differ, x.size(),
+              differ_glibc);
   EXPECT_EQ(differ, 0u);
   // Special values.
   EXPECT_EQ(numpy_logf(1.0f), 0.0f);
@@ -235,7 +239,8 @@ TEST(ReferenceGeneMean, ChunksPerSample) {
   const std::vector<std::int64_t> per_sample{1001, 3};
   const auto chunks = rank_chunks(per_sample, 500);
   ASSERT_EQ(chunks.size(), 4u);
-  const std::vector<std::array<std::int64_t, 3>> expected{{0, 0, 500}, {0, 500, 1000}, {0, 1000, 1001}, {1, 1001, 1004}};
+  const std::vector<std::array<std::int64_t, 3>> expected{
+      {0, 0, 500}, {0, 500, 1000}, {0, 1000, 1001}, {1, 1001, 1004}};
   for (std::size_t c = 0; c < chunks.size(); ++c) {
     EXPECT_EQ(chunks[c].sample, expected[c][0]);
     EXPECT_EQ(chunks[c].begin, expected[c][1]);

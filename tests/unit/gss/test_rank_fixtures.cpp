@@ -60,7 +60,8 @@ TEST_P(RankFixture, LogRanksAndGlobalStatistics) {
   for (std::size_t c = chunks.size(); c-- > 0;) {
     for (std::int64_t i = chunks[c].begin; i < chunks[c].end; ++i) {
       const auto first = static_cast<std::size_t>(fx.indptr[static_cast<std::size_t>(i)]);
-      const auto count = static_cast<std::size_t>(fx.indptr[static_cast<std::size_t>(i) + 1]) - first;
+      const auto count =
+          static_cast<std::size_t>(fx.indptr[static_cast<std::size_t>(i) + 1]) - first;
       ranker.rank(std::span<const float>(fx.values).subspan(first, count),
                   std::span<const std::int32_t>(fx.indices).subspan(first, count), ln);
       chunk_sums[c].add_row(ln);
@@ -97,10 +98,11 @@ TEST_P(RankFixture, LogRanksAndGlobalStatistics) {
   EXPECT_LE(worst_frac, 1e-6);
   // The exact mean differs from gsMap3D's f32 summation by a few 1e-6 (documented in rank.hpp).
   EXPECT_LE(worst_exact_mean, 2e-5);
-  std::printf("[ %s ] log ranks: %zu of %lld differ; max |dG_Mean| = %.3g (exact mean: %.3g), "
-              "max |dfrac| = %.3g\n",
-              name.c_str(), mismatches, static_cast<long long>(fx.n * fx.n_genes), worst_mean,
-              worst_exact_mean, worst_frac);
+  std::printf(
+      "[ %s ] log ranks: %zu of %lld differ; max |dG_Mean| = %.3g (exact mean: %.3g), "
+      "max |dfrac| = %.3g\n",
+      name.c_str(), mismatches, static_cast<long long>(fx.n * fx.n_genes), worst_mean,
+      worst_exact_mean, worst_frac);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, RankFixture, ::testing::Values("fx2d", "fx3d", "fxgrid"));

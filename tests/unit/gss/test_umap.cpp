@@ -79,7 +79,7 @@ TEST(SelectStrongest, TopKPadsWithSelfAndNormalisesInF16) {
   // divided by their f16 sum 1.0.
   EXPECT_EQ(index, (std::vector<std::int32_t>{2, 4, 7, 9}));
   EXPECT_EQ(weight, (std::vector<f16_bits>{math::f32_to_f16(0.5f), math::f32_to_f16(0.25f),
-                                            math::f32_to_f16(0.25f), 0}));
+                                           math::f32_to_f16(0.25f), 0}));
   // Sum 0.75: 0.5 / 0.75 = 0.6667 -> f16 0.66650390625.
   std::vector<WeightedNeighbor> two{{3, 0.5f}, {1, 0.25f}};
   select_strongest(0, two, 2, index.data(), weight.data());
@@ -110,7 +110,8 @@ TEST(ScrnaNeighbors, MatchNumpyReference) {
   constexpr int K = 4;
   const std::vector<float> raw = scrna_embedding(kCells, kDim);
   std::vector<std::int32_t> group(kCells);
-  for (std::int64_t i = 0; i < kCells; ++i) group[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 2);
+  for (std::int64_t i = 0; i < kCells; ++i)
+    group[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 2);
   const NormalizedEmbedding cell = normalize_cell_embedding(raw, kCells, kDim, "test: emb_cell");
   CellTable t;
   t.n = kCells;
@@ -133,8 +134,11 @@ libm = ctypes.CDLL("libm.so.6")  # umap-learn's numba code calls the C library's
 libm.expf.restype = ctypes.c_float
 libm.expf.argtypes = [ctypes.c_float]
 expf = lambda x: np.float32(libm.expf(float(x)))
-K = )PY" + std::to_string(K) + R"PY(
-raw = np.array([)PY" + values.str() + R"PY(], dtype=np.float32).reshape(-1, )PY" + std::to_string(kDim) + R"PY()
+K = )PY" + std::to_string(K) +
+                             R"PY(
+raw = np.array([)PY" + values.str() +
+                             R"PY(], dtype=np.float32).reshape(-1, )PY" + std::to_string(kDim) +
+                             R"PY()
 n = raw.shape[0]
 # gsMap: cast to f16 first, normalise in f16.
 e = raw.astype(np.float16)
@@ -229,8 +233,9 @@ for i in range(n):
       }
     }
   }
-  std::printf("[ scRNA ] indices %zu / %lld identical, weights %zu / %lld bit-identical\n", index_equal,
-              static_cast<long long>(kCells * K), weight_equal, static_cast<long long>(kCells * K));
+  std::printf("[ scRNA ] indices %zu / %lld identical, weights %zu / %lld bit-identical\n",
+              index_equal, static_cast<long long>(kCells * K), weight_equal,
+              static_cast<long long>(kCells * K));
   EXPECT_EQ(index_equal, static_cast<std::size_t>(kCells * K));
   EXPECT_EQ(weight_equal, static_cast<std::size_t>(kCells * K));
 }
@@ -241,7 +246,8 @@ TEST(ScrnaNeighbors, DistributedBuildingBlocksGiveTheSameRows) {
   constexpr std::int64_t kCells = 40;
   const std::vector<float> raw = scrna_embedding(kCells, 5);
   std::vector<std::int32_t> group(kCells);
-  for (std::int64_t i = 0; i < kCells; ++i) group[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 3 == 0);
+  for (std::int64_t i = 0; i < kCells; ++i)
+    group[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 3 == 0);
   const NormalizedEmbedding cell = normalize_cell_embedding(raw, kCells, 5, "test");
   CellTable t;
   t.n = kCells;
@@ -274,6 +280,24 @@ TEST(ScrnaNeighbors, DistributedBuildingBlocksGiveTheSameRows) {
   }
   // A graph missing cells of a queried cell type is refused.
   EXPECT_THROW(finder.scrna_select(b, query), ComputeError);
+}
+
+TEST(ScrnaNeighbors, AllZeroEmbeddingRowIsAnInputError) {
+  std::vector<float> raw = scrna_embedding(5, 2);
+  raw[6] = raw[7] = 0.0f;  // row 3
+  const NormalizedEmbedding cell = normalize_cell_embedding(raw, 5, 2, "test");
+  CellTable t;
+  t.n = 5;
+  t.cell = &cell;
+  NeighborParams p;
+  p.dataset_type = DatasetType::kScRNA;
+  p.k_homogeneous = 2;
+  try {
+    HomogeneousNeighborFinder finder(t, p);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("row 3"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ScrnaNeighbors, CellTypeSmallerThanKIsAnInputError) {

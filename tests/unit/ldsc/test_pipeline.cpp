@@ -426,12 +426,12 @@ for t, ss in enumerate(cfg['sumstats']):
     for k in range(A.shape[1]): a = (a + A[:, k]).astype(np.float32)  # numpy's sum for < 8 columns
     a = a.astype(np.float64)
     w = np.array([ldw[wsnp[i]] for i in C], np.float32).astype(np.float64)
-    # Spot LD in f32, accumulated over the genes in marker order like the C++ (and scipy) product.
-    WG = W[np.ix_(C, wcol)]
+    # Spot LD in f32, accumulated in W's column order like scipy's product of W[:, genes].
+    gene_of_col = {c: k for k, c in enumerate(wcol)}
     L = np.zeros((m, G.shape[0]), np.float32)
     for i in range(m):
-        for g in np.nonzero(WG[i])[0]:
-            L[i] += WG[i, g] * G[:, g]
+        for c in np.nonzero(W[C[i]])[0]:
+            if c in gene_of_col: L[i] += W[C[i], c] * G[:, gene_of_col[c]]
     L = L.astype(np.float64)
     ann = (A * Nn.astype(np.float32)[:, None] / Nbar).astype(np.float32).astype(np.float64)
     Xb = np.concatenate([ann, np.ones((m, 1))], 1)

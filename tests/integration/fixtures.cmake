@@ -1,0 +1,36 @@
+# End-to-end tests on the shared fixtures (skipped when ../shared is absent): quick-mode under
+# mpirun with 1-4 ranks against expected/ and against each other; spatial-ldsc from the expected
+# GSS and from gsMap3D's own workdir.
+set(_it ${CMAKE_CURRENT_LIST_DIR})
+set(_scratch ${PROJECT_BINARY_DIR}/test_scratch/fixtures)
+set(_exe ${PROJECT_BINARY_DIR}/bin/gsmap-mpi)
+if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
+  foreach(_fx fx2d fx3d fxgrid)
+    foreach(_np 1 2 3 4)
+      set(_name integration.${_fx}.np${_np})
+      add_test(NAME ${_name} COMMAND ${_it}/fixture_test.sh ${_exe}
+               ${GSMAP_SHARED_DIR}/fixtures/${_fx} ${_np} ${_scratch})
+      set_tests_properties(${_name} PROPERTIES PROCESSORS ${_np} TIMEOUT 300
+                           ENVIRONMENT "${GSMAP_TEST_ENV}")
+      if(_np EQUAL 1)
+        set_tests_properties(${_name} PROPERTIES FIXTURES_SETUP ${_fx}_np1)
+      else()
+        set_tests_properties(${_name} PROPERTIES FIXTURES_REQUIRED ${_fx}_np1)
+      endif()
+    endforeach()
+    add_test(NAME integration.${_fx}.ldsc_from_expected_gss
+             COMMAND bash -c "${_it}/ldsc_from_expected.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/${_fx} 2 ${_scratch}/lfe_${_fx} h5ad && /usr/bin/python3 ${_it}/fixture_check.py ldsc ${GSMAP_SHARED_DIR}/fixtures/${_fx} ${_scratch}/lfe_${_fx}/expected")
+    set_tests_properties(integration.${_fx}.ldsc_from_expected_gss PROPERTIES PROCESSORS 2
+                         TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+  endforeach()
+  add_test(NAME integration.fx2d.ldsc_from_gsmap3d_workdir
+           COMMAND bash -c "${_it}/ldsc_from_expected.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d 3 ${_scratch}/g3d gsmap3d && /usr/bin/python3 ${_it}/fixture_check.py ldsc ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/g3d/proj")
+  set_tests_properties(integration.fx2d.ldsc_from_gsmap3d_workdir PROPERTIES PROCESSORS 3
+                       TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+endif()
+if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
+  add_test(NAME integration.fx2d.kill_and_resume
+           COMMAND ${_it}/resume_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/resume)
+  set_tests_properties(integration.fx2d.kill_and_resume PROPERTIES PROCESSORS 2 TIMEOUT 600
+                       ENVIRONMENT "${GSMAP_TEST_ENV}")
+endif()
