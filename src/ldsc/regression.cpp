@@ -33,8 +33,10 @@ struct Scratch {
 // accumulate_moments()'s, operation for operation, so a device kernel built on regression_math.hpp
 // gives the same numbers; here it is reorganised feature-outer / spot-inner for SIMD.
 template <int kP>
-void regress_tile(const TraitData& t, const SpotLd& ld, std::span<const Index> rows, Index j0,
-                  Index count, int runtime_features, Scratch& s, TraitChunkResult& out) {
+[[gnu::always_inline]] inline void regress_tile(const TraitData& t, const SpotLd& ld,
+                                                std::span<const Index> rows, Index j0, Index count,
+                                                int runtime_features, Scratch& s,
+                                                TraitChunkResult& out) {
   const int P = kP > 0 ? kP : runtime_features;
   const int width = P - 1;  // design columns: scaled baseline + intercept
   const int K = moment_count(P);
@@ -117,10 +119,51 @@ void regress_tile(const TraitData& t, const SpotLd& ld, std::span<const Index> r
   }
 }
 
+using TileFunction = void (*)(const TraitData&, const SpotLd&, std::span<const Index>, Index, Index,
+                              int, Scratch&, TraitChunkResult&);
+
+// The same tile compiled for the baseline ISA and for AVX2 (see cpu_simd.hpp).
+template <int kP>
+void regress_tile_baseline(const TraitData& t, const SpotLd& ld, std::span<const Index> rows,
+                           Index j0, Index count, int runtime_features, Scratch& s,
+                           TraitChunkResult& out) {
+  regress_tile<kP>(t, ld, rows, j0, count, runtime_features, s, out);
+}
+
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+template <int kP>
+GSMAP_LDSC_TARGET_AVX2 void regress_tile_avx2(const TraitData& t, const SpotLd& ld,
+                                              std::span<const Index> rows, Index j0, Index count,
+                                              int runtime_features, Scratch& s,
+                                              TraitChunkResult& out) {
+  regress_tile<kP>(t, ld, rows, j0, count, runtime_features, s, out);
+}
+#endif
+
+template <int kP>
+TileFunction tile_function(bool avx2) {
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+  if (avx2) return &regress_tile_avx2<kP>;
+#endif
+  (void)avx2;
+  return &regress_tile_baseline<kP>;
+}
+
+// Compile-time feature counts for the common cases (P = 4: no extra baseline); others run the
+// same code with a runtime count.
+TileFunction select_tile(int n_features, bool avx2) {
+  switch (n_features) {
+    case 4: return tile_function<4>(avx2);
+    case 5: return tile_function<5>(avx2);
+    case 6: return tile_function<6>(avx2);
+    default: return tile_function<0>(avx2);
+  }
+}
+
 }  // namespace
 
 TraitChunkResult regress_spots(const TraitData& trait, const SpotLd& ld,
-                               std::span<const std::int64_t> ld_rows) {
+                               std::span<const std::int64_t> ld_rows, CpuSimd simd) {
   if (static_cast<Index>(ld_rows.size()) != trait.m())
     throw ComputeError(fmt::format("trait {}: {} spot-LD rows given for {} SNPs", trait.name,
                                    ld_rows.size(), trait.m()));
@@ -146,15 +189,9 @@ TraitChunkResult regress_spots(const TraitData& trait, const SpotLd& ld,
   s.blocks.resize(trait.n_blocks * K * tile);
   s.work.resize(jackknife_work_size(P));
 
-  for (Index j0 = 0; j0 < n_spots; j0 += tile) {
-    const Index count = std::min(tile, n_spots - j0);
-    switch (P) {
-      case 4: regress_tile<4>(trait, ld, ld_rows, j0, count, P, s, out); break;
-      case 5: regress_tile<5>(trait, ld, ld_rows, j0, count, P, s, out); break;
-      case 6: regress_tile<6>(trait, ld, ld_rows, j0, count, P, s, out); break;
-      default: regress_tile<0>(trait, ld, ld_rows, j0, count, P, s, out); break;
-    }
-  }
+  const TileFunction run_tile = select_tile(P, use_avx2(simd));
+  for (Index j0 = 0; j0 < n_spots; j0 += tile)
+    run_tile(trait, ld, ld_rows, j0, std::min(tile, n_spots - j0), P, s, out);
   return out;
 }
 

@@ -26,8 +26,48 @@ SpotLdPlan::SpotLdPlan(const CommonResources& common, const std::vector<const Tr
   }
 }
 
+namespace {
+
+// out row r += w_e * scores[gene_e] over row c's entries (f32 multiply, then add; no FMA).
+[[gnu::always_inline]] inline void sparse_rows_times_dense(const SparseRowsF32& w,
+                                                         const std::vector<std::int64_t>& rows,
+                                                         const float* scores_by_gene,
+                                                         std::int64_t n_spots, float* out) {
+  const std::int64_t* outer = w.outerIndexPtr();
+  const std::int64_t* gene = w.innerIndexPtr();
+  const float* weight = w.valuePtr();
+  const std::int64_t n_rows = static_cast<std::int64_t>(rows.size());
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    float* __restrict ld = out + r * n_spots;
+    const std::int64_t c = rows[r];
+    for (std::int64_t e = outer[c]; e < outer[c + 1]; ++e) {
+      const float v = weight[e];
+      const float* __restrict scores = scores_by_gene + gene[e] * n_spots;
+      for (std::int64_t j = 0; j < n_spots; ++j) ld[j] += v * scores[j];
+    }
+  }
+}
+
+void sparse_rows_times_dense_baseline(const SparseRowsF32& w, const std::vector<std::int64_t>& rows,
+                                      const float* scores_by_gene, std::int64_t n_spots,
+                                      float* out) {
+  sparse_rows_times_dense(w, rows, scores_by_gene, n_spots, out);
+}
+
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+GSMAP_LDSC_TARGET_AVX2 void sparse_rows_times_dense_avx2(const SparseRowsF32& w,
+                                                         const std::vector<std::int64_t>& rows,
+                                                         const float* scores_by_gene,
+                                                         std::int64_t n_spots, float* out) {
+  sparse_rows_times_dense(w, rows, scores_by_gene, n_spots, out);
+}
+#endif
+
+}  // namespace
+
 void compute_spot_ld(const CommonResources& common, const SpotLdPlan& plan,
-                     const math::f16_bits* marker_scores, std::int64_t n_spots, SpotLd& out) {
+                     const math::f16_bits* marker_scores, std::int64_t n_spots, SpotLd& out,
+                     CpuSimd simd) {
   const std::int64_t n_genes = static_cast<std::int64_t>(common.genes.size());
   // Aligned genes, transposed: gene-major so that one weight updates all spots at once.
   std::vector<float> scores_by_gene(static_cast<std::size_t>(n_genes * n_spots));
@@ -40,20 +80,16 @@ void compute_spot_ld(const CommonResources& common, const SpotLdPlan& plan,
   out.n_rows = plan.n_rows();
   out.n_spots = n_spots;
   out.values.assign(static_cast<std::size_t>(out.n_rows * n_spots), 0.0f);
-  const SparseRowsF32& w = common.gene_weights;
-  const std::int64_t* outer = w.outerIndexPtr();
-  const std::int64_t* gene = w.innerIndexPtr();
-  const float* weight = w.valuePtr();
-  const auto& rows = plan.common_rows();
-  for (std::int64_t r = 0; r < out.n_rows; ++r) {
-    float* ld = out.values.data() + r * n_spots;
-    const std::int64_t c = rows[r];
-    for (std::int64_t e = outer[c]; e < outer[c + 1]; ++e) {
-      const float v = weight[e];
-      const float* scores = scores_by_gene.data() + gene[e] * n_spots;
-      for (std::int64_t j = 0; j < n_spots; ++j) ld[j] += v * scores[j];
-    }
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+  if (use_avx2(simd)) {
+    sparse_rows_times_dense_avx2(common.gene_weights, plan.common_rows(), scores_by_gene.data(),
+                                 n_spots, out.values.data());
+    return;
   }
+#endif
+  (void)simd;
+  sparse_rows_times_dense_baseline(common.gene_weights, plan.common_rows(), scores_by_gene.data(),
+                                   n_spots, out.values.data());
 }
 
 }  // namespace gsmap::ldsc

@@ -34,3 +34,14 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
   set_tests_properties(integration.fx2d.kill_and_resume PROPERTIES PROCESSORS 2 TIMEOUT 600
                        ENVIRONMENT "${GSMAP_TEST_ENV}")
 endif()
+if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
+  add_test(NAME integration.mpi.bad_input_on_one_rank
+           COMMAND ${_it}/bad_rank_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fxgrid ${_scratch}/badrank)
+  add_test(NAME integration.mpi.unequal_cell_types_per_rank
+           COMMAND ${_it}/unequal_types_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/unequal)
+  set_tests_properties(integration.mpi.bad_input_on_one_rank integration.mpi.unequal_cell_types_per_rank
+                       PROPERTIES PROCESSORS 3 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+endif()
+# The README demo needs nothing from ../shared.
+add_test(NAME integration.demo COMMAND ${_it}/demo_test.sh ${_exe} ${_scratch}/demo)
+set_tests_properties(integration.demo PROPERTIES PROCESSORS 2 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")

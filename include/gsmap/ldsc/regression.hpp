@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "gsmap/ldsc/cpu_simd.hpp"
 #include "gsmap/ldsc/spot_ld.hpp"
 #include "gsmap/ldsc/trait.hpp"
 
@@ -24,8 +25,10 @@ struct TraitChunkResult {
 };
 
 // Regresses every spot of `ld` for `trait`. ld_rows[k] is the row of `ld` holding the trait's k-th
-// kept SNP (SpotLdPlan::trait_rows), so ld_rows.size() == trait.m().
+// kept SNP (SpotLdPlan::trait_rows), so ld_rows.size() == trait.m(). Each spot's numbers depend
+// only on its own spot LD (not on the chunk, the other spots or `simd`).
 TraitChunkResult regress_spots(const TraitData& trait, const SpotLd& ld,
-                               std::span<const std::int64_t> ld_rows);
+                               std::span<const std::int64_t> ld_rows,
+                               CpuSimd simd = CpuSimd::kAuto);
 
 }  // namespace gsmap::ldsc

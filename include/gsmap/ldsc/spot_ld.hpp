@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "gsmap/ldsc/cpu_simd.hpp"
 #include "gsmap/ldsc/resources.hpp"
 #include "gsmap/ldsc/trait.hpp"
 #include "gsmap/math/f16.hpp"
@@ -41,6 +42,7 @@ struct SpotLd {
 // W's column order, as scipy's product of the column-selected weight matrix does in the reference). `marker_scores` holds n_spots rows of common.n_marker_genes
 // f16 values (marker-score gene order); only the aligned genes are read. Reuses `out`'s storage.
 void compute_spot_ld(const CommonResources& common, const SpotLdPlan& plan,
-                     const math::f16_bits* marker_scores, std::int64_t n_spots, SpotLd& out);
+                     const math::f16_bits* marker_scores, std::int64_t n_spots, SpotLd& out,
+                     CpuSimd simd = CpuSimd::kAuto);
 
 }  // namespace gsmap::ldsc
