@@ -4,9 +4,12 @@
 #include "gsmap/cli/parse.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>

@@ -575,6 +575,31 @@ TEST(LdscRegression, SharedProductEqualsSingleTraitRuns) {
   }
 }
 
+TEST(LdscRegression, Avx2AndBaselineLoopsAgreeBitwise) {
+  const Synthetic s = synthetic(true);  // P = 7: the runtime-count path
+  const SyntheticRun run = prepare(s, 3);
+  const SpotLdPlan plan(run.common, pointers(run.traits));
+  SpotLd fast, plain;
+  compute_spot_ld(run.common, plan, s.gss.data(), s.n_spots, fast, CpuSimd::kAuto);
+  compute_spot_ld(run.common, plan, s.gss.data(), s.n_spots, plain, CpuSimd::kBaseline);
+  ASSERT_EQ(fast.values.size(), plain.values.size());
+  EXPECT_EQ(std::memcmp(fast.values.data(), plain.values.data(), fast.values.size() * 4), 0);
+  const Synthetic s4 = synthetic(false);  // P = 4: the compile-time path
+  const SyntheticRun run4 = prepare(s4, 5);
+  const SpotLdPlan plan4(run4.common, pointers(run4.traits));
+  SpotLd ld4;
+  compute_spot_ld(run4.common, plan4, s4.gss.data(), s4.n_spots, ld4);
+  for (std::size_t t = 0; t < run.traits.size(); ++t) {
+    expect_identical(regress_spots(run.traits[t], fast, plan.trait_rows(t), CpuSimd::kAuto),
+                     regress_spots(run.traits[t], fast, plan.trait_rows(t), CpuSimd::kBaseline),
+                     fmt::format("P=7 trait {}", t));
+    expect_identical(regress_spots(run4.traits[t], ld4, plan4.trait_rows(t), CpuSimd::kAuto),
+                     regress_spots(run4.traits[t], ld4, plan4.trait_rows(t), CpuSimd::kBaseline),
+                     fmt::format("P=4 trait {}", t));
+  }
+  std::printf("AVX2 loops %s on this CPU\n", use_avx2(CpuSimd::kAuto) ? "used" : "not available");
+}
+
 TEST(LdscRegression, ChunkingDoesNotChangeResults) {
   const Synthetic s = synthetic(false);
   const SyntheticRun run = prepare(s, 4);
