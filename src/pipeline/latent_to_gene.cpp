@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <numeric>
 #include <unordered_map>
 
@@ -21,6 +22,7 @@
 #include "gsmap/core/row_block.hpp"
 #include "gsmap/core/staged_pipeline.hpp"
 #include "gsmap/dist/halo.hpp"
+#include "gsmap/device/gss_device.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/gss/embedding.hpp"
 #include "gsmap/gss/marker_score.hpp"
@@ -28,6 +30,7 @@
 #include "gsmap/gss/rank.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
+#include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/cells.hpp"
 #include "gsmap/pipeline/outputs.hpp"
 #include "gsmap/pipeline/steps.hpp"
@@ -334,8 +337,17 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
     g_mean[g] = static_cast<float>(stats.g_mean[g]);
     frac[g] = static_cast<float>(stats.frac[g]);
   }
+  // One calculator per compute worker: a CUDA device context (stream + buffers) or CPU scratch.
+  const bool gpu = setup_backend(cfg.common, comm);
   std::vector<gss::MarkerScoreCalculator> calculators;
-  for (int w = 0; w < c.mkscore_compute_workers; ++w) calculators.emplace_back(ms_options, g_mean, frac);
+  std::vector<std::unique_ptr<device::GssDevice>> gpu_calculators;
+  for (int w = 0; w < c.mkscore_compute_workers; ++w) {
+    if (gpu) {
+      gpu_calculators.push_back(std::make_unique<device::GssDevice>(ms_options, g_mean, frac));
+    } else {
+      calculators.emplace_back(ms_options, g_mean, frac);
+    }
+  }
   std::atomic<std::size_t> zero_weight_cells{0};
 
   core::PipelineShape shape;
@@ -392,7 +404,8 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
     batch.slot_rows = l.slot_rows;
     batch.weights = l.weights;
     batch.row_minimum = l.row_minimum;
-    out.zero_weight = calculators[worker].compute(batch, out.scores).zero_weight_cells;
+    out.zero_weight = gpu ? gpu_calculators[worker]->compute(batch, out.scores).zero_weight_cells
+                          : calculators[worker].compute(batch, out.scores).zero_weight_cells;
     return out;
   };
   stages.write = [&](GssComputed& r, int) {

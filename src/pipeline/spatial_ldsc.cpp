@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <map>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/staged_pipeline.hpp"
+#include "gsmap/device/ldsc_device.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/h5ad.hpp"
@@ -24,6 +26,7 @@
 #include "gsmap/ldsc/spot_ld.hpp"
 #include "gsmap/ldsc/summary.hpp"
 #include "gsmap/ldsc/trait.hpp"
+#include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/marker_source.hpp"
 #include "gsmap/pipeline/steps.hpp"
@@ -134,7 +137,8 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   const auto all_traits = traits_of(l);
   auto source = open_marker_scores(cfg);
   const SpotSelection sel = select_spots(l, *source);
-  const bool full = sel.start == 0 && sel.end == sel.total;
+  // The results h5ad holds every spot; range and sample runs write only their csv.gz.
+  const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 && sel.end == sel.total;
   const std::string results_path = fmt::format("{}/{}_results.h5ad", dir, cfg.common.project_name);
   GSMAP_LOG_INFO("spatial_ldsc: marker scores from {} ({} spots x {} genes); spots [{}, {})",
                  source->describe(), sel.total, source->genes().size(), sel.start, sel.end);
@@ -197,6 +201,13 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     std::vector<std::int64_t> all_genes(source->genes().size());
     for (std::size_t g = 0; g < all_genes.size(); ++g) all_genes[g] = static_cast<std::int64_t>(g);
     std::atomic<std::int64_t> spots_done{0}, singular{0};
+    const bool gpu = setup_backend(cfg.common, comm);
+    std::vector<std::unique_ptr<device::LdscDevice>> gpu_regressors;
+    if (gpu) {
+      for (int w = 0; w < l.ldsc_compute_workers; ++w) {
+        gpu_regressors.push_back(std::make_unique<device::LdscDevice>());
+      }
+    }
     core::PipelineShape shape;
     shape.read_workers = l.ldsc_read_workers;
     shape.compute_workers = l.ldsc_compute_workers;
@@ -212,11 +223,13 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
       ldsc::compute_spot_ld(common, plan, gss.data(), c.end - c.start, lc.ld);
       return lc;
     };
-    stages.compute = [&](LoadedChunk& lc, int) {
+    stages.compute = [&](LoadedChunk& lc, int worker) {
       const std::size_t chunk_id =
           static_cast<std::size_t>((lc.chunk.start - own_start) / l.spots_per_chunk_quick_mode);
+      if (gpu) gpu_regressors[worker]->load_spot_ld(lc.ld);  // once per chunk, for all traits
       for (std::size_t t = 0; t < traits.size(); ++t) {
-        results[t][chunk_id] = ldsc::regress_spots(traits[t], lc.ld, plan.trait_rows(t));
+        results[t][chunk_id] = gpu ? gpu_regressors[worker]->regress(traits[t], plan.trait_rows(t))
+                                   : ldsc::regress_spots(traits[t], lc.ld, plan.trait_rows(t));
         singular += results[t][chunk_id].n_singular;
       }
       spots_done += lc.chunk.end - lc.chunk.start;

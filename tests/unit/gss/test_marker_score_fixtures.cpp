@@ -2,7 +2,9 @@
 // `gss` (fixtures README: >= 99.9 % of entries bit-identical; we expect all of them).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -64,6 +66,7 @@ FixtureGss load_fixture(const std::string& name) {
 
 struct Agreement {
   std::size_t identical = 0, total = 0, zero_weight_cells = 0;
+  int max_step_difference = 0;  // in f16 steps (GSS >= 0, so bit patterns order like values)
   double fraction() const { return total ? static_cast<double>(identical) / total : 0.0; }
 };
 
@@ -90,6 +93,8 @@ Agreement run_fixture(const FixtureGss& fx, const MarkerScoreOptions& options,
   }
   for (std::size_t i = 0; i < computed.size(); ++i) {
     agreement.identical += computed[i] == fx.expected_gss[i] ? 1 : 0;
+    const int steps = std::abs(static_cast<int>(computed[i]) - fx.expected_gss[i]);
+    agreement.max_step_difference = std::max(agreement.max_step_difference, steps);
   }
   agreement.total = computed.size();
   return agreement;
@@ -104,9 +109,13 @@ void expect_fixture_matches(const std::string& name, const MarkerScoreOptions& o
   std::size_t nonzero = 0;
   for (auto v : fx.expected_gss) nonzero += v != 0 ? 1 : 0;
   std::cout << name << ": " << agreement.identical << " / " << agreement.total
-            << " GSS entries bit-identical (" << 100.0 * agreement.fraction() << " %), " << nonzero
+            << " GSS entries bit-identical (" << 100.0 * agreement.fraction() << " %, others "
+            << agreement.max_step_difference << " f16 step apart), " << nonzero
             << " non-zero expected, " << agreement.zero_weight_cells << " zero-weight cells\n";
-  EXPECT_GE(agreement.fraction(), 0.999);
+  // The README asks for 99.9 %; we hold 99.99 %. The remaining differences come from numpy's f32
+  // power (Intel SVML, low accuracy) in the reference, one f16 step each (gss_float_math.hpp).
+  EXPECT_GE(agreement.fraction(), 0.9999);
+  EXPECT_LE(agreement.max_step_difference, 1);
   // A real check that the data is non-trivial: most cells have some specific genes.
   EXPECT_GT(nonzero, agreement.total / 100);
 

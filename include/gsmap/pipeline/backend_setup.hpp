@@ -1,0 +1,14 @@
+#pragma once
+// Backend choice of a step (ambiguities.md 5.5.2) and the local rank -> GPU mapping: every rank
+// finds its node-local rank through a shared-memory communicator and takes GPU
+// local_rank % visible GPUs; rank 0 logs rank -> host -> device. Collective.
+#include <mpi.h>
+
+#include "gsmap/pipeline/config.hpp"
+
+namespace gsmap::pipeline {
+
+// True when this step runs its compute stages on the CUDA device selected for this rank.
+bool setup_backend(const CommonConfig& common, MPI_Comm comm);
+
+}  // namespace gsmap::pipeline
