@@ -1,0 +1,80 @@
+#include "gsmap/core/memory.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace gsmap::core {
+namespace {
+
+std::int64_t status_field_kib(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(key) + ":";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      std::istringstream s(line.substr(prefix.size()));
+      std::int64_t kib = 0;
+      s >> kib;
+      return kib;
+    }
+  }
+  return 0;
+}
+
+double gib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0); }
+
+}  // namespace
+
+std::int64_t peak_rss_bytes() { return status_field_kib("VmHWM") * 1024; }
+std::int64_t current_rss_bytes() { return status_field_kib("VmRSS") * 1024; }
+
+MemoryLedger& MemoryLedger::instance() {
+  static MemoryLedger ledger;
+  return ledger;
+}
+
+void MemoryLedger::set(const std::string& name, std::int64_t bytes) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(parts_.begin(), parts_.end(), [&](const Part& p) { return p.name == name; });
+  if (it == parts_.end()) it = parts_.insert(parts_.end(), Part{name, 0, 0});
+  it->current = bytes;
+  it->peak = std::max(it->peak, bytes);
+}
+
+void MemoryLedger::add(const std::string& name, std::int64_t delta) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(parts_.begin(), parts_.end(), [&](const Part& p) { return p.name == name; });
+  if (it == parts_.end()) it = parts_.insert(parts_.end(), Part{name, 0, 0});
+  it->current += delta;
+  it->peak = std::max(it->peak, it->current);
+}
+
+void MemoryLedger::reset() {
+  std::lock_guard lock(mu_);
+  parts_.clear();
+}
+
+std::vector<MemoryLedger::Part> MemoryLedger::parts() const {
+  std::lock_guard lock(mu_);
+  return parts_;
+}
+
+std::string MemoryLedger::summary() const {
+  const auto ps = parts();
+  const std::int64_t peak = peak_rss_bytes();
+  std::string out = fmt::format("peak RSS {:.2f} GiB", gib(peak));
+  std::int64_t covered = 0;
+  std::string terms;
+  for (const auto& p : ps) {
+    if (p.peak <= 0) continue;
+    terms += fmt::format("{}{} {:.2f}", terms.empty() ? " = " : " + ", p.name, gib(p.peak));
+    covered += p.peak;
+  }
+  if (!terms.empty()) out += terms + fmt::format(" + other {:.2f} GiB", gib(std::max<std::int64_t>(0, peak - covered)));
+  return out;
+}
+
+}  // namespace gsmap::core
