@@ -187,7 +187,7 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
   if (sub == "quick-mode") {
     pipeline::run_quick_mode(config, MPI_COMM_WORLD);
   } else if (sub == "latent-to-gene") {
-    pipeline::run_latent_to_gene(config, MPI_COMM_WORLD);
+    pipeline::run_latent_to_gene(config.l2g, config.common, MPI_COMM_WORLD);
   } else if (sub == "spatial-ldsc") {
     pipeline::run_spatial_ldsc(config, MPI_COMM_WORLD);
   } else if (sub == "cauchy-combination") {
