@@ -11,6 +11,8 @@
 #include <future>
 #include <numeric>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
@@ -25,6 +27,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+// CPU time of the whole process (all threads), for the stages' CPU/wall ratios.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // ---- Resident rows ----------------------------------------------------------------------------
@@ -319,6 +328,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
 
   // Stage B: neighbours of own cells (every rank holds the small per-cell tables).
   const auto t_b = Clock::now();
+  double cpu0 = cpu_seconds();
   {
     HomogeneousNeighborFinder finder(table, options.neighbors);
     std::vector<std::int64_t> own_cells(static_cast<std::size_t>(n_own));
@@ -328,6 +338,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const NeighborResult& nb = result.neighbors;
   const int k_tot = nb.k_total;
   result.seconds_b = seconds_since(t_b);
+  result.cpu_b = cpu_seconds() - cpu0;
   ledger.set("neighbours", static_cast<std::int64_t>(
                                nb.indices.size() * (sizeof(std::int32_t) + 2 * sizeof(f16_bits)) +
                                nb.candidates.size() * sizeof(std::int32_t)));
@@ -341,6 +352,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
 
   // Stage A: ranks of own rows, global statistics (or a previous run's).
   const auto t_a = Clock::now();
+  cpu0 = cpu_seconds();
   std::optional<GeneStats> resumed;
   if (hooks.resume_stage_a) resumed = hooks.resume_stage_a(block, n_own);
   // Every rank must take the same path (the fold and the all-reduce are collective).
@@ -355,9 +367,10 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     result.stats = acc.finalize();  // frac from exact counts
     result.stats.g_mean = fold_g_mean(in.own_chunks, chunk_sums, static_cast<std::size_t>(n_genes),
                                       part.total(), comm);
+    result.seconds_a = seconds_since(t_a);
+    result.cpu_a = cpu_seconds() - cpu0;
     if (hooks.stage_a_done) hooks.stage_a_done(result.stats, block, n_own);
   }
-  result.seconds_a = seconds_since(t_a);
 
   // Halo: every remote row once per run.
   const auto t_h = Clock::now();
@@ -367,6 +380,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
 
   // Stage C.
   const auto t_c = Clock::now();
+  cpu0 = cpu_seconds();
   const std::size_t n_rows = static_cast<std::size_t>(index.rows());
   const std::size_t g = static_cast<std::size_t>(n_genes);
   std::vector<f16_bits> row_minimum(n_rows);
@@ -463,12 +477,13 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
       jobs.push_back(std::move(job));
     }
     if (!table.group_names.empty()) {
-      GSMAP_LOG_DEBUG("Cell type '{}': {} cells on rank {}", table.group_names[t], order.size(), me);
+      GSMAP_LOG_INFO("Cell type '{}': {} cells on rank {}", table.group_names[t], order.size(), me);
     }
   }
   result.report = pipeline.run(std::move(jobs), "GSS", batch_size);
   result.zero_weight_cells = zero_weight.load();
   result.seconds_c = seconds_since(t_c);
+  result.cpu_c = cpu_seconds() - cpu0;
   ledger.set("GSS slots", 0);
   return result;
 }

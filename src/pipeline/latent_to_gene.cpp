@@ -152,7 +152,8 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto backend = make_gss_backend(common, comm);
   const gss::GssRunResult run = gss::run_gss_engine(in, options, *backend, hooks, comm);
   const auto& nb = run.neighbors;
-  GSMAP_LOG_INFO("Stage B: {} neighbours per cell found in {:.1f} s", nb.k_total, run.seconds_b);
+  GSMAP_LOG_INFO("Stage B: {} neighbours per cell found in {:.1f} s (CPU {:.1f} s on rank 0)",
+                 nb.k_total, run.seconds_b, run.cpu_b);
   {
     std::int64_t few = 0;
     for (auto cnt : nb.neighbor_count) few += cnt <= 5;
@@ -160,13 +161,14 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     if (few > 0) GSMAP_LOG_WARN("{} cells have 5 or fewer neighbours with similarity > 0", few);
   }
   if (!run.stage_a_resumed) {
-    GSMAP_LOG_INFO("Stage A: ranked {} cells x {} genes in {:.1f} s", cells.n, n_genes, run.seconds_a);
+    GSMAP_LOG_INFO("Stage A: ranked {} cells x {} genes in {:.1f} s (CPU {:.1f} s on rank 0)",
+                   cells.n, n_genes, run.seconds_a, run.cpu_a);
   }
   const auto halo_in = dist::allreduce_sum(run.halo_rows, comm);
   GSMAP_LOG_INFO("Halo exchange: {} rows, {:.1f} MiB received over all ranks (each row once), "
                  "{:.1f} s on rank 0", halo_in, halo_in * n_genes * 2.0 / (1 << 20), run.seconds_halo);
-  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s on rank 0", cells.n,
-                 backend->name(), run.seconds_c);
+  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0)",
+                 cells.n, backend->name(), run.seconds_c, run.cpu_c);
   if (me == 0) GSMAP_LOG_INFO("\n{}", run.report.summary_table());
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);

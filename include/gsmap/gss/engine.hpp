@@ -84,7 +84,8 @@ struct GssRunResult {
   bool stage_a_resumed = false;
   std::int64_t halo_rows = 0;           // remote rows this rank fetched (once each)
   std::int64_t zero_weight_cells = 0;   // this rank's cells whose weights were all 0
-  double seconds_a = 0, seconds_b = 0, seconds_halo = 0, seconds_c = 0;
+  double seconds_a = 0, seconds_b = 0, seconds_halo = 0, seconds_c = 0;  // wall, this rank
+  double cpu_a = 0, cpu_b = 0, cpu_c = 0;  // CPU time of this process (all threads) per stage
   core::PipelineReport report;          // Stage C
 };
 
