@@ -95,6 +95,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
         cells.emb_niche_is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32,
         "obsm/" + c.latent_representation_niche);
   }
+  // The stored embeddings are not needed once normalised (Stage B reads the f16 rows).
+  std::vector<double>().swap(cells.emb_cell);
+  std::vector<double>().swap(cells.emb_niche);
   gss::CellTable table;
   table.n = cells.n;
   table.coord_dim = static_cast<int>(cells.coord_dims);
