@@ -323,6 +323,20 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
   const std::int64_t n_genes = in.n_genes;
   const CellTable& table = *in.cells;
+  {
+    std::int64_t covered = 0;
+    for (const auto& ch : in.own_chunks) {
+      if (ch.begin < start || ch.end > end || ch.begin >= ch.end) {
+        throw ComputeError(fmt::format("GSS engine: ranking chunk [{}, {}) is not within this "
+                                       "rank's cells [{}, {})", ch.begin, ch.end, start, end));
+      }
+      covered += ch.end - ch.begin;
+    }
+    if (covered != n_own) {
+      throw ComputeError(fmt::format("GSS engine: the ranking chunks cover {} of this rank's {} "
+                                     "cells", covered, n_own));
+    }
+  }
   GssRunResult result;
   auto& ledger = core::MemoryLedger::instance();
 

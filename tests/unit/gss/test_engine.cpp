@@ -13,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "gsmap/core/error.hpp"
 #include "gsmap/gss/backend.hpp"
 #include "gsmap/gss/embedding.hpp"
 #include "gsmap/gss/engine.hpp"
@@ -266,6 +267,26 @@ TEST(GssEngine, ResumedStageAGivesTheSameScores) {
   EXPECT_TRUE(run.result.stage_a_resumed);
   EXPECT_TRUE(run.persisted_ranks.empty());  // nothing to persist when resumed
   EXPECT_EQ(run.gss, ref.gss);
+}
+
+TEST(GssEngine, RejectsChunksThatDoNotCoverTheOwnCells) {
+  const Section s = make_section(60, 12, 3);
+  const dist::Partition part(s.n, 1);
+  GssInputs in;
+  in.partition = &part;
+  in.n_genes = s.n_genes;
+  in.cells = &s.table;
+  in.own_chunks = rank_chunks(s.per_sample, 500);
+  in.own_chunks.pop_back();  // the second sample's cells are not ranked by anyone
+  in.read_chunk = [](const RankChunk&) { return ChunkRows{}; };
+  auto backend = make_cpu_gss_backend();
+  try {
+    run_gss_engine(in, engine_options(100, 1), *backend, GssHooks{}, MPI_COMM_SELF);
+    FAIL() << "no error for chunks covering part of the cells";
+  } catch (const ComputeError& e) {
+    EXPECT_NE(std::string(e.what()).find("cover 60 of this rank's 127 cells"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(GssEngine, LocalityOrderVisitsEveryCellOnceFollowingNeighbours) {
