@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
+
 #include <fmt/format.h>
 
 #include "gsmap/cli/parse.hpp"
@@ -142,8 +144,22 @@ void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
   GSMAP_LOG_INFO("MPI: {} rank{} ({}, {}); HDF5 {}", mpi.size(), mpi.size() == 1 ? "" : "s",
                  mpi_library_version(), thread_level_name(mpi.provided()), hdf5_version());
   const std::string workers = workers_line(parsed);
-  GSMAP_LOG_INFO("threads: {} hardware threads per rank{}{}", std::thread::hardware_concurrency(),
-                 workers.empty() ? "" : "; workers per rank: ", workers);
+  // The CPUs this rank may run on: mpirun binds a rank to one core by default when it starts at
+  // most 2 ranks, and every worker thread (and TBB) then shares that core.
+  const unsigned hardware = std::thread::hardware_concurrency();
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  const unsigned usable = sched_getaffinity(0, sizeof allowed, &allowed) == 0
+                              ? static_cast<unsigned>(CPU_COUNT(&allowed))
+                              : hardware;
+  GSMAP_LOG_INFO("threads: {} hardware threads per rank, {} usable (CPU affinity){}{}", hardware,
+                 usable, workers.empty() ? "" : "; workers per rank: ", workers);
+  if (usable < hardware && usable * static_cast<unsigned>(mpi.size()) < hardware) {
+    GSMAP_LOG_WARN("rank 0 is bound to {} of {} hardware threads (the MPI launcher's CPU binding): "
+                   "all its worker threads share them. Fix: mpirun --bind-to none (or "
+                   "--map-by slot:PE=<threads per rank>), or srun --cpus-per-task",
+                   usable, hardware);
+  }
   const auto lines = resolved_options(parsed);
   GSMAP_LOG_INFO("configuration (options that differ from the defaults):{}",
                  lines.empty() ? " none" : "");
@@ -187,7 +203,7 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
   if (sub == "quick-mode") {
     pipeline::run_quick_mode(config, MPI_COMM_WORLD);
   } else if (sub == "latent-to-gene") {
-    pipeline::run_latent_to_gene(config, MPI_COMM_WORLD);
+    pipeline::run_latent_to_gene(config.l2g, config.common, MPI_COMM_WORLD);
   } else if (sub == "spatial-ldsc") {
     pipeline::run_spatial_ldsc(config, MPI_COMM_WORLD);
   } else if (sub == "cauchy-combination") {

@@ -88,6 +88,12 @@ struct GssDevice::Impl {
   DeviceBuffer<std::int32_t> slot_rows;
   DeviceBuffer<std::uint8_t> zero_weight;
   std::vector<std::uint8_t> zero_weight_host;
+  // The resident block uploaded by set_resident_rows (host address and size it mirrors).
+  DeviceBuffer<std::uint16_t> resident_rows, resident_minimum;
+  const std::uint16_t* resident_host = nullptr;
+  std::size_t resident_size = 0;
+  const std::uint16_t* resident_minimum_host = nullptr;
+  std::size_t resident_minimum_size = 0;
 
   Impl(const gss::MarkerScoreOptions& opts, std::span<const float> mean, std::span<const float> fr,
        int dev)
@@ -129,13 +135,19 @@ gss::MarkerScoreBatchStats GssDevice::compute(const gss::NeighbourRankBatch& bat
   args.n_groups = d.options.n_groups();
   args.hierarchical = d.options.pooling == gss::MarkerScorePooling::kHierarchical;
   args.use_expression_fraction = !d.options.no_expression_fraction;
-  args.log_ranks = d.log_ranks.upload(batch.log_ranks.data(), batch.log_ranks.size(), stream);
+  const bool resident = batch.log_ranks.data() == d.resident_host &&
+                        batch.log_ranks.size() == d.resident_size && d.resident_size > 0;
+  args.log_ranks = resident ? d.resident_rows.data()
+                            : d.log_ranks.upload(batch.log_ranks.data(), batch.log_ranks.size(), stream);
   args.slot_rows = d.slot_rows.upload(batch.slot_rows.data(), batch.slot_rows.size(), stream);
   args.weights = d.weights.upload(batch.weights.data(), batch.weights.size(), stream);
   if (batch.row_minimum.empty()) {
     std::uint16_t* minima = d.row_minimum.reserve(batch.n_rows);
     cuda::launch_row_minimum(args.log_ranks, batch.n_rows, batch.n_genes, minima, stream);
     args.row_minimum = minima;
+  } else if (resident && batch.row_minimum.data() == d.resident_minimum_host &&
+             batch.row_minimum.size() == d.resident_minimum_size) {
+    args.row_minimum = d.resident_minimum.data();
   } else {
     args.row_minimum = d.row_minimum.upload(batch.row_minimum.data(), batch.n_rows, stream);
   }
@@ -156,6 +168,24 @@ gss::MarkerScoreBatchStats GssDevice::compute(const gss::NeighbourRankBatch& bat
     std::copy(d.zero_weight_host.begin(), d.zero_weight_host.end(), zero_weight_flags.begin());
   }
   return stats;
+}
+
+void GssDevice::set_resident_rows(std::span<const math::f16_bits> log_ranks,
+                                  std::span<const math::f16_bits> row_minimum) {
+  Impl& d = *impl_;
+  cuda::set_device(d.device);
+  const cuda::Stream stream = d.stream.get();
+  d.resident_host = nullptr;
+  d.resident_size = 0;
+  d.resident_minimum_host = nullptr;
+  d.resident_minimum_size = 0;
+  if (!log_ranks.empty()) d.resident_rows.upload(log_ranks.data(), log_ranks.size(), stream);
+  if (!row_minimum.empty()) d.resident_minimum.upload(row_minimum.data(), row_minimum.size(), stream);
+  d.stream.synchronize();
+  d.resident_host = log_ranks.data();
+  d.resident_size = log_ranks.size();
+  d.resident_minimum_host = row_minimum.data();
+  d.resident_minimum_size = row_minimum.size();
 }
 
 const gss::MarkerScoreOptions& GssDevice::options() const { return impl_->options; }
@@ -190,6 +220,8 @@ gss::MarkerScoreBatchStats GssDevice::compute(const gss::NeighbourRankBatch&,
   return {};  // unreachable: the constructor throws
 }
 
+void GssDevice::set_resident_rows(std::span<const math::f16_bits>,
+                                  std::span<const math::f16_bits>) {}
 const gss::MarkerScoreOptions& GssDevice::options() const { return impl_->options; }
 std::size_t GssDevice::n_genes() const { return impl_->n_genes; }
 GssDevice::~GssDevice() = default;

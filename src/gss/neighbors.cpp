@@ -167,20 +167,6 @@ std::string group_label(const CellTable& table, std::int32_t label) {
 // ------------------------------------------------------------------------------------------------
 // Parameters
 
-NeighborParams NeighborParams::from_config(const LatentToGeneConfig& config) {
-  NeighborParams p;
-  p.dataset_type = config.dataset_type;
-  p.k_central = config.spatial_neighbors;
-  p.k_homogeneous = config.homogeneous_neighbors;
-  p.k_adjacent = config.adjacent_slice_spatial_neighbors;
-  p.n_adjacent = config.dataset_type == DatasetType::kSpatial3D ? config.n_adjacent_slices : 0;
-  p.cell_similarity_threshold = config.cell_embedding_similarity_threshold;
-  p.niche_similarity_threshold = config.spatial_domain_similarity_threshold;
-  p.strategy = config.cross_slice_marker_score_strategy;
-  p.high_quality_filter = config.high_quality_neighbor_filter;
-  return p;
-}
-
 void NeighborParams::validate() const {
   if (k_homogeneous < 1) {
     throw UsageError(fmt::format("--homogeneous-neighbors must be >= 1, got {}", k_homogeneous));

@@ -30,4 +30,8 @@ bool setup_backend(const CommonConfig& common, MPI_Comm comm) {
   return all_have_gpu;
 }
 
+std::unique_ptr<gss::GssBackend> make_gss_backend(const CommonConfig& common, MPI_Comm comm) {
+  return setup_backend(common, comm) ? gss::make_cuda_gss_backend() : gss::make_cpu_gss_backend();
+}
+
 }  // namespace gsmap::pipeline

@@ -112,11 +112,11 @@ gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::st
 }
 
 void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                     const RowBlock& ranks, MPI_Comm comm) {
+                     const RowBlock& ranks, std::int64_t rows, MPI_Comm comm) {
   const int me = dist::rank(comm);
   ParallelH5adWriter w(path, comm, cells.n);
   w.create_dense("X", ParallelH5adWriter::DType::kF16, ranks.cols());
-  w.write_rows("X", part.start(me), ranks.rows(), ranks.data());
+  w.write_rows("X", part.start(me), rows, ranks.data());
   io::DataFrame obs;
   obs.index.assign(cells.spot_names.begin() + part.start(me), cells.spot_names.begin() + part.end(me));
   w.write_obs_local(obs);
@@ -125,7 +125,7 @@ void write_log_ranks(const std::string& path, const CellSet& cells, const dist::
 }
 
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
-                    RowBlock& ranks) {
+                    RowBlock& ranks, std::int64_t rows) {
   io::Hid file = io::open_file(path, io::Access::kRead);
   io::Hid x = io::open_dataset(file, "X");
   const auto shape = io::dataset_shape(x);
@@ -135,8 +135,8 @@ void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t 
                      "delete latent_to_gene/ to recompute");
   }
   constexpr std::int64_t kChunk = 4096;
-  for (std::int64_t r = 0; r < ranks.rows(); r += kChunk) {
-    const std::int64_t n = std::min(kChunk, ranks.rows() - r);
+  for (std::int64_t r = 0; r < rows; r += kChunk) {
+    const std::int64_t n = std::min(kChunk, rows - r);
     auto bits = io::read_rows<std::uint16_t>(x, start + r, n);
     std::copy(bits.begin(), bits.end(), ranks.row(r));
   }

@@ -70,7 +70,7 @@ void run_quick_mode(const Config& cfg, MPI_Comm comm) {
     const auto ts = std::chrono::steady_clock::now();
     GSMAP_LOG_INFO("=== Step {}: {} ===", s + 1, step_name(step));
     switch (step) {
-      case Step::kLatentToGene: run_latent_to_gene(cfg, comm); break;
+      case Step::kLatentToGene: run_latent_to_gene(cfg.l2g, cfg.common, comm); break;
       case Step::kSpatialLdsc: run_spatial_ldsc(cfg, comm); break;
       case Step::kCauchyCombination: run_cauchy_combination(cfg, comm); break;
     }

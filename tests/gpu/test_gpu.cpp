@@ -89,6 +89,16 @@ void expect_gss_equal(const GssSpec& spec) {
     EXPECT_EQ(r.cpu_zero_cells, r.gpu_zero_cells);
     EXPECT_GT(r.nonzero, r.entries / 50) << "too few non-zero scores for a meaningful comparison";
   }
+  // The rows resident on the device (uploaded once, as the GSS engine's CUDA backend does; the
+  // batch then uploads only its slots and weights): the same bits.
+  device::GssDevice resident(spec.options, batch.g_mean, batch.frac);
+  const gss::NeighbourRankBatch rows = batch.view(true);
+  resident.set_resident_rows(rows.log_ranks, rows.row_minimum);
+  for (bool with_minima : {true, false}) {
+    const GssComparison r = compare_gss(batch, with_minima, resident);
+    EXPECT_EQ(r.mismatches, 0u) << r.first_mismatch << " (resident rows, minima " << with_minima << ")";
+    EXPECT_EQ(r.flag_mismatches, 0u);
+  }
 }
 
 TEST(GssDevice, WholeRowMatchesCpuBits) {

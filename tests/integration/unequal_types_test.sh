@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Very unequal cell types per rank: fx2d's cells are re-ordered by annotation, so each rank owns
-# one or two cell types only (and some ranks none of a type: they still join every halo round).
+# one or two cell types only (and some ranks none of a type; every rank still joins every halo
+# exchange).
 # 1 rank and 3 ranks (the latter staging intermediates with --memmap-tmp-dir) must give identical
 # outputs. Usage: unequal_types_test.sh EXE FIXTURE_DIR(fx2d) SCRATCH
 set -euo pipefail

@@ -31,6 +31,13 @@ class GssDevice {
                                      std::span<math::f16_bits> gss,
                                      std::span<std::uint8_t> zero_weight_flags = {});
 
+  // Uploads a resident log-rank block (n_rows x n_genes f16 bits) and its row minima once: later
+  // batches whose log_ranks / row_minimum are exactly these spans (same address and size) read
+  // the device copy instead of uploading their rows (docs/algorithms.md §4, §5). The host memory
+  // must stay unchanged while batches refer to it.
+  void set_resident_rows(std::span<const math::f16_bits> log_ranks,
+                         std::span<const math::f16_bits> row_minimum);
+
   const gss::MarkerScoreOptions& options() const;
   std::size_t n_genes() const;
 

@@ -23,7 +23,7 @@
 
 #include "gsmap/gss/embedding.hpp"
 #include "gsmap/math/f16.hpp"
-#include "gsmap/pipeline/config.hpp"
+#include "gsmap/gss/dataset.hpp"
 
 namespace gsmap::gss {
 
@@ -55,9 +55,6 @@ struct NeighborParams {
   double niche_similarity_threshold = 0.6;  // tau_n
   CrossSliceStrategy strategy = CrossSliceStrategy::kHierarchicalPool;
   bool high_quality_filter = false;
-
-  // From the latent-to-gene options; n_adjacent is forced to 0 for spatial2D and scRNA.
-  static NeighborParams from_config(const LatentToGeneConfig& config);
 
   bool spatial() const { return dataset_type != DatasetType::kScRNA; }
   int n_blocks() const { return 1 + 2 * n_adjacent; }               // S

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "gsmap/gss/dataset.hpp"
+
 namespace gsmap {
 
-enum class DatasetType { kScRNA, kSpatial2D, kSpatial3D };
-enum class CrossSliceStrategy { kGlobalPool, kPerSlicePool, kHierarchicalPool };
 enum class MarkerScoreFormat { kAuto, kMemmap, kH5ad, kFeather };
 
 struct CommonConfig {

@@ -26,12 +26,14 @@ void write_mean_frac(const std::string& path, const std::vector<std::string>& ge
                      const gss::GeneStats& stats);
 gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::string>& genes);
 
-// Collective: X = own block of f16 ln ranks; obs index = spot names; var = genes.
+// Collective: X = own block of f16 ln ranks (the first `rows` rows of `ranks`, which may hold halo
+// rows after them); obs index = spot names; var = genes.
 void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                     const RowBlock& ranks, MPI_Comm comm);
-// This rank's rows [start, start + ranks.rows()) of a complete log_ranks.h5ad.
+                     const RowBlock& ranks, std::int64_t rows, MPI_Comm comm);
+// This rank's rows [start, start + rows) of a complete log_ranks.h5ad into the first `rows` rows
+// of `ranks`.
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
-                    RowBlock& ranks);
+                    RowBlock& ranks, std::int64_t rows);
 
 // Collective: marker_scores.h5ad with X = GSS (f16), obs (spot names, sample_name, slice_id, label
 // columns, neighbour QC), var = genes, obsm spatial + neighbour indices and similarities.

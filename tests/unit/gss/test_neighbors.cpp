@@ -454,17 +454,6 @@ TEST(NeighborValidation, OptionRules) {
   p.k_homogeneous = 3;  // > k_a
   EXPECT_THROW(p.validate(), UsageError);
   EXPECT_NO_THROW(params_3d(CrossSliceStrategy::kGlobalPool).validate());
-
-  LatentToGeneConfig config;
-  config.dataset_type = DatasetType::kSpatial2D;  // n_adjacent_slices default 1 is forced to 0
-  const NeighborParams from = NeighborParams::from_config(config);
-  EXPECT_EQ(from.n_adjacent, 0);
-  EXPECT_EQ(from.k_central, 301);
-  EXPECT_EQ(from.total_columns(), 21);
-  EXPECT_EQ(from.candidate_columns(), 301);
-  config.dataset_type = DatasetType::kSpatial3D;
-  EXPECT_EQ(NeighborParams::from_config(config).total_columns(), 63);
-  EXPECT_EQ(NeighborParams::from_config(config).candidate_columns(), 701);
 }
 
 TEST(NeighborValidation, DataRules) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "gsmap/pipeline/config.hpp"
+#include "gsmap/gss/dataset.hpp"
 
 namespace gsmap::gss::fixture {
 

@@ -1,0 +1,111 @@
+#pragma once
+// The GSS engine (docs/algorithms.md §1-§5): everything latent-to-gene computes, for the cells one
+// rank owns, given how to read their expression rows and where to put their GSS rows.
+//
+//   Stage B  neighbours of the own cells (all workers); they decide the halo, the remote rows the
+//            own cells read.
+//   Stage A  f16 ln ranks of the own rows into the resident block (one reader prefetching chunks,
+//            ranking on all workers), exact non-zero counts (all-reduced) and G_Mean (the chunked
+//            f32 order of docs/algorithms.md §2, folded along the ranks in order, so any rank count
+//            gives the same bits). A resumed run may provide Stage A instead.
+//   halo     the remote rows are fetched once per run into the same resident block, after the own
+//            rows (collective; in bounded exchanges).
+//   Stage C  per cell type, cells ordered for neighbour locality (docs/algorithms.md §4), batches
+//            through reader -> compute -> writer workers. Compute workers read neighbour rows in
+//            place from the resident block (nothing is gathered); the writer hands each batch's
+//            GSS rows to the caller's sink.
+//
+// The engine knows no files: the caller reads expression chunks, persists or restores Stage A and
+// stores the GSS rows. Collective over `comm` (every rank calls run_gss_engine once).
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gsmap/core/row_block.hpp"
+#include "gsmap/core/staged_pipeline.hpp"
+#include "gsmap/dist/mpi.hpp"
+#include "gsmap/gss/backend.hpp"
+#include "gsmap/gss/marker_score.hpp"
+#include "gsmap/gss/neighbors.hpp"
+#include "gsmap/gss/rank.hpp"
+#include "gsmap/io/h5ad.hpp"
+
+namespace gsmap::gss {
+
+struct GssEngineOptions {
+  NeighborParams neighbors;
+  bool no_expression_fraction = false;   // --no-expression-fraction
+  std::size_t batch_size = 500;          // --mkscore-batch-size
+  core::PipelineShape shape;             // Stage C workers and queues
+  std::string memmap_tmp_dir;            // resident block in a mapped file there; empty = memory
+  std::size_t halo_bytes_per_exchange = std::size_t{64} << 20;  // one halo exchange's rows
+};
+
+// The expression rows of one ranking chunk as the caller read them: a CSR block and, per cell of
+// the chunk in order, its row in the block.
+struct ChunkRows {
+  io::CsrRows block;
+  std::vector<std::int64_t> row_of;
+};
+
+struct GssInputs {
+  // Ownership of every cell (the halo asks owners for rows). This rank's cells are
+  // [partition.start(me), partition.end(me)); the engine addresses them through the resident
+  // block's index, so a later partition with index lists changes only that index and the halo.
+  const dist::Partition* partition = nullptr;
+  std::int64_t n_genes = 0;
+  const CellTable* cells = nullptr;  // all cells: Stage B's tables and the cell types (group)
+  std::vector<RankChunk> own_chunks;  // ranking chunks of the own cells, in global order
+  std::function<ChunkRows(const RankChunk&)> read_chunk;  // called from one thread at a time
+};
+
+struct GssHooks {
+  // Resume: fill the own rows (rows [0, own) of `block`) from a previous run and return the
+  // statistics, or nullopt to compute Stage A.
+  std::function<std::optional<GeneStats>(RowBlock& block, std::int64_t own)> resume_stage_a;
+  // Called (collectively) after Stage A was computed: persist the own rows and statistics.
+  std::function<void(const GeneStats& stats, const RowBlock& block, std::int64_t own)>
+      stage_a_done;
+  // Receives each batch's GSS rows: positions of its cells among the own cells (0 .. own - 1) and
+  // their n_cells x n_genes f16 rows. Called from writer workers concurrently (distinct cells).
+  std::function<void(std::span<const std::int64_t> own_positions, std::span<const f16_bits> rows)>
+      sink;
+};
+
+struct GssRunResult {
+  NeighborResult neighbors;  // of the own cells, in own order (global indices)
+  GeneStats stats;
+  bool stage_a_resumed = false;
+  std::int64_t halo_rows = 0;           // remote rows this rank fetched (once each)
+  std::int64_t zero_weight_cells = 0;   // this rank's cells whose weights were all 0
+  double seconds_a = 0, seconds_b = 0, seconds_halo = 0, seconds_c = 0;  // wall, this rank
+  double cpu_a = 0, cpu_b = 0, cpu_c = 0;  // CPU time of this process (all threads) per stage
+  core::PipelineReport report;          // Stage C
+};
+
+// Marker-score options of the engine's settings (pooling from the dataset type and strategy).
+MarkerScoreOptions marker_score_options(const GssEngineOptions& options);
+
+// Collective over `comm`. Throws the errors of the stages (ComputeError, InputError from the
+// caller's reader, Error(kUsage) from the backend).
+GssRunResult run_gss_engine(const GssInputs& inputs, const GssEngineOptions& options,
+                            GssBackend& backend, const GssHooks& hooks, MPI_Comm comm);
+
+// Row order for neighbour locality within one cell type (docs/algorithms.md §4; gsMap3D's
+// row-ordering optimisation): start at the cell whose largest valid neighbour weight is largest,
+// walk to the unvisited same-type neighbour of largest weight, jump to the next unvisited cell of
+// largest maximal weight when there is none. `positions` are indices of rows of `neighbors` (the
+// cells of one type); `position_of` maps a global cell to its row of `neighbors` or -1 when it is
+// not among `positions`' candidates (another type or another rank). Uses the first `k` columns.
+// Any order gives the same GSS; this one shrinks the distinct rows consecutive cells read.
+std::vector<std::int64_t> locality_order(std::span<const std::int64_t> positions,
+                                         const NeighborResult& neighbors, int k,
+                                         const std::function<std::int64_t(std::int64_t)>& position_of);
+
+}  // namespace gsmap::gss

@@ -1,0 +1,505 @@
+// The GSS engine (docs/algorithms.md §1-§5); see gss/engine.hpp for the stages.
+#include "gsmap/gss/engine.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <numeric>
+
+#include <sys/resource.h>
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/core/kill_point.hpp"
+#include "gsmap/core/log.hpp"
+#include "gsmap/core/memory.hpp"
+#include "gsmap/dist/halo.hpp"
+
+namespace gsmap::gss {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+// CPU time of the whole process (all threads), for the stages' CPU/wall ratios.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// ---- Resident rows ----------------------------------------------------------------------------
+
+// Where every row a cell of this rank reads lives: own rows first (in own order), then the halo
+// rows (sorted global ids), all in one RowBlock so that a batch indexes them directly.
+class ResidentIndex {
+ public:
+  ResidentIndex(std::int64_t own_start, std::int64_t own_end, std::vector<std::int64_t> halo)
+      : own_start_(own_start), own_end_(own_end), halo_(std::move(halo)) {}
+  std::int64_t own() const { return own_end_ - own_start_; }
+  std::int64_t rows() const { return own() + static_cast<std::int64_t>(halo_.size()); }
+  const std::vector<std::int64_t>& halo() const { return halo_; }
+  bool is_own(std::int64_t global) const { return global >= own_start_ && global < own_end_; }
+  std::int64_t own_position(std::int64_t global) const {
+    return is_own(global) ? global - own_start_ : -1;
+  }
+  std::int64_t global_of_own(std::int64_t position) const { return own_start_ + position; }
+  // Resident row of a global cell; throws when it is neither own nor in the halo.
+  std::int64_t row(std::int64_t global) const {
+    if (is_own(global)) return global - own_start_;
+    const auto it = std::lower_bound(halo_.begin(), halo_.end(), global);
+    if (it == halo_.end() || *it != global) {
+      throw ComputeError(fmt::format("log-rank row {} is neither own nor in the halo", global));
+    }
+    return own() + (it - halo_.begin());
+  }
+
+ private:
+  std::int64_t own_start_, own_end_;
+  std::vector<std::int64_t> halo_;
+};
+
+// ---- Stage A ------------------------------------------------------------------------------------
+
+// gsMap3D's G_Mean summation order (docs/algorithms.md §2): f32 sums of each ranking chunk (rows
+// in order), chunk sums folded in f32 per sample, samples added in f64. The partition keeps chunks
+// whole, so the fold runs along the ranks in order: rank r continues the state of rank r - 1. Any
+// rank count gives the same bits.
+struct GMeanFold {
+  std::int32_t sample = -1;
+  std::vector<float> sample_sums;
+  std::vector<double> total;
+  explicit GMeanFold(std::size_t g) : sample_sums(g, 0.0f), total(g, 0.0) {}
+  void add(std::int32_t chunk_sample, const float* sums) {
+    if (chunk_sample != sample) {
+      flush();
+      sample = chunk_sample;
+    }
+    for (std::size_t i = 0; i < sample_sums.size(); ++i) sample_sums[i] += sums[i];
+  }
+  void flush() {
+    for (std::size_t i = 0; i < total.size(); ++i) total[i] += static_cast<double>(sample_sums[i]);
+    std::fill(sample_sums.begin(), sample_sums.end(), 0.0f);
+  }
+};
+
+// Ranks the own chunks into rows [chunk.begin - own_start, ...) of `block`: f16 ln ranks, per-chunk
+// f32 sums (chunk_sums: chunks x G), exact non-zero counts. One thread reads the next chunk while
+// all workers rank the current one.
+GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start, RowBlock& block,
+                                    std::vector<float>& chunk_sums) {
+  const std::int64_t n_genes = in.n_genes;
+  const auto& chunks = in.own_chunks;
+  struct ThreadState {
+    RowRanker ranker;
+    GeneStatsAccumulator stats;
+    explicit ThreadState(std::int64_t g) : ranker(g), stats(g) {}
+  };
+  tbb::enumerable_thread_specific<ThreadState> state([&] { return ThreadState(n_genes); });
+  const auto t0 = Clock::now();
+  std::int64_t done = 0, total_rows = 0;
+  for (const auto& ch : chunks) total_rows += ch.end - ch.begin;
+  std::vector<float> ln;  // chunk rows x G, f32 ln ranks
+  chunk_sums.assign(chunks.size() * static_cast<std::size_t>(n_genes), 0.0f);
+  core::MemoryPart ledger_sums("ranking chunk sums",
+                               static_cast<std::int64_t>(chunk_sums.size() * sizeof(float)));
+  std::future<ChunkRows> next;
+  if (!chunks.empty()) next = std::async(std::launch::async, in.read_chunk, chunks[0]);
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const auto& ch = chunks[k];
+    const ChunkRows rows_k = next.get();
+    if (k + 1 < chunks.size()) next = std::async(std::launch::async, in.read_chunk, chunks[k + 1]);
+    const std::int64_t rows = ch.end - ch.begin;
+    if (static_cast<std::int64_t>(rows_k.row_of.size()) != rows) {
+      throw ComputeError(fmt::format("ranking chunk [{}, {}): the reader returned {} rows",
+                                     ch.begin, ch.end, rows_k.row_of.size()));
+    }
+    const auto& csr = rows_k.block;
+    ln.resize(static_cast<std::size_t>(rows * n_genes));
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 8), [&](const auto& r) {
+      auto& ts = state.local();
+      for (std::int64_t i = r.begin(); i != r.end(); ++i) {
+        const std::int64_t local = rows_k.row_of[static_cast<std::size_t>(i)];
+        const auto b = csr.indptr[local], e = csr.indptr[local + 1];
+        std::span<float> row(ln.data() + i * n_genes, static_cast<std::size_t>(n_genes));
+        ts.ranker.rank(std::span<const float>(csr.data.data() + b, e - b),
+                       std::span<const std::int32_t>(csr.indices.data() + b, e - b), row);
+        ts.stats.add_cell(row, ts.ranker.nonzero_columns());
+        auto* out = block.row(ch.begin + i - own_start);
+        for (std::int64_t q = 0; q < n_genes; ++q) out[q] = math::f32_to_f16(row[q]);
+      }
+    });
+    // Rows in order, in f32 (numpy's chunk.sum(axis=0)); genes in parallel.
+    float* sums = chunk_sums.data() + k * n_genes;
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_genes, 256), [&](const auto& r) {
+      for (std::int64_t i = 0; i < rows; ++i) {
+        const float* row = ln.data() + i * n_genes;
+        for (std::int64_t q = r.begin(); q != r.end(); ++q) sums[q] += row[q];
+      }
+    });
+    done += rows;
+    kill_point("ranking");
+    log::progress(fmt::format("ranking: {}/{} cells on rank 0 ({:.0f} cells/s)", done, total_rows,
+                              done / std::max(1e-9, seconds_since(t0))));
+  }
+  log::progress_done();
+  GeneStatsAccumulator total(n_genes);
+  for (auto& ts : state) total.merge(ts.stats);
+  return total;
+}
+
+// Folds the chunk sums along the ranks in order and returns G_Mean on every rank. Collective.
+std::vector<double> fold_g_mean(const std::vector<RankChunk>& own_chunks,
+                                const std::vector<float>& chunk_sums, std::size_t n_genes,
+                                std::int64_t n_cells, MPI_Comm comm) {
+  const int me = dist::rank(comm), np = dist::size(comm);
+  GMeanFold fold(n_genes);
+  constexpr int kTag = 7301;
+  if (me > 0) {
+    GSMAP_MPI_CALL(MPI_Recv(&fold.sample, 1, MPI_INT32_T, me - 1, kTag, comm, MPI_STATUS_IGNORE));
+    GSMAP_MPI_CALL(MPI_Recv(fold.sample_sums.data(), static_cast<int>(n_genes), MPI_FLOAT, me - 1,
+                            kTag, comm, MPI_STATUS_IGNORE));
+    GSMAP_MPI_CALL(MPI_Recv(fold.total.data(), static_cast<int>(n_genes), MPI_DOUBLE, me - 1, kTag,
+                            comm, MPI_STATUS_IGNORE));
+  }
+  for (std::size_t k = 0; k < own_chunks.size(); ++k) {
+    fold.add(own_chunks[k].sample, chunk_sums.data() + k * n_genes);
+  }
+  if (me + 1 < np) {
+    GSMAP_MPI_CALL(MPI_Send(&fold.sample, 1, MPI_INT32_T, me + 1, kTag, comm));
+    GSMAP_MPI_CALL(MPI_Send(fold.sample_sums.data(), static_cast<int>(n_genes), MPI_FLOAT, me + 1,
+                            kTag, comm));
+    GSMAP_MPI_CALL(MPI_Send(fold.total.data(), static_cast<int>(n_genes), MPI_DOUBLE, me + 1, kTag,
+                            comm));
+  } else {
+    fold.flush();
+    for (auto& t : fold.total) t /= static_cast<double>(n_cells);
+  }
+  GSMAP_MPI_CALL(MPI_Bcast(fold.total.data(), static_cast<int>(n_genes), MPI_DOUBLE, np - 1, comm));
+  return fold.total;
+}
+
+// ---- Halo ---------------------------------------------------------------------------------------
+
+// Every remote row the own cells' neighbours name, sorted and unique.
+std::vector<std::int64_t> remote_rows(const NeighborResult& nb, std::int64_t own_start,
+                                      std::int64_t own_end) {
+  std::vector<std::int64_t> remote;
+  for (const auto idx : nb.indices) {
+    if (idx >= 0 && (idx < own_start || idx >= own_end)) remote.push_back(idx);
+  }
+  std::sort(remote.begin(), remote.end());
+  remote.erase(std::unique(remote.begin(), remote.end()), remote.end());
+  return remote;
+}
+
+// Fetches the halo rows into rows [own, own + halo) of `block`, each row once, in exchanges of at
+// most `bytes_per_exchange`. Collective: every rank joins every exchange.
+void fetch_halo(const dist::Partition& part, const ResidentIndex& index, RowBlock& block,
+                std::size_t bytes_per_exchange, MPI_Comm comm) {
+  const std::size_t row_bytes = static_cast<std::size_t>(block.cols()) * sizeof(f16_bits);
+  dist::HaloExchange halo(part, comm, row_bytes, reinterpret_cast<const std::byte*>(block.data()));
+  const auto& rows = index.halo();
+  const std::size_t per = std::max<std::size_t>(1, bytes_per_exchange / std::max<std::size_t>(1, row_bytes));
+  const std::int64_t mine = static_cast<std::int64_t>((rows.size() + per - 1) / per);
+  const std::int64_t n_exchanges = dist::allreduce_max(mine, comm);
+  for (std::int64_t x = 0; x < n_exchanges; ++x) {
+    const std::size_t b = std::min(rows.size(), static_cast<std::size_t>(x) * per);
+    const std::size_t e = std::min(rows.size(), b + per);
+    const std::vector<std::int64_t> needed(rows.begin() + static_cast<std::ptrdiff_t>(b),
+                                           rows.begin() + static_cast<std::ptrdiff_t>(e));
+    const auto bytes = halo.exchange(needed);
+    if (!needed.empty()) {
+      std::copy(bytes.begin(), bytes.end(),
+                reinterpret_cast<std::byte*>(block.row(index.own() + static_cast<std::int64_t>(b))));
+    }
+  }
+}
+
+// ---- Stage C ------------------------------------------------------------------------------------
+
+struct GssJob {
+  std::vector<std::int64_t> cells;  // own positions
+};
+struct GssSlots {
+  std::vector<std::int64_t> cells;
+  std::vector<std::int32_t> slot_rows;  // n_cells x K_tot resident rows, -1 = padded
+  std::vector<f16_bits> weights;        // n_cells x K_tot
+};
+struct GssComputed {
+  std::vector<std::int64_t> cells;
+  std::vector<f16_bits> scores;  // n_cells x G
+  std::size_t zero_weight = 0;
+};
+
+}  // namespace
+
+MarkerScoreOptions marker_score_options(const GssEngineOptions& options) {
+  const auto& params = options.neighbors;
+  MarkerScoreOptions o;
+  o.neighbors_per_block = params.k_homogeneous;
+  o.n_blocks = params.n_blocks();
+  o.pooling = (params.dataset_type == DatasetType::kSpatial3D &&
+               params.strategy == CrossSliceStrategy::kHierarchicalPool)
+                  ? MarkerScorePooling::kHierarchical
+                  : MarkerScorePooling::kWholeRow;
+  o.no_expression_fraction = options.no_expression_fraction;
+  return o;
+}
+
+std::vector<std::int64_t> locality_order(
+    std::span<const std::int64_t> positions, const NeighborResult& nb, int k,
+    const std::function<std::int64_t(std::int64_t)>& position_of) {
+  const int k_tot = nb.k_total;
+  k = std::min(k, k_tot);
+  const std::size_t n = positions.size();
+  // Largest valid neighbour weight of each cell (f16 weights compare as their f32 values).
+  std::vector<float> largest(n, -1.0f);
+  std::vector<std::int64_t> slot_of;  // own position -> index in `positions`
+  std::int64_t max_pos = 0;
+  for (auto p : positions) max_pos = std::max(max_pos, p + 1);
+  slot_of.assign(static_cast<std::size_t>(max_pos), -1);
+  for (std::size_t i = 0; i < n; ++i) {
+    slot_of[static_cast<std::size_t>(positions[i])] = static_cast<std::int64_t>(i);
+    const std::size_t base = static_cast<std::size_t>(positions[i]) * k_tot;
+    for (int j = 0; j < k; ++j) {
+      if (nb.indices[base + j] >= 0) {
+        largest[i] = std::max(largest[i], math::f16_to_f32(nb.cell_sims[base + j]));
+      }
+    }
+  }
+  std::vector<std::size_t> by_weight(n);
+  std::iota(by_weight.begin(), by_weight.end(), std::size_t{0});
+  std::stable_sort(by_weight.begin(), by_weight.end(),
+                   [&](std::size_t a, std::size_t b) { return largest[a] > largest[b]; });
+  std::vector<std::uint8_t> visited(n, 0);
+  std::vector<std::int64_t> order;
+  order.reserve(n);
+  std::size_t next_start = 0;
+  while (order.size() < n) {
+    while (visited[by_weight[next_start]]) ++next_start;
+    std::size_t cur = by_weight[next_start];
+    for (;;) {
+      visited[cur] = 1;
+      order.push_back(positions[cur]);
+      const std::size_t base = static_cast<std::size_t>(positions[cur]) * k_tot;
+      std::int64_t best = -1;
+      float best_w = -1.0f;
+      for (int j = 0; j < k; ++j) {
+        const std::int64_t g = nb.indices[base + j];
+        if (g < 0) continue;
+        const std::int64_t p = position_of(g);
+        if (p < 0 || p >= max_pos) continue;
+        const std::int64_t s = slot_of[static_cast<std::size_t>(p)];
+        if (s < 0 || visited[static_cast<std::size_t>(s)]) continue;
+        const float w = math::f16_to_f32(nb.cell_sims[base + j]);
+        if (w > best_w) {
+          best_w = w;
+          best = s;
+        }
+      }
+      if (best < 0) break;
+      cur = static_cast<std::size_t>(best);
+    }
+  }
+  return order;
+}
+
+GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options,
+                            GssBackend& backend, const GssHooks& hooks, MPI_Comm comm) {
+  if (in.partition == nullptr || in.cells == nullptr) {
+    throw ComputeError("GSS engine: inputs without a partition or a cell table");
+  }
+  const auto& part = *in.partition;
+  const int me = dist::rank(comm);
+  const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
+  const std::int64_t n_genes = in.n_genes;
+  const CellTable& table = *in.cells;
+  {
+    std::int64_t covered = 0;
+    for (const auto& ch : in.own_chunks) {
+      if (ch.begin < start || ch.end > end || ch.begin >= ch.end) {
+        throw ComputeError(fmt::format("GSS engine: ranking chunk [{}, {}) is not within this "
+                                       "rank's cells [{}, {})", ch.begin, ch.end, start, end));
+      }
+      covered += ch.end - ch.begin;
+    }
+    if (covered != n_own) {
+      throw ComputeError(fmt::format("GSS engine: the ranking chunks cover {} of this rank's {} "
+                                     "cells", covered, n_own));
+    }
+  }
+  GssRunResult result;
+  auto& ledger = core::MemoryLedger::instance();
+
+  // Stage B: neighbours of own cells (every rank holds the small per-cell tables).
+  const auto t_b = Clock::now();
+  double cpu0 = cpu_seconds();
+  {
+    HomogeneousNeighborFinder finder(table, options.neighbors);
+    std::vector<std::int64_t> own_cells(static_cast<std::size_t>(n_own));
+    std::iota(own_cells.begin(), own_cells.end(), start);
+    result.neighbors = finder.find(own_cells);
+  }
+  const NeighborResult& nb = result.neighbors;
+  const int k_tot = nb.k_total;
+  result.seconds_b = seconds_since(t_b);
+  result.cpu_b = cpu_seconds() - cpu0;
+  ledger.set("neighbours", static_cast<std::int64_t>(
+                               nb.indices.size() * (sizeof(std::int32_t) + 2 * sizeof(f16_bits)) +
+                               nb.candidates.size() * sizeof(std::int32_t)));
+
+  // The resident block: own rows, then the halo rows.
+  const ResidentIndex index(start, end, remote_rows(nb, start, end));
+  RowBlock block(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
+  const std::int64_t row_bytes = n_genes * static_cast<std::int64_t>(sizeof(f16_bits));
+  core::MemoryPart ledger_own("log-rank block", n_own * row_bytes);
+  core::MemoryPart ledger_halo("halo", (index.rows() - n_own) * row_bytes);
+
+  // Stage A: ranks of own rows, global statistics (or a previous run's).
+  const auto t_a = Clock::now();
+  cpu0 = cpu_seconds();
+  std::optional<GeneStats> resumed;
+  if (hooks.resume_stage_a) resumed = hooks.resume_stage_a(block, n_own);
+  // Every rank must take the same path (the fold and the all-reduce are collective).
+  const bool all_resumed = !dist::any(!resumed.has_value(), comm);
+  if (all_resumed) {
+    result.stats = std::move(*resumed);
+    result.stage_a_resumed = true;
+  } else {
+    std::vector<float> chunk_sums;
+    auto acc = rank_own_cells(in, start, block, chunk_sums);
+    dist::allreduce_sum_span(acc.raw(), comm);
+    result.stats = acc.finalize();  // frac from exact counts
+    result.stats.g_mean = fold_g_mean(in.own_chunks, chunk_sums, static_cast<std::size_t>(n_genes),
+                                      part.total(), comm);
+    result.seconds_a = seconds_since(t_a);
+    result.cpu_a = cpu_seconds() - cpu0;
+    if (hooks.stage_a_done) hooks.stage_a_done(result.stats, block, n_own);
+  }
+
+  // Halo: every remote row once per run.
+  const auto t_h = Clock::now();
+  fetch_halo(part, index, block, options.halo_bytes_per_exchange, comm);
+  result.halo_rows = static_cast<std::int64_t>(index.halo().size());
+  result.seconds_halo = seconds_since(t_h);
+
+  // Stage C.
+  const auto t_c = Clock::now();
+  cpu0 = cpu_seconds();
+  const std::size_t n_rows = static_cast<std::size_t>(index.rows());
+  const std::size_t g = static_cast<std::size_t>(n_genes);
+  std::vector<f16_bits> row_minimum(n_rows);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_rows, 64), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+      row_minimum[i] = row_minimum_f16(block.row(static_cast<std::int64_t>(i)), g);
+    }
+  });
+  // Neighbour slots as resident rows, once (the writer of marker scores keeps global ids).
+  std::vector<std::int32_t> slot_rows(nb.indices.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nb.indices.size(), 4096), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+      const std::int64_t idx = nb.indices[i];
+      slot_rows[i] = idx < 0 ? -1 : static_cast<std::int32_t>(index.row(idx));
+    }
+  });
+  ledger.set("GSS slots", static_cast<std::int64_t>(slot_rows.size() * sizeof(std::int32_t) +
+                                                    row_minimum.size() * sizeof(f16_bits)));
+  const ResidentRows resident{n_rows, g,
+                              std::span<const f16_bits>(block.data(), n_rows * g),
+                              std::span<const f16_bits>(row_minimum)};
+  const auto ms_options = marker_score_options(options);
+  std::vector<float> g_mean(g), frac(g);
+  for (std::size_t q = 0; q < g; ++q) {
+    g_mean[q] = static_cast<float>(result.stats.g_mean[q]);
+    frac[q] = static_cast<float>(result.stats.frac[q]);
+  }
+  std::vector<std::unique_ptr<GssWorker>> workers;
+  for (int w = 0; w < options.shape.compute_workers; ++w) {
+    workers.push_back(backend.make_worker(ms_options, g_mean, frac, resident));
+  }
+  const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
+
+  std::atomic<std::int64_t> zero_weight{0};
+  core::PipelineStages<GssJob, GssSlots, GssComputed> stages;
+  stages.read = [&](GssJob& job, int) {
+    GssSlots s;
+    s.cells = std::move(job.cells);
+    const std::size_t kt = static_cast<std::size_t>(k_tot);
+    s.slot_rows.resize(s.cells.size() * kt);
+    s.weights.resize(s.cells.size() * kt);
+    for (std::size_t i = 0; i < s.cells.size(); ++i) {
+      const std::size_t base = static_cast<std::size_t>(s.cells[i]) * kt;
+      std::copy_n(slot_rows.data() + base, kt, s.slot_rows.data() + i * kt);
+      std::copy_n(nb.cell_sims.data() + base, kt, s.weights.data() + i * kt);
+    }
+    return s;
+  };
+  stages.compute = [&](GssSlots& s, int worker) {
+    GssComputed out;
+    out.cells = std::move(s.cells);
+    out.scores.resize(out.cells.size() * g);
+    NeighbourRankBatch batch;
+    batch.n_cells = out.cells.size();
+    batch.n_rows = n_rows;
+    batch.n_genes = g;
+    batch.log_ranks = resident.log_ranks;
+    batch.slot_rows = s.slot_rows;
+    batch.weights = s.weights;
+    batch.row_minimum = resident.row_minimum;
+    out.zero_weight =
+        workers[static_cast<std::size_t>(worker)]->compute(batch, out.scores).zero_weight_cells;
+    ledger.add("GSS batches", static_cast<std::int64_t>(out.scores.size() * sizeof(f16_bits)));
+    return out;
+  };
+  stages.write = [&](GssComputed& r, int) {
+    if (hooks.sink) hooks.sink(r.cells, r.scores);
+    ledger.add("GSS batches", -static_cast<std::int64_t>(r.scores.size() * sizeof(f16_bits)));
+    zero_weight += static_cast<std::int64_t>(r.zero_weight);
+    kill_point("gss");
+  };
+  core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(options.shape, stages);
+
+  // Batches per cell type (cells of one type read each other's rows), in locality order.
+  const std::size_t n_types = std::max<std::size_t>(1, table.group_names.size());
+  std::vector<std::vector<std::int64_t>> by_type(n_types);
+  for (std::int64_t i = 0; i < n_own; ++i) {
+    const std::int32_t t = table.group.empty() ? 0 : table.group[static_cast<std::size_t>(start + i)];
+    if (t < 0 || static_cast<std::size_t>(t) >= n_types) {
+      throw ComputeError(fmt::format("cell {} has cell type label {} outside [0, {})", start + i, t,
+                                     n_types));
+    }
+    by_type[static_cast<std::size_t>(t)].push_back(i);
+  }
+  const auto own_position = [&](std::int64_t global) { return index.own_position(global); };
+  std::vector<GssJob> jobs;
+  for (std::size_t t = 0; t < n_types; ++t) {
+    if (by_type[t].empty()) continue;
+    const auto order = locality_order(by_type[t], nb, options.neighbors.k_homogeneous, own_position);
+    for (std::size_t b0 = 0; b0 < order.size(); b0 += batch_size) {
+      GssJob job;
+      job.cells.assign(order.begin() + static_cast<std::ptrdiff_t>(b0),
+                       order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), b0 + batch_size)));
+      jobs.push_back(std::move(job));
+    }
+    if (!table.group_names.empty()) {
+      GSMAP_LOG_INFO("Cell type '{}': {} cells on rank {}", table.group_names[t], order.size(), me);
+    }
+  }
+  result.report = pipeline.run(std::move(jobs), "GSS", batch_size);
+  result.zero_weight_cells = zero_weight.load();
+  result.seconds_c = seconds_since(t_c);
+  result.cpu_c = cpu_seconds() - cpu0;
+  ledger.set("GSS slots", 0);
+  return result;
+}
+
+}  // namespace gsmap::gss
