@@ -31,7 +31,10 @@
 #   BENCH_REPEAT           runs per binary and benchmark (default 1; the fastest run is reported)
 #   BENCH_SCRATCH          builds, data and runs (default: <repo>/build-bench; under the ccache
 #                          base_dir so both builds share cache entries with ordinary builds)
+#   BENCH_NEW_BUILD        build directory of the current tree (default <repo>/build-bench-new)
 #   BENCH_JOBS             parallel compile jobs (default 2)
+#   BENCH_CMAKE_ARGS       extra configure arguments of both builds (default -DGSMAP_WERROR=ON,
+#                          the flags of the project's usual builds, so ccache reuses their objects)
 #   BENCH_L2G_ARGS, BENCH_LDSC_ARGS  extra arguments for both binaries (worker options are passed
 #                          only to a binary whose --help lists them)
 set -euo pipefail
@@ -83,20 +86,21 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 build() {  # source-dir build-dir targets...
   local src=$1 dir=$2; shift 2
   cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DGSMAP_CUDA=OFF -DGSMAP_BUILD_TESTS=OFF \
-    "${launcher[@]}" >"$dir.configure.log" 2>&1 ||
+    "${launcher[@]}" ${BENCH_CMAKE_ARGS--DGSMAP_WERROR=ON} >"$dir.configure.log" 2>&1 ||
     { log "compare.sh: configuring $src failed; see $dir.configure.log"; exit 1; }
   nice cmake --build "$dir" -j "$jobs" --target "$@" >"$dir.build.log" 2>&1 ||
     { log "compare.sh: building $src failed; see $dir.build.log"; tail -20 "$dir.build.log" >&2; exit 1; }
 }
-log "building base $base_desc in $base_src/build and new $new_desc in $scratch/build-new ..."
+# Both builds sit one level below their source tree, as a normal `build/` does, so that ccache
+# (base_dir) sees the same relative paths as in the project's other builds and reuses objects.
+new_build=${BENCH_NEW_BUILD:-$repo/build-bench-new}
+log "building base $base_desc in $base_src/build and new $new_desc in $new_build ..."
 t0=$SECONDS
-# The base tree keeps its build inside the worktree, as a normal checkout does, so that ccache
-# (base_dir) sees the same relative paths as in other builds of the project.
 build "$base_src" "$base_src/build" gsmap-mpi
-build "$repo" "$scratch/build-new" gsmap-mpi fma_peak
+build "$repo" "$new_build" gsmap-mpi fma_peak
 log "builds done in $((SECONDS - t0)) s"
 BASE=$base_src/build/bin/gsmap-mpi
-NEW=$scratch/build-new/bin/gsmap-mpi
+NEW=$new_build/bin/gsmap-mpi
 
 # ---- 2. simulate defaults unchanged -----------------------------------------------------------
 check_defaults() {  # label simulate-args...
@@ -120,7 +124,7 @@ check_defaults stack --seed 3 --n-cells 1500 --n-genes 600 --n-snps 30000 --n-sl
 [[ $defaults_ok == 1 ]] || log "compare.sh: WARNING: simulate defaults changed"
 
 # ---- 3. FMA peak ------------------------------------------------------------------------------
-peak_out=$("$scratch/build-new/bin/fma_peak" 1)
+peak_out=$("$new_build/bin/fma_peak" 1)
 peak() { awk -v k="$1" '$1 == k {print $2}' <<<"$peak_out"; }
 peak64=$(peak f64_per_core_gflops) peak32=$(peak f32_per_core_gflops)
 peak64_all=$(peak f64_all_cores_gflops) cores=$(peak cores)
@@ -157,7 +161,7 @@ timed() {  # run-dir command...
 simulate_set() {  # name simulate-args...  (new binary; reused when complete)
   local d=$scratch/data/$1; shift
   if [[ ! -f $d/manifest.json ]]; then
-    rm -rf "$d"
+    rm -rf "$d" && mkdir -p "$scratch/data"
     log "simulating $d ($*) ..."
     "$NEW" simulate --out "$d" --seed 7 "$@" >"$d.log" 2>&1 ||
       { log "compare.sh: simulate failed; see $d.log"; exit 1; }
@@ -219,6 +223,8 @@ declare -A best_wall best_user best_sys best_rss
 compare() {  # name label unit-count unit-name flop-per-run(or 0) cmd-builder data workdir-prep extra...
   local name=$1 label=$2 units=$3 unit_name=$4 flops=$5 builder=$6 data=$7; shift 7
   local who rep dir
+  unset best_wall best_user best_sys best_rss
+  declare -gA best_wall best_user best_sys best_rss
   echo
   echo "== $label"
   for ((rep = 1; rep <= repeat; rep++)); do
@@ -244,19 +250,54 @@ compare() {  # name label unit-count unit-name flop-per-run(or 0) cmd-builder da
     BEGIN {
       printf "   %-30s %14s %14s   %8s\n", "metric", "base " bd, "new " nd, "new/base"
       row(un, units / bw, units / nw, "%14.1f")
+      row(un " per CPU-s", units / (bu + bs), units / (nu + ns), "%14.1f")
       row("wall s", bw, nw, "%14.2f")
       row("CPU s (user+sys)", bu + bs, nu + ns, "%14.2f")
       row("CPU / wall", (bu + bs) / bw, (nu + ns) / nw, "%14.2f")
       row("peak RSS MB", bm / 1024, nm / 1024, "%14.1f")
       if (flops > 0) {
         row("GFLOP/s (model, wall)", flops / bw / 1e9, flops / nw / 1e9, "%14.2f")
-        row("% of f64 peak, all cores", 100 * flops / bw / 1e9 / p64all, 100 * flops / nw / 1e9 / p64all, "%14.2f")
+        row("% of f64 peak of all cores", 100 * flops / bw / 1e9 / p64all, 100 * flops / nw / 1e9 / p64all, "%14.2f")
         row("GFLOP per CPU-s", flops / (bu + bs) / 1e9, flops / (nu + ns) / 1e9, "%14.2f")
         row("% of f32 peak per core", 100 * flops / (bu + bs) / 1e9 / p32, 100 * flops / (nu + ns) / 1e9 / p32, "%14.2f")
       }
     }'
-  unset best_wall best_user best_sys best_rss
-  declare -gA best_wall best_user best_sys best_rss
+  log_excerpt base && log_excerpt new
+  compare_results "$name"
+}
+
+# The runs' own summaries (stage throughputs, spot-LD / regression split, memory lines), as each
+# version logs them.
+log_excerpt() {  # who
+  local f=$scratch/runs/$name/$1/log
+  [[ -f $f ]] || return 0
+  echo "   log of $1:"
+  grep -E "${BENCH_LOG_LINES:-Pipeline Throughput|Reader|Regression|Compute|Writer|Bottleneck|spot LD|peak RSS|done in}" "$f" |
+    sed -E 's/^\[[^]]*\] \[[a-z]+\] //; s/^ +//' | cut -c1-150 | head -n "${BENCH_LOG_MAX:-14}" | sed 's/^/     /'
+}
+
+# Both binaries must have done the same work: the per-spot z of every trait (spatial LDSC) must
+# agree; the figure is printed, not judged (a new summation order may change the last bits).
+compare_results() {  # name
+  local b=$scratch/runs/$1/base/work/b/spatial_ldsc n=$scratch/runs/$1/new/work/b/spatial_ldsc
+  [[ -d $b && -d $n ]] || return 0
+  /usr/bin/python3 - "$b" "$n" <<'PY' || true
+import glob, os, sys
+import numpy as np, pandas as pd
+b, n = sys.argv[1], sys.argv[2]
+worst, count = 0.0, 0
+for f in sorted(glob.glob(os.path.join(b, "*.csv.gz"))):
+    g = os.path.join(n, os.path.basename(f))
+    if not os.path.exists(g):
+        print(f"   results: {os.path.basename(f)} missing in new"); continue
+    x, y = pd.read_csv(f), pd.read_csv(g)
+    if list(x["spot"]) != list(y["spot"]):
+        print(f"   results: {os.path.basename(f)}: spots differ"); continue
+    worst = max(worst, float(np.nanmax(np.abs(x["z"].values - y["z"].values))))
+    count += 1
+if count:
+    print(f"   results: max |z new - z base| = {worst:.3g} over {count} trait file(s)")
+PY
 }
 
 # Work directories: GSS runs start empty; LDSC runs get the GSS of their own binary (one
