@@ -83,21 +83,24 @@ fi
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-build() {  # source-dir build-dir targets...
-  local src=$1 dir=$2; shift 2
+build() {  # label source-dir build-dir targets...
+  local label=$1 src=$2 dir=$3; shift 3
+  local logs=$scratch/build-logs
+  mkdir -p "$logs"
   cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DGSMAP_CUDA=OFF -DGSMAP_BUILD_TESTS=OFF \
-    "${launcher[@]}" ${BENCH_CMAKE_ARGS--DGSMAP_WERROR=ON} >"$dir.configure.log" 2>&1 ||
-    { log "compare.sh: configuring $src failed; see $dir.configure.log"; exit 1; }
-  nice cmake --build "$dir" -j "$jobs" --target "$@" >"$dir.build.log" 2>&1 ||
-    { log "compare.sh: building $src failed; see $dir.build.log"; tail -20 "$dir.build.log" >&2; exit 1; }
+    "${launcher[@]}" ${BENCH_CMAKE_ARGS--DGSMAP_WERROR=ON} >"$logs/$label.configure.log" 2>&1 ||
+    { log "compare.sh: configuring $src failed; see $logs/$label.configure.log"; exit 1; }
+  nice cmake --build "$dir" -j "$jobs" --target "$@" >"$logs/$label.build.log" 2>&1 ||
+    { log "compare.sh: building $src failed; see $logs/$label.build.log"
+      tail -20 "$logs/$label.build.log" >&2; exit 1; }
 }
 # Both builds sit one level below their source tree, as a normal `build/` does, so that ccache
 # (base_dir) sees the same relative paths as in the project's other builds and reuses objects.
 new_build=${BENCH_NEW_BUILD:-$repo/build-bench-new}
 log "building base $base_desc in $base_src/build and new $new_desc in $new_build ..."
 t0=$SECONDS
-build "$base_src" "$base_src/build" gsmap-mpi
-build "$repo" "$new_build" gsmap-mpi fma_peak
+build base "$base_src" "$base_src/build" gsmap-mpi
+build new "$repo" "$new_build" gsmap-mpi fma_peak
 log "builds done in $((SECONDS - t0)) s"
 BASE=$base_src/build/bin/gsmap-mpi
 NEW=$new_build/bin/gsmap-mpi
