@@ -272,11 +272,16 @@ compare() {  # name label unit-count unit-name flop-per-run(or 0) cmd-builder da
 # The runs' own summaries (stage throughputs, spot-LD / regression split, memory lines), as each
 # version logs them.
 log_excerpt() {  # who
-  local f=$scratch/runs/$name/$1/log
+  local f=$scratch/runs/$name/$1/log re
   [[ -f $f ]] || return 0
+  case $name in
+    gss_*) re='Stage [ABC]|latent_to_gene done|peak RSS' ;;
+    ldsc_*) re='spot LD|Pipeline Throughput|Reader|Regression|Bottleneck|spatial_ldsc done|peak RSS' ;;
+    *) re='Stage [AB]|latent_to_gene done|spot LD over|Reader \(spot LD\)|Regression  |spatial_ldsc done|peak RSS' ;;
+  esac
   echo "   log of $1:"
-  grep -E "${BENCH_LOG_LINES:-Pipeline Throughput|Reader|Regression|Compute|Writer|Bottleneck|spot LD|peak RSS|done in}" "$f" |
-    sed -E 's/^\[[^]]*\] \[[a-z]+\] //; s/^ +//' | cut -c1-150 | head -n "${BENCH_LOG_MAX:-14}" | sed 's/^/     /'
+  grep -E "${BENCH_LOG_LINES:-$re}" "$f" |
+    sed -E 's/^\[[^]]*\] \[[a-z]+\] //; s/^ +//; s/(done in [0-9.]+ s).*/\1/' | cut -c1-150 | head -n "${BENCH_LOG_MAX:-14}" | sed 's/^/     /'
 }
 
 # Both binaries must have done the same work: the per-spot z of every trait (spatial LDSC) must
@@ -367,7 +372,7 @@ if [[ " $what " == *" quick "* ]]; then
   data=$scratch/data/$ldsc_name
   gss_of=
   compare "quick_$ldsc_name" "quick-mode: $ldsc_cells cells x $ldsc_genes genes x $ldsc_snps SNPs ($nnz nnz/SNP), 1 trait" \
-    "$ldsc_cells" "cells/s (whole pipeline)" 0 quick_cmd "$data" "$(traits_yaml "$data" 1)"
+    "$ldsc_cells" "cells/s (pipeline)" 0 quick_cmd "$data" "$(traits_yaml "$data" 1)"
 fi
 echo
 echo "Logs and outputs: $scratch/runs/<benchmark>/{base,new}/. Best of $repeat run(s) per binary."
