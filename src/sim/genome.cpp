@@ -183,8 +183,8 @@ double weight_window_scale(const SimulateOptions& o, const Genome& genome) {
   // The expected density grows with the scale until every window covers its whole chromosome.
   double lo = 0.0, hi = 1.0;
   while (expected_weight_nnz_per_snp(genome, hi) < target) {
-    const double longest = static_cast<double>(
-        *std::max_element(genome.chr_length.begin(), genome.chr_length.end()));
+    const double longest =
+        static_cast<double>(*std::max_element(genome.chr_length.begin(), genome.chr_length.end()));
     const double spacing = genome_length(genome) / static_cast<double>(genome.gene_pos.size());
     if (kWindowSpacings * spacing * hi > 2.0 * longest) {
       throw UsageError(fmt::format(

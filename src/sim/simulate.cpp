@@ -206,13 +206,13 @@ void validate(const SimulateOptions& o) {
           fmt::format("--h2-base {}: must be between 0 and 10", o.h2_base));
   require(std::isfinite(o.h2_planted) && o.h2_planted >= 0 && o.h2_planted <= 10,
           fmt::format("--h2-planted {}: must be between 0 and 10", o.h2_planted));
-  require(o.weight_nnz_per_snp == 0.0 ||
-              (std::isfinite(o.weight_nnz_per_snp) && o.weight_nnz_per_snp >= 1.5 &&
-               o.weight_nnz_per_snp <= 200),
-          fmt::format("--weight-nnz-per-snp {}: must be 0 (the model's own density) or between "
-                      "1.5 and 200 (non-zeros per SNP, Unmapped included; gsMap's matrix has "
-                      "about 13)",
-                      o.weight_nnz_per_snp));
+  require(
+      o.weight_nnz_per_snp == 0.0 || (std::isfinite(o.weight_nnz_per_snp) &&
+                                      o.weight_nnz_per_snp >= 1.5 && o.weight_nnz_per_snp <= 200),
+      fmt::format("--weight-nnz-per-snp {}: must be 0 (the model's own density) or between "
+                  "1.5 and 200 (non-zeros per SNP, Unmapped included; gsMap's matrix has "
+                  "about 13)",
+                  o.weight_nnz_per_snp));
 }
 
 std::string describe_defaults() {

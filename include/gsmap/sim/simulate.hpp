@@ -45,7 +45,7 @@ struct SimulateOptions {
   // Write each slice's cells in a random permutation of their spatial order (seeded; the data of
   // every cell, its name included, are unchanged), like real h5ad files sorted by barcode.
   bool shuffle_cells = false;
-  bool overwrite = false;   // allow a non-empty --out
+  bool overwrite = false;  // allow a non-empty --out
 };
 
 // Throws UsageError (naming the option, the problem and the fix) for unusable settings.
