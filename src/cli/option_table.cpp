@@ -290,6 +290,15 @@ void add_simulate_options(std::vector<OptionSpec>& t) {
   t.push_back(flag_option("edge-cases", g, s,
                           "Plant the fixtures' edge cases (missing labels, a rare type, ...).", true,
                           "", true, [](auto& r) -> auto& { return r.simulate.edge_cases; }));
+  t.push_back(double_option(
+      "weight-nnz-per-snp", g, s,
+      "SNP-gene non-zeros per SNP of the weight matrix, Unmapped included (0: the model's own, "
+      "about 6.5; gsMap's real matrix has about 13).",
+      0.0, 200.0, false, [](auto& r) -> auto& { return r.simulate.weight_nnz_per_snp; }));
+  t.push_back(flag_option("shuffle-cells", g, s,
+                          "Write each slice's cells in a random (seeded) order instead of their "
+                          "spatial drawing order.",
+                          true, "", true, [](auto& r) -> auto& { return r.simulate.shuffle_cells; }));
   t.push_back(flag_option("overwrite", g, s, "Allow a non-empty --out.", true, "", true,
                           [](auto& r) -> auto& { return r.simulate.overwrite; }));
 }

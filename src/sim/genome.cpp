@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "gsmap/core/error.hpp"
 #include "gsmap/sim/model.hpp"
 #include "gsmap/sim/random.hpp"
 
@@ -79,6 +80,11 @@ class Permutation {
   std::array<std::uint64_t, 4> keys_{};
 };
 
+double genome_length(const Genome& g) {
+  return static_cast<double>(
+      std::accumulate(g.chr_length.begin(), g.chr_length.end(), std::int64_t{0}));
+}
+
 }  // namespace
 
 Genome make_genome(const SimulateOptions& o, const GeneDesign& design) {
@@ -140,16 +146,73 @@ Genome make_genome(const SimulateOptions& o, const GeneDesign& design) {
   return g;
 }
 
+double expected_weight_nnz_per_snp(const Genome& genome, double scale) {
+  const auto n_wgenes = genome.gene_pos.size();
+  const auto n = genome.bp.size();
+  if (n == 0 || n_wgenes == 0) return 1.0;
+  std::vector<std::vector<std::int64_t>> pos_on(23);
+  for (std::size_t j = 0; j < n_wgenes; ++j)
+    pos_on[static_cast<std::size_t>(genome.gene_chr[j])].push_back(genome.gene_pos[j]);
+  for (auto& v : pos_on) std::sort(v.begin(), v.end());
+  const double spacing = genome_length(genome) / static_cast<double>(n_wgenes);
+  const double window = kWindowSpacings * spacing * scale;
+  const double noise_window = kNoiseWindowSpacings * spacing * scale;
+  // SNP-gene pairs within each window: a two-pointer sweep per chromosome (SNPs sorted by bp).
+  double linked = 0.0, farther = 0.0;
+  std::size_t s = 0;
+  while (s < n) {
+    const auto chr = genome.chr[s];
+    const auto& genes = pos_on[static_cast<std::size_t>(chr)];
+    std::size_t lo_w = 0, hi_w = 0, lo_n = 0, hi_n = 0;
+    for (; s < n && genome.chr[s] == chr; ++s) {
+      const auto x = static_cast<double>(genome.bp[s]);
+      while (lo_n < genes.size() && static_cast<double>(genes[lo_n]) < x - noise_window) ++lo_n;
+      while (lo_w < genes.size() && static_cast<double>(genes[lo_w]) < x - window) ++lo_w;
+      while (hi_w < genes.size() && static_cast<double>(genes[hi_w]) <= x + window) ++hi_w;
+      while (hi_n < genes.size() && static_cast<double>(genes[hi_n]) <= x + noise_window) ++hi_n;
+      linked += static_cast<double>(hi_w - lo_w);
+      farther += static_cast<double>((hi_n - lo_n) - (hi_w - lo_w));
+    }
+  }
+  return 1.0 + (linked + kNoiseEntryRate * farther) / static_cast<double>(n);
+}
+
+double weight_window_scale(const SimulateOptions& o, const Genome& genome) {
+  const double target = o.weight_nnz_per_snp;
+  if (target <= 0.0) return 1.0;
+  // The expected density grows with the scale until every window covers its whole chromosome.
+  double lo = 0.0, hi = 1.0;
+  while (expected_weight_nnz_per_snp(genome, hi) < target) {
+    const double longest =
+        static_cast<double>(*std::max_element(genome.chr_length.begin(), genome.chr_length.end()));
+    const double spacing = genome_length(genome) / static_cast<double>(genome.gene_pos.size());
+    if (kWindowSpacings * spacing * hi > 2.0 * longest) {
+      throw UsageError(fmt::format(
+          "--weight-nnz-per-snp {}: the {} weight-matrix genes give at most {:.1f} non-zeros per "
+          "SNP. Fix: use more --n-genes or a smaller --weight-nnz-per-snp",
+          target, genome.gene_pos.size(), expected_weight_nnz_per_snp(genome, hi)));
+    }
+    lo = hi;
+    hi *= 2.0;
+  }
+  for (int it = 0; it < 60; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (expected_weight_nnz_per_snp(genome, mid) < target ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 io::CsrRows make_weight_matrix(const SimulateOptions& o, const Genome& genome,
                                const GeneDesign& design) {
   Rng rng(mix_seed(o.seed, static_cast<std::uint64_t>(Stream::kWeights)));
   const auto n_wgenes = static_cast<std::int32_t>(design.weight_genes.size());
-  const double total_len = static_cast<double>(
-      std::accumulate(genome.chr_length.begin(), genome.chr_length.end(), std::int64_t{0}));
+  const double total_len = genome_length(genome);
   const double spacing = total_len / n_wgenes;
-  const double window = kWindowSpacings * spacing;
-  const double noise_window = kNoiseWindowSpacings * spacing;
-  const double decay = spacing;
+  // scale is exactly 1 without --weight-nnz-per-snp: the same windows, bit for bit, as before.
+  const double scale = weight_window_scale(o, genome);
+  const double window = kWindowSpacings * spacing * scale;
+  const double noise_window = kNoiseWindowSpacings * spacing * scale;
+  const double decay = spacing * scale;
 
   // Genes per chromosome, ordered by (position, column).
   std::vector<std::vector<std::pair<std::int64_t, std::int32_t>>> genes_on(23);
@@ -164,8 +227,9 @@ io::CsrRows make_weight_matrix(const SimulateOptions& o, const Genome& genome,
   w.n_cols = n_wgenes + 1;
   w.indptr.assign(1, 0);
   const auto n = genome.bp.size();
-  w.indices.reserve(n * 8);
-  w.data.reserve(n * 8);
+  const auto per_row = static_cast<std::size_t>(std::max(8.0, o.weight_nnz_per_snp + 2.0));
+  w.indices.reserve(n * per_row);
+  w.data.reserve(n * per_row);
   std::size_t first = 0;  // first gene of the current chromosome that may be in a window
   std::int32_t current_chr = 0;
   std::vector<std::pair<std::int32_t, double>> linked, entries;

@@ -206,6 +206,13 @@ void validate(const SimulateOptions& o) {
           fmt::format("--h2-base {}: must be between 0 and 10", o.h2_base));
   require(std::isfinite(o.h2_planted) && o.h2_planted >= 0 && o.h2_planted <= 10,
           fmt::format("--h2-planted {}: must be between 0 and 10", o.h2_planted));
+  require(
+      o.weight_nnz_per_snp == 0.0 || (std::isfinite(o.weight_nnz_per_snp) &&
+                                      o.weight_nnz_per_snp >= 1.5 && o.weight_nnz_per_snp <= 200),
+      fmt::format("--weight-nnz-per-snp {}: must be 0 (the model's own density) or between "
+                  "1.5 and 200 (non-zeros per SNP, Unmapped included; gsMap's matrix has "
+                  "about 13)",
+                  o.weight_nnz_per_snp));
 }
 
 std::string describe_defaults() {
@@ -237,7 +244,7 @@ void simulate(const SimulateOptions& o) {
   std::string samples_yaml;
   for (int slice = 0; slice < o.n_slices; ++slice) {
     const auto t0 = std::chrono::steady_clock::now();
-    const SliceData s = simulate_slice(o, design, layout, slice);
+    SliceData s = simulate_slice(o, design, layout, slice);
     // Every type must keep >= K cells per slice or the pipeline drops it (inputs.md 1.4).
     std::vector<std::int64_t> per_type(design.type_names.size(), 0);
     for (auto t : s.label) {
@@ -252,6 +259,7 @@ void simulate(const SimulateOptions& o) {
             design.type_names[static_cast<std::size_t>(t)], 2 * kHomogeneousNeighbours));
       }
     }
+    if (o.shuffle_cells) shuffle_cells(o, slice, s);
     const std::string file = s.name + ".h5ad";
     write_slice(out / "st" / file, design, s, o);
     manifest_samples[s.name] = "st/" + file;
@@ -341,6 +349,9 @@ void simulate(const SimulateOptions& o) {
       {"h2_planted", o.h2_planted},
       {"no_edge_cases", !o.edge_cases},
       {"generator", "gsmap-mpi simulate"}};
+  // Benchmark settings appear only when used, so default data sets keep their bytes.
+  if (o.weight_nnz_per_snp > 0) m["generator_args"]["weight_nnz_per_snp"] = o.weight_nnz_per_snp;
+  if (o.shuffle_cells) m["generator_args"]["shuffle_cells"] = true;
   m["dataset_type"] = o.n_slices == 1 ? "spatial2D" : "spatial3D";
   m["samples"] = manifest_samples;
   m["samples_yaml"] = "st/samples.yaml";

@@ -221,3 +221,53 @@ SliceData simulate_slice(const SimulateOptions& o, const GeneDesign& design,
 }
 
 }  // namespace gsmap::sim
+
+namespace gsmap::sim {
+
+std::vector<std::int64_t> shuffle_cells(const SimulateOptions& o, int slice, SliceData& s) {
+  const auto n = s.obs_names.size();
+  std::vector<std::int64_t> order(n);
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  Rng rng(mix_seed(o.seed, static_cast<std::uint64_t>(Stream::kShuffle),
+                   static_cast<std::uint64_t>(slice)));
+  rng.shuffle(order);
+
+  auto permute = [&](auto& v, std::size_t width) {
+    auto old = std::move(v);
+    v.resize(old.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto from = static_cast<std::size_t>(order[i]) * width;
+      std::copy_n(old.begin() + static_cast<std::ptrdiff_t>(from), width,
+                  v.begin() + static_cast<std::ptrdiff_t>(i * width));
+    }
+  };
+  permute(s.obs_names, 1);
+  permute(s.xy, 2);
+  permute(s.domain, 1);
+  permute(s.true_type, 1);
+  permute(s.label, 1);
+  permute(s.high_quality, 1);
+  permute(s.emb_cell, static_cast<std::size_t>(o.emb_dim));
+  permute(s.emb_niche, static_cast<std::size_t>(o.niche_dim));
+
+  io::CsrRows counts;
+  counts.row0 = s.counts.row0;
+  counts.n_cols = s.counts.n_cols;
+  counts.indptr.reserve(n + 1);
+  counts.indptr.push_back(0);
+  counts.indices.reserve(s.counts.indices.size());
+  counts.data.reserve(s.counts.data.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto r = static_cast<std::size_t>(order[i]);
+    const auto b = static_cast<std::ptrdiff_t>(s.counts.indptr[r]);
+    const auto e = static_cast<std::ptrdiff_t>(s.counts.indptr[r + 1]);
+    counts.indices.insert(counts.indices.end(), s.counts.indices.begin() + b,
+                          s.counts.indices.begin() + e);
+    counts.data.insert(counts.data.end(), s.counts.data.begin() + b, s.counts.data.begin() + e);
+    counts.indptr.push_back(static_cast<std::int64_t>(counts.indices.size()));
+  }
+  s.counts = std::move(counts);
+  return order;
+}
+
+}  // namespace gsmap::sim

@@ -17,7 +17,8 @@
 //     (the w_ld L2); weight-matrix genes placed uniformly.
 //  5. Weight matrix: SNP s gets weight on the genes within 2.5 mean gene spacings, decaying with
 //     distance and sharing its LD budget (20 x LD score) with the Unmapped column; a few tiny
-//     (possibly negative) entries for farther genes mimic LD-estimation noise.
+//     (possibly negative) entries for farther genes (up to 4 spacings) mimic LD-estimation
+//     noise. --weight-nnz-per-snp scales both windows and the decay length by one factor.
 //  6. GWAS: E[chi2_s] = 1 + (N_s / gwas_n) (h2_base base(s)/mean(base) + h2_planted P(s)/mean(P)),
 //     P(s) = weight of SNP s on the planted type's markers; Z_s = sqrt(E[chi2_s]) x N(0, 1).
 #include <cstdint>
@@ -37,6 +38,7 @@ enum class Stream : std::uint64_t {
   kGenome = 5,
   kWeights = 6,
   kGwas = 7,
+  kShuffle = 8,
 };
 
 // Effective settings after defaults are resolved.
@@ -94,6 +96,10 @@ struct SliceData {
 };
 SliceData simulate_slice(const SimulateOptions& o, const GeneDesign& design,
                          const TissueLayout& layout, int slice);
+// --shuffle-cells: puts the slice's cells in a random order drawn from mix_seed(seed,
+// Stream::kShuffle, slice); row i of every per-cell array becomes the old row order[i], which is
+// returned.
+std::vector<std::int64_t> shuffle_cells(const SimulateOptions& o, int slice, SliceData& s);
 
 struct Genome {
   std::vector<std::int64_t> chr_length;  // chromosomes 1..22
@@ -106,6 +112,14 @@ struct Genome {
   std::vector<std::int64_t> gene_pos;
 };
 Genome make_genome(const SimulateOptions& o, const GeneDesign& design);
+
+// Factor applied to the gene windows and the weight decay of step 5: 1 unless
+// o.weight_nnz_per_snp > 0, then the factor whose expected non-zeros per SNP (Unmapped included)
+// equal it (bisection over the exact count of SNP-gene pairs within the windows). Throws
+// UsageError if the genome's genes cannot give that many.
+double weight_window_scale(const SimulateOptions& o, const Genome& genome);
+// Expected non-zeros per SNP (Unmapped included) with the windows scaled by `scale`.
+double expected_weight_nnz_per_snp(const Genome& genome, double scale);
 
 // SNPs x (weight genes + Unmapped), columns ascending per row.
 io::CsrRows make_weight_matrix(const SimulateOptions& o, const Genome& genome,

@@ -37,7 +37,15 @@ struct SimulateOptions {
   double h2_base = 0.4;
   double h2_planted = 0.4;
   bool edge_cases = false;  // plant the fixtures' edge cases (NaN labels, rare type, ...)
-  bool overwrite = false;   // allow a non-empty --out
+  // Benchmark settings. Their defaults reproduce the files of earlier versions byte for byte.
+  // SNP-gene non-zeros per SNP of the weight matrix, Unmapped included (0: the model's own
+  // density, about 6.5 at the default sizes; gsMap's real matrix has about 13): the gene windows
+  // of model.hpp step 5 are widened or narrowed until the expected density is this value.
+  double weight_nnz_per_snp = 0.0;
+  // Write each slice's cells in a random permutation of their spatial order (seeded; the data of
+  // every cell, its name included, are unchanged), like real h5ad files sorted by barcode.
+  bool shuffle_cells = false;
+  bool overwrite = false;  // allow a non-empty --out
 };
 
 // Throws UsageError (naming the option, the problem and the fix) for unusable settings.

@@ -281,6 +281,14 @@ TEST_F(ParseTest, SimulateAndMerge) {
   EXPECT_EQ(r.simulate.gwas_n, 50000.0);
   EXPECT_TRUE(r.simulate.edge_cases);
   EXPECT_TRUE(r.simulate.overwrite);
+  EXPECT_EQ(r.simulate.weight_nnz_per_snp, 0.0);  // benchmark options off by default
+  EXPECT_FALSE(r.simulate.shuffle_cells);
+  const ParseResult bench =
+      parse({"simulate", "--out", "/tmp/y", "--weight-nnz-per-snp", "13", "--shuffle-cells"});
+  EXPECT_EQ(bench.simulate.weight_nnz_per_snp, 13.0);
+  EXPECT_TRUE(bench.simulate.shuffle_cells);
+  EXPECT_CONTAINS(error_of({"simulate", "--out", "/tmp/y", "--weight-nnz-per-snp", "500"}),
+                  "weight-nnz-per-snp");
   EXPECT_CONTAINS(error_of({"simulate", "--seed", "1"}), "--out DIR is required");
   EXPECT_CONTAINS(error_of({"simulate", "--out", "x", "--workdir", workdir()}),
                   "--workdir is an option of");
