@@ -173,21 +173,21 @@ simulate_set() {  # name simulate-args...  (new binary; reused when complete)
 
 l2g_cmd() {  # exe data workdir
   local exe=$1 data=$2 work=$3
-  echo mpirun -np "$np" "$exe" latent-to-gene --workdir "$work" --project-name b \
+  echo mpirun -np "$np" --bind-to none "$exe" latent-to-gene --workdir "$work" --project-name b \
     --h5ad-yaml "$data/st/samples.yaml" --annotation annotation \
     --latent-representation-cell emb_cell --latent-representation-niche emb_niche \
     $(l2g_workers "$exe") ${BENCH_L2G_ARGS:-}
 }
 ldsc_cmd() {  # exe data workdir traits-yaml
   local exe=$1 data=$2 work=$3 yaml=$4
-  echo mpirun -np "$np" "$exe" spatial-ldsc --workdir "$work" --project-name b \
+  echo mpirun -np "$np" --bind-to none "$exe" spatial-ldsc --workdir "$work" --project-name b \
     --sumstats-config-file "$yaml" \
     --snp-gene-weight-adata-path "$data/weights/snp_gene_weights.h5ad" --w-ld-dir "$data/w_ld" \
     $(ldsc_workers "$exe") ${BENCH_LDSC_ARGS:-}
 }
 quick_cmd() {  # exe data workdir traits-yaml
   local exe=$1 data=$2 work=$3 yaml=$4
-  echo mpirun -np "$np" "$exe" quick-mode --workdir "$work" --project-name b \
+  echo mpirun -np "$np" --bind-to none "$exe" quick-mode --workdir "$work" --project-name b \
     --h5ad-yaml "$data/st/samples.yaml" --annotation annotation \
     --latent-representation-cell emb_cell --latent-representation-niche emb_niche \
     --sumstats-config-file "$yaml" \

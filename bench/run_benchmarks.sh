@@ -16,13 +16,13 @@ simulate() {  # name cells genes snps
 l2g() {  # data np workdir [extra...]
   local data=$1 np=$2 work=$3; shift 3
   rm -rf "$work" && mkdir -p "$work"
-  /usr/bin/time -f "%e s wall, %M KB max RSS" mpirun -np "$np" --oversubscribe "$exe" latent-to-gene \
+  /usr/bin/time -f "%e s wall, %M KB max RSS" mpirun -np "$np" --oversubscribe --bind-to none "$exe" latent-to-gene \
     --workdir "$work" --project-name b --h5ad-yaml "$data/st/samples.yaml" --annotation annotation \
     --latent-representation-cell emb_cell --latent-representation-niche emb_niche --no-gpu \
     --rank-read-workers "$threads" --mkscore-compute-workers "$threads" --mkscore-write-workers 1 "$@"
 }
 ldsc() {  # data np workdir traits-yaml
-  mpirun -np "$2" --oversubscribe "$exe" spatial-ldsc --workdir "$3" --project-name b --no-gpu \
+  mpirun -np "$2" --oversubscribe --bind-to none "$exe" spatial-ldsc --workdir "$3" --project-name b --no-gpu \
     --sumstats-config-file "$4" --snp-gene-weight-adata-path "$1/weights/snp_gene_weights.h5ad" \
     --w-ld-dir "$1/w_ld" --ldsc-read-workers 1 --ldsc-compute-workers "$threads"
 }
@@ -55,7 +55,7 @@ if [[ $what == scaling || $what == all ]]; then
     echo "== strong scaling: latent-to-gene 20000 x 2000 with $np rank(s), $(( threads / np )) threads each"
     t=$(( threads / np ))
     rm -rf "$scratch/w_scale$np" && mkdir -p "$scratch/w_scale$np"
-    /usr/bin/time -f "%e s wall" mpirun -np "$np" --oversubscribe "$exe" latent-to-gene --workdir "$scratch/w_scale$np" \
+    /usr/bin/time -f "%e s wall" mpirun -np "$np" --oversubscribe --bind-to none "$exe" latent-to-gene --workdir "$scratch/w_scale$np" \
       --project-name b --h5ad-yaml "$d/st/samples.yaml" --annotation annotation --no-gpu \
       --latent-representation-cell emb_cell --latent-representation-niche emb_niche \
       --rank-read-workers "$t" --mkscore-compute-workers "$t" --mkscore-write-workers 1 2>&1 \

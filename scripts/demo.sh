@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 exe=build/bin/gsmap-mpi
 rm -rf demo && mkdir -p demo/work
 $exe simulate --out demo/data --seed 1
-mpirun -np 2 --oversubscribe $exe quick-mode \
+mpirun -np 2 --oversubscribe --bind-to none $exe quick-mode \
   --workdir demo/work --project-name demo \
   --h5ad-yaml demo/data/st/samples.yaml \
   --annotation annotation --cauchy-annotations domain \
