@@ -33,6 +33,7 @@
 #include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/cells.hpp"
 #include "gsmap/pipeline/outputs.hpp"
+#include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
 
 namespace gsmap::pipeline {
@@ -242,11 +243,9 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
   const auto paths = LatentToGenePaths::of(cfg.common);
   if (me == 0) fs::create_directories(paths.dir);
   dist::any(false, comm);  // directory exists before anyone writes
-  if (io::is_complete(paths.marker_scores)) {
-    GSMAP_LOG_INFO("latent_to_gene: {} is complete, skipping (delete it to recompute)",
-                   paths.marker_scores);
-    return;
-  }
+  // -- provenance and lock (pipeline/provenance_steps.hpp): skip only when up to date --
+  const auto prov = plan_latent_to_gene(cfg, paths, comm);
+  if (prov.skip) return;
   const auto t_step = Clock::now();
   gss::NeighborParams params = gss::NeighborParams::from_config(c);
   params.validate();
@@ -267,7 +266,7 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
   // Stage A: ranks of own rows, global statistics.
   RowBlock ranks(n_own, n_genes, cfg.common.memmap_tmp_dir, "log_ranks");
   gss::GeneStats stats;
-  if (io::is_complete(paths.log_ranks) && fs::exists(paths.mean_frac)) {
+  if (prov.reuse_stage_a) {
     GSMAP_LOG_INFO("Stage A: reusing {} and {}", paths.log_ranks, paths.mean_frac);
     read_log_ranks(paths.log_ranks, cells, start, ranks);
     stats = read_mean_frac(paths.mean_frac, cells.genes);
@@ -286,6 +285,7 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
                    seconds_since(t0));
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
     write_log_ranks(paths.log_ranks, cells, part, ranks, comm);
+    record_stage_a(prov, paths, comm);  // -- provenance --
   }
 
   // Stage B: neighbours of own cells (every rank holds the small per-cell tables).
@@ -481,6 +481,7 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
   write_marker_scores(paths.marker_scores, cells, part, scores, nb, niche_emb.has_value(), comm);
+  record_latent_to_gene(prov, paths, comm);  // -- provenance --
   GSMAP_LOG_INFO("latent_to_gene done in {:.1f} s: {}", seconds_since(t_step), paths.marker_scores);
 }
 

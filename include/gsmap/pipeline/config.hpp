@@ -18,6 +18,7 @@ struct CommonConfig {
   std::string project_name;
   bool use_gpu = true;
   std::string memmap_tmp_dir;  // empty = none
+  bool force = false;          // --force: recompute every output the command covers
   std::string project_dir() const { return workdir + "/" + project_name; }
 };
 
