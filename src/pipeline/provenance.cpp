@@ -295,7 +295,15 @@ void write_h5ad_attributes(const std::string& path, const Record& r) {
   put_string_attr(file, "gsmap_version", kVersion);
   put_string_attr(file, "gsmap_git", kGitHash);
   put_string_attr(file, "gsmap_date", utc_now());
-  put_string_attr(file, "gsmap_ranks", std::to_string(r.ranks));
+  {
+    if (H5Aexists(file, "gsmap_ranks") > 0) H5Adelete(file, "gsmap_ranks");
+    io::Hid space(H5Screate(H5S_SCALAR));
+    io::Hid attr(H5Acreate2(file, "gsmap_ranks", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT));
+    const std::int64_t ranks = r.ranks;
+    if (!attr.valid() || H5Awrite(attr, H5T_NATIVE_INT64, &ranks) < 0) {
+      throw IoError(fmt::format("{}: cannot write the attribute gsmap_ranks", path));
+    }
+  }
   put_string_attr(file, "gsmap_backend", r.backend);
   put_string_attr(file, "gsmap_command", r.command);
   put_string_attr(file, "gsmap_options", items_yaml(r.items, "option."));
