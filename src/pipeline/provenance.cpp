@@ -397,8 +397,11 @@ std::string describe_key(const std::string& key) {
     std::replace(name.begin(), name.end(), '_', '-');
     return "--" + name + " changed";
   }
-  std::replace(name.begin(), name.end(), '_', ' ');
   if (kind == "selection") return "spot selection (" + name + ") changed";
+  if (kind == "upstream" && name.rfind("trait_", 0) == 0) {
+    return "results of trait " + name.substr(6) + " changed";
+  }
+  if (kind == "upstream") std::replace(name.begin(), name.end(), '_', ' ');  // "marker scores"
   return name + " changed";
 }
 }  // namespace
