@@ -164,8 +164,10 @@ LatentToGenePlan plan_latent_to_gene(const Config& cfg, const LatentToGenePaths&
   if (dist::rank(comm) == 0) {
     p.locks = std::make_unique<LockSet>(cfg.common.project_dir());
     const std::string what = "the latent_to_gene output (" + paths.dir + ")";
-    const LockMode got = p.locks->acquire_output(kL2gLock, what);
+    // The fingerprint reads inputs only: computed before the lock, whose "checking" phase (other
+    // runs wait for it) stays short.
     p.record = latent_to_gene_record(cfg, paths, dist::size(comm));
+    const LockMode got = p.locks->acquire_output(kL2gLock, what);
     const std::string reason =
         cfg.common.force ? "--force" : pv::stale_reason(pv::read_h5ad(paths.marker_scores), p.record);
     settle(*p.locks, kL2gLock, got, what, "latent_to_gene", reason);
@@ -239,11 +241,8 @@ void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSourc
     for (const auto& e : l.additional_baseline_h5ad_path_list) {
       extra += (extra.empty() ? "" : "; ") + identity_or_missing(e);
     }
-    bool all_fresh = true;
+    // Fingerprints first (inputs only), then each output's lock, check and decision.
     for (std::size_t t = 0; t < traits.size(); ++t) {
-      const std::string name = lock_name("spatial_ldsc." + file_name(outputs[t]));
-      const std::string what = fmt::format("{} (trait {})", outputs[t], traits[t].name);
-      const LockMode got = locks.acquire_output(name, what);
       pv::Record r;
       r.step = "spatial_ldsc";
       r.subject = "spatial_ldsc for trait " + traits[t].name;
@@ -260,6 +259,14 @@ void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSourc
       r.add("option.n_blocks", std::to_string(l.n_blocks));
       r.add("selection.spots", fmt::format("{}:{}/{}", sel.start, sel.end, sel.total));
       r.add("selection.sample_filter", sel.sample);
+      plan.records.push_back(std::move(r));
+    }
+    bool all_fresh = true;
+    for (std::size_t t = 0; t < traits.size(); ++t) {
+      const pv::Record& r = plan.records[t];
+      const std::string name = lock_name("spatial_ldsc." + file_name(outputs[t]));
+      const std::string what = fmt::format("{} (trait {})", outputs[t], traits[t].name);
+      const LockMode got = locks.acquire_output(name, what);
       std::string reason;
       if (cfg.common.force) {
         reason = "--force";
@@ -271,7 +278,6 @@ void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSourc
       settle(locks, name, got, what, r.subject, reason);
       flags[t] = !reason.empty();
       all_fresh = all_fresh && reason.empty();
-      plan.records.push_back(std::move(r));
     }
     if (full && all_fresh) {
       // The results h5ad from the traits' csv.gz as they are now.
@@ -363,7 +369,6 @@ CauchyPlan plan_cauchy(const Config& cfg, const std::vector<io::Trait>& traits,
                             csv + " (trait " + t.name + ")");
     const std::string name = lock_name("cauchy_combination." + project + "_" + t.name);
     const std::string what = fmt::format("the Cauchy results of trait {} in {}", t.name, out_dir);
-    const LockMode got = p.locks->acquire_output(name, what);
     pv::Record r;
     r.step = "cauchy_combination";
     r.subject = "cauchy_combination for trait " + t.name;
@@ -374,6 +379,7 @@ CauchyPlan plan_cauchy(const Config& cfg, const std::vector<io::Trait>& traits,
     r.add("option.annotations", ann);
     r.add("option.cauchy_outlier_iqr_factor", num(cfg.cauchy.cauchy_outlier_iqr_factor));
     r.add("option.cauchy_use_floored_p", flag(cfg.cauchy.cauchy_use_floored_p));
+    const LockMode got = p.locks->acquire_output(name, what);
     std::string reason = cfg.common.force ? "--force" : "";
     for (const auto& a : annotations) {
       for (bool sample : {false, true}) {
