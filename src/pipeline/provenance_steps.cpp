@@ -32,10 +32,11 @@ std::string backend_name(const CommonConfig& c) {
   }
 }
 
-void fill_run(pv::Record& r, const Config& cfg, int ranks) {
+// `gpu_step`: latent_to_gene and spatial_ldsc may run on the GPU; the others always on the CPU.
+void fill_run(pv::Record& r, const Config& cfg, int ranks, bool gpu_step = true) {
   r.ranks = ranks;
   r.command = cfg.command_line;
-  r.backend = backend_name(cfg.common);
+  r.backend = gpu_step ? backend_name(cfg.common) : "cpu";
 }
 
 std::string num(double v) { return fmt::format("{}", v); }
@@ -372,7 +373,7 @@ CauchyPlan plan_cauchy(const Config& cfg, const std::vector<io::Trait>& traits,
     pv::Record r;
     r.step = "cauchy_combination";
     r.subject = "cauchy_combination for trait " + t.name;
-    fill_run(r, cfg, 1);
+    fill_run(r, cfg, 1, false);
     r.add("input.trait_name", t.name);
     r.add("upstream.spatial_ldsc_result", fs::exists(csv) ? pv::upstream_csv(csv) : "missing");
     r.add("upstream.spot_annotations", obs);

@@ -3,9 +3,14 @@
 #   * two spatial-ldsc runs / two quick-modes on the same trait: the second fails at once (exit
 #     code 4) naming the first run's host and PID, and the first finishes with correct outputs;
 #   * the same on different traits: both succeed, with outputs identical to a sequential run.
-# Usage: concurrent_runs_test.sh EXE FIXTURES_DIR SCRATCH
+# With GSMAP_LOCK_MODE=files the lock-file fallback (NFS/Lustre) is tested instead of fcntl.
+# Usage: concurrent_runs_test.sh EXE FIXTURES_DIR SCRATCH [SUBCOMMANDS (default: spatial-ldsc quick-mode)]
 set -uo pipefail
 exe=$1 fixtures=$2 scratch=$3
+subs=${4:-spatial-ldsc quick-mode}
+# Where a writer records itself: the fcntl lock file, or the fallback's owner file.
+suffix=lock
+[[ ${GSMAP_LOCK_MODE:-auto} == files ]] && suffix=owner
 in="$fixtures/fx2d/input"
 rm -rf "$scratch" && mkdir -p "$scratch"
 fail=0
@@ -44,10 +49,10 @@ same_csv() {  # A B WHAT
 }
 
 # sub SUBCOMMAND: same trait, then different traits.
-for sub in spatial-ldsc quick-mode; do
+for sub in $subs; do
   w="$scratch/$sub.same"
   fresh "$w"
-  lock="$w/p/.locks/spatial_ldsc.p_planted_T1.csv.gz.lock"
+  lock="$w/p/.locks/spatial_ldsc.p_planted_T1.csv.gz.$suffix"
   mpirun -np 1 "$exe" $sub --workdir "$w" $(args $sub) $(trait planted_T1) "${slow[@]}" >"$w.first.log" 2>&1 &
   first=$!
   if ! wait_writing "$lock"; then bad "$sub: the first run never took its lock"; wait $first; continue; fi

@@ -8,6 +8,13 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
            COMMAND ${_it}/stale_inputs_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures ${_scratch}/stale)
   add_test(NAME integration.concurrent_runs
            COMMAND ${_it}/concurrent_runs_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures ${_scratch}/concurrent)
-  set_tests_properties(integration.stale_inputs integration.concurrent_runs PROPERTIES
+  # The lock-file fallback used where fcntl locks are unavailable (docs/troubleshooting.md).
+  add_test(NAME integration.concurrent_runs.lock_files
+           COMMAND ${_it}/concurrent_runs_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures
+                   ${_scratch}/concurrent_files spatial-ldsc)
+  set_tests_properties(integration.stale_inputs integration.concurrent_runs
+                       integration.concurrent_runs.lock_files PROPERTIES
                        PROCESSORS 2 TIMEOUT 600 ENVIRONMENT "${GSMAP_TEST_ENV}")
+  set_tests_properties(integration.concurrent_runs.lock_files PROPERTIES
+                       ENVIRONMENT "${GSMAP_TEST_ENV};GSMAP_LOCK_MODE=files")
 endif()
