@@ -140,7 +140,7 @@ std::string workers_line(const ParseResult& parsed) {
 void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
   GSMAP_LOG_INFO("gsmap-mpi {} (git {}; CUDA {}, NCCL {})", kVersion, kGitHash,
                  kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off");
-  GSMAP_LOG_INFO("command: {}", parsed.config.command_line);
+  GSMAP_LOG_INFO("command: {}", parsed.config.common.command_line);
   GSMAP_LOG_INFO("MPI: {} rank{} ({}, {}); HDF5 {}", mpi.size(), mpi.size() == 1 ? "" : "s",
                  mpi_library_version(), thread_level_name(mpi.provided()), hdf5_version());
   const std::string workers = workers_line(parsed);

@@ -570,6 +570,10 @@ std::vector<OptionSpec> build_table() {
   t.push_back(flag_option("no-gpu", kControl, kLatentToGene | kSpatialLdsc, "Use the CPU only.",
                           false, "use-gpu", false,
                           [](auto& r) -> auto& { return r.config.common.use_gpu; }));
+  t.push_back(flag_option("force", kControl, kAllSteps,
+                          "Recompute every output the command covers, even when its recorded "
+                          "fingerprint says it is up to date.",
+                          true, "", true, [](auto& r) -> auto& { return r.config.common.force; }));
   t.push_back(string_option("memmap-tmp-dir", kControl, kLatentToGene | kSpatialLdsc, "DIR",
                             "Existing directory for temporary copies of large intermediates.",
                             [](auto& r) -> auto& { return r.config.common.memmap_tmp_dir; }));

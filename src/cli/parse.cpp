@@ -482,7 +482,7 @@ ParseResult parse(const std::vector<std::string>& args) {
 
   std::string command_line = "gsmap-mpi";
   for (const auto& a : args) command_line += " " + shell_quote(a);
-  r.config.command_line = command_line;
+  r.config.common.command_line = command_line;
 
   if (sub->scope & (detail::kAllSteps | detail::kQuickOnly)) {
     check_steps(r, *sub);

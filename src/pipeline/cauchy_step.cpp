@@ -15,6 +15,7 @@
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
+#include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
 
 namespace gsmap::pipeline {
@@ -65,18 +66,12 @@ void run_cauchy_combination(const Config& cfg, MPI_Comm comm) {
       fs::create_directories(out_dir);
       const auto annotations = cauchy_annotations(cfg.cauchy);
       std::vector<cauchy::TraitPValues> traits;
-      for (const auto& t : traits_of(cfg.ldsc)) {
-        bool missing = false;
-        for (const auto& a : annotations) {
-          for (bool sample : {false, true}) {
-            missing |= !fs::exists(
-                cauchy::cauchy_result_path(out_dir, cfg.common.project_name, t.name, a, sample));
-          }
-        }
-        if (!missing) {
-          GSMAP_LOG_INFO("Cauchy: trait {} done, skipping", t.name);
-          continue;
-        }
+      const auto all_traits = traits_of(cfg.ldsc);
+      // -- provenance and locks (pipeline/provenance_steps.hpp): skip only when up to date --
+      const auto prov = plan_cauchy(cfg, all_traits, annotations);
+      for (std::size_t ti = 0; ti < all_traits.size(); ++ti) {
+        const auto& t = all_traits[ti];
+        if (!prov.recompute[ti]) continue;
         const auto path = cauchy::ldsc_result_path(ldsc_dir, cfg.common.project_name, t.name);
         if (!fs::exists(path)) {
           const auto partial = cauchy::list_partial_ldsc(ldsc_dir, cfg.common.project_name, t.name);
@@ -113,9 +108,9 @@ void run_cauchy_combination(const Config& cfg, MPI_Comm comm) {
         opt.use_floored_p = cfg.cauchy.cauchy_use_floored_p;
         const auto scores = cauchy::combine_scores(traits, ann, opt);
         kill_point("cauchy");
-        for (const auto& f : cauchy::write_cauchy_results(scores, out_dir, cfg.common.project_name, opt)) {
-          GSMAP_LOG_INFO("Cauchy: wrote {}", f);
-        }
+        const auto written = cauchy::write_cauchy_results(scores, out_dir, cfg.common.project_name, opt);
+        for (const auto& f : written) GSMAP_LOG_INFO("Cauchy: wrote {}", f);
+        record_cauchy(prov, cfg, all_traits, annotations, written);  // -- provenance --
       }
     }
   }
@@ -149,8 +144,12 @@ void run_merge(const MergeOptions& o) {
     throw InputError(dir, "", "no partial result files (<project>_<trait>_cells_<start>_<end>.csv.gz)",
                      "check --workdir and --project-name");
   }
+  const auto project_dir = o.workdir + "/" + o.project_name;
   for (const auto& t : traits) {
-    GSMAP_LOG_INFO("merge: {}", cauchy::merge_partial_ldsc(dir, o.project_name, t));
+    const auto lock = lock_merge_output(project_dir, dir, o.project_name, t);  // -- lock --
+    const auto merged = cauchy::merge_partial_ldsc(dir, o.project_name, t);
+    record_merge(project_dir, dir, o.project_name, t, merged);  // -- provenance --
+    GSMAP_LOG_INFO("merge: {}", merged);
   }
 }
 

@@ -25,6 +25,7 @@
 #include "gsmap/pipeline/cells.hpp"
 #include "gsmap/pipeline/gss_options.hpp"
 #include "gsmap/pipeline/outputs.hpp"
+#include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
 
 namespace gsmap::pipeline {
@@ -60,11 +61,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto paths = LatentToGenePaths::of(common);
   if (me == 0) fs::create_directories(paths.dir);
   dist::any(false, comm);  // directory exists before anyone writes
-  if (io::is_complete(paths.marker_scores)) {
-    GSMAP_LOG_INFO("latent_to_gene: {} is complete, skipping (delete it to recompute)",
-                   paths.marker_scores);
-    return;
-  }
+  // -- provenance and lock (pipeline/provenance_steps.hpp): skip only when up to date --
+  const auto prov = plan_latent_to_gene(c, common, paths, comm);
+  if (prov.skip) return;
   const auto t_step = Clock::now();
   core::MemoryLedger::instance().reset();
   const gss::GssEngineOptions options = gss_engine_options(c, common);
@@ -137,7 +136,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   core::MemoryPart ledger_scores("GSS block", static_cast<std::int64_t>(scores.bytes()));
   gss::GssHooks hooks;
   hooks.resume_stage_a = [&](RowBlock& block, std::int64_t own) -> std::optional<gss::GeneStats> {
-    if (!io::is_complete(paths.log_ranks) || !fs::exists(paths.mean_frac)) return std::nullopt;
+    if (!prov.reuse_stage_a) return std::nullopt;  // -- provenance: complete and up to date --
     GSMAP_LOG_INFO("Stage A: reusing {} and {}", paths.log_ranks, paths.mean_frac);
     read_log_ranks(paths.log_ranks, cells, start, block, own);
     return read_mean_frac(paths.mean_frac, cells.genes);
@@ -145,6 +144,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock& block, std::int64_t own) {
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
     write_log_ranks(paths.log_ranks, cells, part, block, own, comm);
+    record_stage_a(prov, paths, comm);  // -- provenance --
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {
     for (std::size_t i = 0; i < own_positions.size(); ++i) {
@@ -177,6 +177,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
   write_marker_scores(paths.marker_scores, cells, part, scores, nb, niche_emb.has_value(), comm);
+  record_latent_to_gene(prov, paths, comm);  // -- provenance --
   log_memory("latent_to_gene", comm);
   GSMAP_LOG_INFO("latent_to_gene done in {:.1f} s: {}", seconds_since(t_step), paths.marker_scores);
 }

@@ -29,6 +29,7 @@
 #include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/marker_source.hpp"
+#include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include <thread>
 
@@ -135,6 +136,7 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   const std::string dir = cfg.common.project_dir() + "/spatial_ldsc";
   if (me == 0) fs::create_directories(dir);
   const auto all_traits = traits_of(l);
+  auto prov = lock_ldsc_inputs(cfg, comm);  // -- provenance and locks: before any read --
   auto source = open_marker_scores(cfg);
   const SpotSelection sel = select_spots(l, *source);
   // The results h5ad holds every spot; range and sample runs write only their csv.gz.
@@ -143,19 +145,22 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   GSMAP_LOG_INFO("spatial_ldsc: marker scores from {} ({} spots x {} genes); spots [{}, {})",
                  source->describe(), sel.total, source->genes().size(), sel.start, sel.end);
 
-  // Traits whose output exists are skipped (never with --sample-filter: ldsc.md 3.6).
+  // Traits whose output is up to date are skipped (never with --sample-filter: ldsc.md 3.6).
   std::vector<io::Trait> todo;
   std::vector<std::string> outputs;
+  std::vector<std::size_t> todo_index;  // todo[i] is all_traits[todo_index[i]]
   for (const auto& t : all_traits) {
-    const auto out = dir + "/" + ldsc_output_name(cfg.common.project_name, t.name, sel);
-    outputs.push_back(out);
-    if (sel.sample.empty() && fs::exists(out)) {
-      GSMAP_LOG_INFO("Trait {}: {} exists, skipping", t.name, out);
-    } else {
-      todo.push_back(t);
+    outputs.push_back(dir + "/" + ldsc_output_name(cfg.common.project_name, t.name, sel));
+  }
+  // -- provenance and locks (pipeline/provenance_steps.hpp) --
+  plan_spatial_ldsc(prov, cfg, *source, sel, all_traits, outputs, results_path, full, comm);
+  for (std::size_t i = 0; i < all_traits.size(); ++i) {
+    if (prov.recompute[i]) {
+      todo.push_back(all_traits[i]);
+      todo_index.push_back(i);
     }
   }
-  if (todo.empty() && (!full || io::is_complete(results_path))) {
+  if (todo.empty() && (!full || prov.results_fresh)) {
     GSMAP_LOG_INFO("spatial_ldsc: all {} traits done", all_traits.size());
     return;
   }
@@ -275,13 +280,16 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     log_trait_summary(todo[t].name, cols, sel, comm);
     const auto out = dir + "/" + ldsc_output_name(cfg.common.project_name, todo[t].name, sel);
     write_ldsc_csv_collective(out, spot_names, own_start, cols, comm);
+    record_ldsc_trait(prov, todo_index[t], out, comm);  // -- provenance --
     GSMAP_LOG_INFO("Trait {}: wrote {}", todo[t].name, out);
     kill_point("ldsc_between_traits");
   }
   if (full) {
+    begin_ldsc_results(prov, comm);  // -- lock: results h5ad writers are serialised --
     write_results_h5ad(results_path, *source, all_traits, outputs, own_start, own_end, comm);
     GSMAP_LOG_INFO("Results of {} traits: {}", all_traits.size(), results_path);
   }
+  record_ldsc_results(prov, cfg, all_traits, outputs, results_path, full, comm);  // -- provenance --
   GSMAP_LOG_INFO("spatial_ldsc done in {:.1f} s",
                  std::chrono::duration<double>(Clock::now() - t_step).count());
 }

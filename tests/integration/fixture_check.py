@@ -117,39 +117,12 @@ def ldsc_only(fx, proj):
         compare_ldsc(e, g, np.ones(len(e), bool), f"ldsc {trait} from expected GSS")
 
 
-def dataset_values(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
-        f.visititems(visit)
-    return out
-
-
 def same(a, b):
-    """Every output of two runs carries identical data (logs and provenance attributes excluded)."""
-    files = []
-    for root, _, names in os.walk(a):
-        for n in names:
-            if not n.endswith(".log"):
-                files.append(os.path.relpath(os.path.join(root, n), a))
-    check(len(files) > 0, f"{len(files)} output files")
-    for rel in sorted(files):
-        pa, pb = os.path.join(a, rel), os.path.join(b, rel)
-        if not os.path.exists(pb):
-            check(False, f"{rel} missing in {b}")
-            continue
-        if rel.endswith(".h5ad"):
-            va, vb = dataset_values(pa), dataset_values(pb)
-            ok = va.keys() == vb.keys() and all(
-                np.array_equal(va[k], vb[k], equal_nan=va[k].dtype.kind == "f") if isinstance(va[k], np.ndarray)
-                else va[k] == vb[k] for k in va)
-            check(ok, f"{rel}: HDF5 dataset values identical")
-        elif rel.endswith(".gz"):
-            check(gzip.open(pa).read() == gzip.open(pb).read(), f"{rel}: identical after decompression")
-        else:
-            check(open(pa, "rb").read() == open(pb, "rb").read(), f"{rel}: identical")
+    """Every output of two runs carries identical data: the one definition in outputs_same.py
+    (provenance, metadata.yaml, sidecars, locks and logs excluded)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import outputs_same
+    outputs_same.compare(a, b, check)
 
 
 if __name__ == "__main__":

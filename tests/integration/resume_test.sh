@@ -2,7 +2,8 @@
 # Kill-and-resume: quick-mode on fx2d with 2 ranks is killed with SIGKILL (GSMAP_KILL_AT, see
 # core/kill_point.hpp) during ranking, the GSS pipeline, spatial LDSC (mid-trait and between
 # traits) and Cauchy; the same command is then run again. Every output must carry the same data as
-# an uninterrupted run, and the second run must skip what was finished.
+# an uninterrupted run (tests/integration/outputs_same.py), and the second run must skip what was
+# finished and is up to date.
 # Usage: resume_test.sh EXE FIXTURE_DIR SCRATCH
 set -uo pipefail
 exe=$1 fx=$2 scratch=$3
@@ -13,8 +14,8 @@ fail=0
 declare -A skipped=(
   [ranking]=""
   [gss]="Stage A: reusing"
-  [ldsc_mid_trait]="latent_to_gene: .* is complete, skipping"
-  [ldsc_between_traits]="Trait planted_T1: .* exists, skipping"
+  [ldsc_mid_trait]="skipping latent_to_gene: complete and up to date"
+  [ldsc_between_traits]="skipping spatial_ldsc for trait planted_T1: complete and up to date"
   [cauchy]="spatial_ldsc: all 2 traits done")
 for point in ranking gss ldsc_mid_trait ldsc_between_traits cauchy; do
   work="$scratch/$point"

@@ -18,6 +18,8 @@ struct CommonConfig {
   std::string project_name;
   bool use_gpu = true;
   std::string memmap_tmp_dir;  // empty = none
+  std::string command_line;    // for the log banner and the provenance records
+  bool force = false;          // --force: recompute every output the command covers
   std::string project_dir() const { return workdir + "/" + project_name; }
 };
 
@@ -86,7 +88,6 @@ struct Config {
   CauchyConfig cauchy;
   Step start_step = Step::kLatentToGene;
   Step stop_step = Step::kCauchyCombination;
-  std::string command_line;  // for the log banner
 };
 
 }  // namespace gsmap

@@ -84,7 +84,7 @@ TEST_F(ParseTest, LatentToGeneDefaults) {
   EXPECT_FALSE(c.l2g.min_cells_per_type.has_value());
   EXPECT_EQ(c.start_step, gsmap::Step::kLatentToGene);
   EXPECT_EQ(c.stop_step, gsmap::Step::kLatentToGene);
-  EXPECT_EQ(c.command_line, "gsmap-mpi latent-to-gene --workdir " + workdir() +
+  EXPECT_EQ(c.common.command_line, "gsmap-mpi latent-to-gene --workdir " + workdir() +
                                 " --project-name proj --h5ad-path a.h5ad");
 }
 
@@ -537,3 +537,19 @@ TEST(EditDistance, Values) {
 }
 
 }  // namespace
+
+TEST_F(ParseTest, ForceIsAcceptedByEveryComputeSubcommand) {
+  EXPECT_FALSE(parse(step("latent-to-gene", {})).config.common.force);
+  EXPECT_TRUE(parse(step("latent-to-gene", {"--force"})).config.common.force);
+  Args ldsc = trait();
+  ldsc.insert(ldsc.end(), {"--snp-gene-weight-adata-path", "w.h5ad", "--force"});
+  EXPECT_TRUE(parse(step("spatial-ldsc", ldsc)).config.common.force);
+  Args cauchy = trait();
+  cauchy.insert(cauchy.end(), {"--annotation", "a", "--force"});
+  EXPECT_TRUE(parse(step("cauchy-combination", cauchy)).config.common.force);
+  Args quick = ldsc;
+  quick.insert(quick.end(), {"--h5ad-path", "a.h5ad", "--annotation", "a"});
+  EXPECT_TRUE(parse(step("quick-mode", quick)).config.common.force);
+  EXPECT_CONTAINS(error_of({"merge", "--workdir", workdir(), "--project-name", "p", "--force"}),
+                  "force");
+}
