@@ -34,6 +34,7 @@
 #include "gsmap/pipeline/cells.hpp"
 #include "gsmap/pipeline/outputs.hpp"
 #include "gsmap/pipeline/steps.hpp"
+#include "gsmap/pipeline/validate.hpp"
 
 namespace gsmap::pipeline {
 namespace fs = std::filesystem;
@@ -92,6 +93,7 @@ gss::GeneStatsAccumulator rank_own_cells(const CellSet& cells, const std::vector
     const std::int64_t row1 = sample.kept_rows[ch.end - 1 - sample.global_offset] + 1;
     io::H5adReader reader(sample.sample.path);
     const io::CsrRows block = reader.read_rows(sample.layer, row0, row1);
+    check_expression_block(block, sample, cells.genes);  // validate.hpp: first read of the values
     const std::int64_t rows = ch.end - ch.begin;
     ln.resize(static_cast<std::size_t>(rows * n_genes));
     tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 8), [&](const auto& r) {
@@ -253,6 +255,7 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
   const auto samples = io::resolve_samples(c.h5ad_path, c.h5ad_yaml, c.h5ad_list_file,
                                            paths.find_latent_metadata);
   CellSet cells = load_cells(samples, c);
+  check_unique_names(cells.genes, samples.front().path, "var index");  // validate.hpp
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
   // Ranking chunks (gss.md 2.1) stay whole on one rank: the partition is aligned to them.
   std::vector<std::int64_t> per_sample;

@@ -87,6 +87,7 @@ struct Config {
   Step start_step = Step::kLatentToGene;
   Step stop_step = Step::kCauchyCombination;
   std::string command_line;  // for the log banner
+  bool dry_run = false;      // --dry-run: validate and print the plan, write nothing
 };
 
 }  // namespace gsmap
