@@ -43,7 +43,11 @@ constexpr std::int64_t kHaloBytesPerRound = std::int64_t{256} << 20;
 // Bytes per spot and trait of a <project>_<trait>.csv.gz (a spot name and five numbers, gzip).
 constexpr std::int64_t kCsvGzBytesPerSpot = 60;
 
-std::string gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / kGiB); }
+std::string gib(double bytes) {
+  if (bytes >= kGiB) return fmt::format("{:.2f} GiB", bytes / kGiB);
+  if (bytes >= 1024.0 * 1024.0) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
+  return fmt::format("{:.0f} KiB", bytes / 1024.0);
+}
 
 struct Range {
   Step first, last;
