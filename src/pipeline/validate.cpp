@@ -43,7 +43,10 @@ void check_expression_block(const io::CsrRows& block, const SampleCells& sample,
   std::int64_t bad = 0, first_row = -1;
   std::int32_t first_col = 0;
   float first_value = 0.0f;
+  const auto& kept = sample.kept_rows;
   for (std::int64_t r = 0; r < block.n_rows(); ++r) {
+    // Cells removed by the filters are never ranked: their values cannot matter.
+    if (!std::binary_search(kept.begin(), kept.end(), block.row0 + r)) continue;
     for (auto e = block.indptr[r]; e < block.indptr[r + 1]; ++e) {
       const float v = block.data[static_cast<std::size_t>(e)];
       if (v >= 0.0f && std::isfinite(v)) continue;  // NaN fails v >= 0
@@ -63,8 +66,8 @@ void check_expression_block(const io::CsrRows& block, const SampleCells& sample,
       sample.sample.path,
       fmt::format("sample '{}', {} row {} (0-based), gene '{}' (column {})", sample.sample.name,
                   layer, first_row, gene, first_col),
-      fmt::format("expression value {} is {} ({} NaN, infinite or negative values in rows [{}, "
-                  "{}))",
+      fmt::format("expression value {} is {} ({} NaN, infinite or negative values in the kept "
+                  "cells of rows [{}, {}))",
                   first_value, what_is_wrong(first_value), bad, block.row0,
                   block.row0 + block.n_rows()),
       "the ranking needs finite, non-negative expression (raw or normalised counts): fix the "

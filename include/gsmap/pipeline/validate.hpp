@@ -17,7 +17,8 @@ namespace gsmap::pipeline {
 
 // Expression values of one block of rows read for ranking: NaN, infinite or negative values are an
 // InputError naming the sample, its file, the layer, the row (0-based, in the sample's file), the
-// gene and the number of bad values in the block.
+// gene and the number of bad values in the block. Only the sample's kept cells (kept_rows) are
+// checked: cells removed by the filters are never ranked.
 void check_expression_block(const io::CsrRows& block, const SampleCells& sample,
                             const std::vector<std::string>& genes);
 

@@ -35,6 +35,13 @@ corpus_baseline() {
   mpirun -np 2 "$exe" quick-mode --workdir "$work" --project-name p "${L2G[@]}" "${LDSC[@]}" \
     "${TRAITS[@]}" "${CAUCHY[@]}" >"$scratch/baseline.log" 2>&1 ||
     { echo "FAIL: baseline run"; tail -5 "$scratch/baseline.log"; exit 1; }
+  rm -rf "$scratch/pristine" && cp -a "$work" "$scratch/pristine"
+}
+
+# After a failed case: the workdir as the baseline left it, so that later cases stay independent.
+corpus_restore() {
+  [[ -d "$scratch/pristine" ]] || return 0
+  rm -rf "$work" && cp -a "$scratch/pristine" "$work"
 }
 
 # sha256 of every file under $work except the (appended) logs.
@@ -80,6 +87,7 @@ expect() {
   else
     corpus_fail=1
     printf '%s\n' "$out" | tail -5 | sed 's/^/     | /'
+    corpus_restore
   fi
 }
 

@@ -31,6 +31,7 @@ gsmap::pipeline::SampleCells sample_cells() {
   gsmap::pipeline::SampleCells s;
   s.sample = {"slice7", "/data/slice7.h5ad"};
   s.layer = "counts";
+  s.kept_rows = {7, 100, 101, 102};
   return s;
 }
 
@@ -53,8 +54,8 @@ TEST(CheckExpressionBlock, AcceptsFiniteNonNegative) {
 TEST(CheckExpressionBlock, NamesSampleRowGeneAndValue) {
   EXPECT_EQ(error_of(std::numeric_limits<float>::quiet_NaN()),
             "/data/slice7.h5ad: sample 'slice7', layers/counts row 102 (0-based), gene 'C' "
-            "(column 2): expression value nan is NaN (1 NaN, infinite or negative values in rows "
-            "[100, 103)). Fix: the ranking needs finite, non-negative expression (raw or "
+            "(column 2): expression value nan is NaN (1 NaN, infinite or negative values in the "
+            "kept cells of rows [100, 103)). Fix: the ranking needs finite, non-negative expression (raw or "
             "normalised counts): fix the matrix (e.g. adata.X.data = np.nan_to_num(adata.X.data)) "
             "or choose another --data-layer");
   EXPECT_NE(error_of(-1.0f).find("expression value -1 is negative"), std::string::npos);
@@ -73,6 +74,12 @@ TEST(CheckExpressionBlock, ReportsTheFirstAndCountsAll) {
     EXPECT_NE(m.find("row 100 (0-based), gene 'A'"), std::string::npos) << m;
     EXPECT_NE(m.find("(2 NaN, infinite or negative values"), std::string::npos) << m;
   }
+}
+
+TEST(CheckExpressionBlock, IgnoresFilteredCells) {
+  auto s = sample_cells();
+  s.kept_rows = {100, 101};  // row 102, holding the bad value, was filtered out
+  EXPECT_NO_THROW(check_expression_block(block_with(-1.0f), s, {"A", "B", "C"}));
 }
 
 TEST(CheckUniqueNames, FirstRepeatAndCount) {
