@@ -40,8 +40,10 @@ namespace {
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 // Halo budget of one latent-to-gene round (latent_to_gene.cpp).
 constexpr std::int64_t kHaloBytesPerRound = std::int64_t{256} << 20;
-// Bytes per spot and trait of a <project>_<trait>.csv.gz (a spot name and five numbers, gzip).
-constexpr std::int64_t kCsvGzBytesPerSpot = 60;
+// Bytes per spot and trait of a <project>_<trait>.csv.gz (a spot name and five numbers, gzip) and
+// of the results h5ad (five values and the obs), as measured on the simulated data set.
+constexpr double kCsvGzBytesPerSpot = 40;
+constexpr double kResultsBytesPerSpotTrait = 70;
 
 std::string gib(double bytes) {
   if (bytes >= kGiB) return fmt::format("{:.2f} GiB", bytes / kGiB);
@@ -295,8 +297,9 @@ void plan_spatial_ldsc(const Config& cfg, const std::optional<SpotsInfo>& pendin
   const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 && sel.end == sel.total;
   const double csv = static_cast<double>(sel.end - sel.start) * kCsvGzBytesPerSpot *
                      static_cast<double>(todo.size());
-  const double h5ad = full ? static_cast<double>(spots.n) * static_cast<double>(traits.size()) * 5.0 * 8.0
-                           : 0.0;
+  const double h5ad =
+      full ? static_cast<double>(spots.n) * static_cast<double>(traits.size()) * kResultsBytesPerSpotTrait
+           : 0.0;
   plan.disk += csv + h5ad;
   plan.lines.push_back(fmt::format("  writes about {} ({} csv.gz{})", gib(csv + h5ad), todo.size(),
                                    full ? " and the results h5ad" : ""));
