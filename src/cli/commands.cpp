@@ -20,6 +20,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/io/hdf5.hpp"
 #include "gsmap/pipeline/steps.hpp"
+#include "gsmap/pipeline/validate.hpp"
 #include "gsmap/sim/simulate.hpp"
 #include "gsmap/version.hpp"
 
@@ -176,7 +177,7 @@ void open_log_file(const ParseResult& parsed, const MpiSession& mpi) {
   } else if (parsed.subcommand != "simulate") {
     project_dir = parsed.config.common.project_dir();
   }
-  if (project_dir.empty()) return;
+  if (project_dir.empty() || parsed.config.dry_run) return;  // --dry-run writes nothing
   std::error_code ec;
   std::filesystem::create_directories(project_dir, ec);
   if (ec) {
@@ -200,6 +201,10 @@ void on_rank_zero(const MpiSession& mpi, Work&& work) {
 void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
   const std::string& sub = parsed.subcommand;
   const Config& config = parsed.config;
+  if (config.dry_run) {
+    pipeline::run_dry_run(config, sub, MPI_COMM_WORLD);
+    return;
+  }
   if (sub == "quick-mode") {
     pipeline::run_quick_mode(config, MPI_COMM_WORLD);
   } else if (sub == "latent-to-gene") {

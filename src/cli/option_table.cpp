@@ -574,6 +574,11 @@ std::vector<OptionSpec> build_table() {
                           "Recompute every output the command covers, even when its recorded "
                           "fingerprint says it is up to date.",
                           true, "", true, [](auto& r) -> auto& { return r.config.common.force; }));
+  t.push_back(flag_option("dry-run", kControl, kAllSteps | kQuickOnly,
+                          "Validate every input of the steps, print the plan (cells, genes, SNPs "
+                          "per trait, blocks, memory per rank, disk written) and exit without "
+                          "writing anything.",
+                          true, "", true, [](auto& r) -> auto& { return r.config.dry_run; }));
   t.push_back(string_option("memmap-tmp-dir", kControl, kLatentToGene | kSpatialLdsc, "DIR",
                             "Existing directory for temporary copies of large intermediates.",
                             [](auto& r) -> auto& { return r.config.common.memmap_tmp_dir; }));

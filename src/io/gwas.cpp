@@ -176,6 +176,22 @@ SumStats read_sumstats(const std::string& path) {
     if (!parse_number(fields[col_n], nv)) {
       throw_not_a_number(path, reader.line_number(), "N", fields[col_n]);
     }
+    // Values that would silently change every p value (docs/troubleshooting.md "Summary
+    // statistics"): an infinite Z, or an N that is not a positive finite number. A missing Z or N
+    // ('NA', '.') keeps its documented rule (missing N: row dropped; missing Z: fails chi2 filter).
+    if (std::isinf(zv)) {
+      throw InputError(path, fmt::format("line {}, column Z", reader.line_number()),
+                       fmt::format("Z = '{}' is infinite", fields[col_z]),
+                       "Z must be a finite z-score; fix or remove the row ('NA' marks a "
+                       "missing Z, which drops the row)");
+    }
+    if (!std::isnan(nv) && !(nv > 0.0 && std::isfinite(nv))) {
+      throw InputError(path, fmt::format("line {}, column N", reader.line_number()),
+                       fmt::format("N = '{}' is not a positive sample size", fields[col_n]),
+                       "N is the GWAS sample size of the SNP and must be > 0; fix the column "
+                       "(re-run `gsmap format-sumstats` with the right --n) or mark it 'NA' to "
+                       "drop the row");
+    }
     snp.add(fields[col_snp]);
     // pandas reads float64 and the reference converts to f32: round through double the same way.
     z.push_back(static_cast<float>(zv));
@@ -360,6 +376,12 @@ void read_ld_weight_file(const std::string& path, LdRows& rows) {
     double w = 0;
     if (!parse_number(fields[col_w], w)) {
       throw_not_a_number(path, reader.line_number(), header[col_w], fields[col_w]);
+    }
+    if (!std::isfinite(w)) {
+      throw InputError(path, fmt::format("line {}, column {}", reader.line_number(), header[col_w]),
+                       fmt::format("LD weight '{}' is missing or infinite", fields[col_w]),
+                       "every row of an LD-weight file needs a finite weight; fix or remove the "
+                       "row, or use the weights_hm3_no_hla files that gsMap ships");
     }
     rows.snp.add(fields[col_snp]);
     rows.weight.push_back(static_cast<float>(w));

@@ -56,7 +56,8 @@ YAML::Node load_yaml(const std::string& path, const std::string& what) {
     return YAML::LoadFile(path);
   } catch (const YAML::ParserException& e) {
     throw InputError(path, fmt::format("line {}", e.mark.line + 1),
-                     fmt::format("invalid YAML ({})", e.msg));
+                     fmt::format("invalid YAML ({})", e.msg),
+                     "write one 'sample_name: path/to/sample.h5ad' per line");
   } catch (const YAML::Exception& e) {
     throw InputError(path, "", fmt::format("cannot read the YAML file ({})", e.what()));
   }
@@ -74,7 +75,8 @@ std::vector<Sample> samples_from_mapping(const YAML::Node& map, const std::strin
   for (const auto& kv : map) {
     if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
       throw InputError(file, fmt::format("line {}", kv.first.Mark().line + 1),
-                       "each entry must be 'sample_name: path'");
+                       "each entry must be 'sample_name: path'",
+                       "remove nested lists or maps");
     }
     add_sample(samples, kv.first.as<std::string>(), resolve(kv.second.as<std::string>()), file);
   }

@@ -1,6 +1,7 @@
 #include "gsmap/io/weight_matrix.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 
@@ -255,6 +256,26 @@ LabelledMatrix read_labelled_matrix(const std::string& path) {
         fmt::format("shape {} x {} does not match obs ({}) x var ({})", out.matrix.rows(),
                     out.matrix.cols(), out.rows.size(), out.cols.size()),
         "the file is inconsistent; re-write it with anndata");
+  }
+  // Finite values only (docs/troubleshooting.md "Weight matrix"): one NaN weight turns every spot's
+  // regression into NaN. Checked here, on the first read, before any output is written.
+  const Index* outer = out.matrix.outerIndexPtr();
+  const Index* inner = out.matrix.innerIndexPtr();
+  const float* value = out.matrix.valuePtr();
+  for (Index r = 0; r < out.matrix.outerSize(); ++r) {
+    for (Index k = outer[r]; k < outer[r + 1]; ++k) {
+      if (!std::isfinite(value[k])) {
+        std::int64_t bad = 0;
+        for (Index q = 0; q < out.matrix.nonZeros(); ++q) bad += !std::isfinite(value[q]);
+        throw InputError(
+            path, fmt::format("X row {} (SNP '{}'), column {} (feature '{}')", r,
+                              out.rows[static_cast<std::size_t>(r)], inner[k],
+                              out.cols[static_cast<std::size_t>(inner[k])]),
+            fmt::format("value {} is not finite ({} non-finite values in X)", value[k], bad),
+            "every weight must be a finite number; re-create the matrix (gsmap "
+            "ldscore-weight-matrix) or replace NaN with 0");
+      }
+    }
   }
   return out;
 }

@@ -17,6 +17,7 @@
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
+#include "gsmap/pipeline/validate.hpp"
 
 namespace gsmap::pipeline {
 namespace fs = std::filesystem;
@@ -87,11 +88,8 @@ void run_cauchy_combination(const Config& cfg, MPI_Comm comm) {
         cauchy::SpotAnnotations ann;
         ann.source = obs_path;
         ann.spots = obs.obs_names();
+        require_obs_columns(obs, annotations, "--annotation / --cauchy-annotations");
         for (const auto& a : annotations) {
-          if (!obs.has_obs_column(a)) {
-            throw InputError(obs_path, "obs/" + a, "annotation column not found",
-                             "choose --cauchy-annotations among the obs columns");
-          }
           auto col = obs.obs_column(a);
           cauchy::SpotAnnotations::Column c{a, {}};
           for (std::size_t i = 0; i < ann.spots.size(); ++i) c.labels.push_back(io::column_label(col, i));

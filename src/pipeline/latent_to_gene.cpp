@@ -27,6 +27,7 @@
 #include "gsmap/pipeline/outputs.hpp"
 #include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
+#include "gsmap/pipeline/validate.hpp"
 
 namespace gsmap::pipeline {
 namespace fs = std::filesystem;
@@ -71,6 +72,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto samples = io::resolve_samples(c.h5ad_path, c.h5ad_yaml, c.h5ad_list_file,
                                            paths.find_latent_metadata);
   CellSet cells = load_cells(samples, c);
+  check_unique_names(cells.genes, samples.front().path, "var index");  // validate.hpp
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
   // Ranking chunks (docs/algorithms.md §2) stay whole on one rank: the partition is aligned to them.
   std::vector<std::int64_t> per_sample;
@@ -124,6 +126,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     gss::ChunkRows rows;
     io::H5adReader reader(sample.sample.path);
     rows.block = reader.read_rows(sample.layer, row0, row1);
+    check_expression_block(rows.block, sample, cells.genes);  // validate.hpp: first read of the values
     rows.row_of.resize(static_cast<std::size_t>(ch.end - ch.begin));
     for (std::int64_t g = ch.begin; g < ch.end; ++g) {
       rows.row_of[g - ch.begin] = sample.kept_rows[g - sample.global_offset] - row0;

@@ -1,4 +1,5 @@
 #include "gsmap/pipeline/marker_source.hpp"
+#include "gsmap/pipeline/validate.hpp"
 
 #include <sys/mman.h>
 #include <fcntl.h>
@@ -151,7 +152,8 @@ class GsMap3dMemmap final : public MarkerScoreSource {
 
 }  // namespace
 
-std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
+namespace {
+std::unique_ptr<MarkerScoreSource> open_source(const Config& cfg) {
   const auto& l = cfg.ldsc;
   auto format = l.marker_score_format;
   if (format == MarkerScoreFormat::kAuto) {
@@ -187,6 +189,15 @@ std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
   throw InputError(ours, "", "no marker scores found (neither gsmap-mpi's marker_scores.h5ad nor "
                    "gsMap3D's marker_scores.dat)",
                    "run latent-to-gene first, or pass --marker-score-h5ad-path");
+}
+
+}  // namespace
+
+std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
+  auto source = open_source(cfg);
+  // A repeated gene would enter every spot's LD twice (docs/troubleshooting.md).
+  check_unique_names(source->genes(), source->describe(), "genes (var index)");
+  return source;
 }
 
 }  // namespace gsmap::pipeline

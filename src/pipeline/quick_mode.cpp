@@ -14,6 +14,7 @@
 #include "gsmap/io/text.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/steps.hpp"
+#include "gsmap/pipeline/validate.hpp"
 
 namespace gsmap::pipeline {
 namespace fs = std::filesystem;
@@ -64,6 +65,7 @@ void run_quick_mode(const Config& cfg, MPI_Comm comm) {
   // Start-up checks of every step in the range (pipeline.md 4.3): traits and annotations.
   traits_of(cfg.ldsc);
   if (cfg.stop_step >= Step::kCauchyCombination) cauchy_annotations(cfg.cauchy);
+  preflight_quick_mode(cfg, comm);  // later steps' inputs, before step 1 writes (validate.hpp)
   const auto t0 = std::chrono::steady_clock::now();
   for (int s = static_cast<int>(cfg.start_step); s <= static_cast<int>(cfg.stop_step); ++s) {
     const Step step = static_cast<Step>(s);

@@ -88,6 +88,7 @@ struct Config {
   CauchyConfig cauchy;
   Step start_step = Step::kLatentToGene;
   Step stop_step = Step::kCauchyCombination;
+  bool dry_run = false;      // --dry-run: validate and print the plan, write nothing
 };
 
 }  // namespace gsmap

@@ -553,3 +553,31 @@ TEST_F(ParseTest, ForceIsAcceptedByEveryComputeSubcommand) {
   EXPECT_CONTAINS(error_of({"merge", "--workdir", workdir(), "--project-name", "p", "--force"}),
                   "force");
 }
+
+// --dry-run (docs/usage.md "Dry run"): accepted by the four step commands, off by default, and an
+// option of no other subcommand.
+TEST(ParseDryRun, StepsOnly) {
+  gsmap::test::TempDir dir{"cli_dry_run"};
+  const std::string w = dir.path().string();
+  for (const std::string sub : {"latent-to-gene", "spatial-ldsc", "cauchy-combination", "quick-mode"}) {
+    Args a = {sub, "--workdir", w, "--project-name", "p"};
+    if (sub != "latent-to-gene") {
+      a.insert(a.end(), {"--trait-name", "t", "--sumstats-file", "t.sumstats.gz"});
+    }
+    if (sub == "spatial-ldsc" || sub == "quick-mode") {
+      a.insert(a.end(), {"--snp-gene-weight-adata-path", "w.h5ad"});
+    }
+    if (sub == "cauchy-combination" || sub == "quick-mode") {
+      a.insert(a.end(), {"--annotation", "cell_type"});
+    }
+    EXPECT_FALSE(parse(a).config.dry_run) << sub;
+    a.push_back("--dry-run");
+    EXPECT_TRUE(parse(a).config.dry_run) << sub;
+  }
+  try {
+    parse({"simulate", "--out", w + "/x", "--dry-run"});
+    ADD_FAILURE() << "simulate accepted --dry-run";
+  } catch (const gsmap::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--dry-run is an option of"), std::string::npos) << e.what();
+  }
+}

@@ -177,6 +177,18 @@ TEST(GwasSumstats, BadInputs) {
   const std::string badn = write("badn.txt", "SNP Z N\nrs1 1.0 100\nrs2 2.0 1e5x\n");
   msg = input_error_message([&] { gsmap::io::read_sumstats(badn); });
   EXPECT_TRUE(contains(msg, "line 3, column N: '1e5x'")) << msg;
+  // N <= 0 or infinite, and an infinite Z, would silently change every p value: refused, naming
+  // the line (docs/troubleshooting.md). A missing N or Z ('NA') keeps its documented rule.
+  for (const char* n : {"0", "-3", "inf"}) {
+    const std::string f = write("badn2.txt", std::string("SNP Z N\nrs1 1.0 100\nrs2 2.0 ") + n + "\n");
+    msg = input_error_message([&] { gsmap::io::read_sumstats(f); });
+    EXPECT_TRUE(contains(msg, f + ": line 3, column N: N = '" + n +
+                                  "' is not a positive sample size")) << msg;
+  }
+  const std::string infz = write("infz.txt", "SNP Z N\nrs1 -inf 100\n");
+  msg = input_error_message([&] { gsmap::io::read_sumstats(infz); });
+  EXPECT_TRUE(contains(msg, infz + ": line 2, column Z: Z = '-inf' is infinite")) << msg;
+  EXPECT_NO_THROW(gsmap::io::read_sumstats(write("na.txt", "SNP Z N\nrs1 NA 100\nrs2 1.0 NA\n")));
   // Ragged rows.
   msg = input_error_message(
       [&] { gsmap::io::read_sumstats(write("ragged.txt", "SNP Z N\nrs1 1.0\n")); });
@@ -358,14 +370,14 @@ TEST(GwasLdWeights, SortsDropsColumnsAndKeepsFirstDuplicate) {
               "2\trs10\t300\t0.3\t9.0\n");  // rs10 again: chr 1's row comes first after sorting
   write_bytes(dir.path() / "weights.1.l2.ldscore.gz",
               gsmap::io::gzip_compress("CHR\tSNP\tBP\tCM\tL2\n1\trs10\t10\t0.0\t0.5\n"
-                                       "1\trs11\t5\t0.0\t.\n"));
+                                       "1\trs11\t5\t0.0\t0.75\n"));
   write_bytes(dir.path() / "weights.23.l2.ldscore", "CHR\tSNP\tBP\tL2\n23\trsX\t1\t1\n");
   write_bytes(dir.path() / "weights.x.l2.ldscore", "junk");
   write_bytes(dir.path() / "README", "junk");
   auto w = gsmap::io::read_ld_weights(dir.path().string());
   EXPECT_EQ(w.chromosomes_found, (std::vector<int>{1, 2}));
   ASSERT_EQ(w.snp, (std::vector<std::string>{"rs11", "rs10", "rs21", "rs20"}));
-  EXPECT_TRUE(std::isnan(w.weight[0]));
+  EXPECT_EQ(w.weight[0], 0.75f);
   EXPECT_EQ(w.weight[1], 0.5f);
   EXPECT_EQ(w.weight[2], 1.25f);
   EXPECT_EQ(w.weight[3], 2.5f);
@@ -386,6 +398,13 @@ TEST(GwasLdWeights, BadInputs) {
   write_bytes(f, "CHR\tSNP\tBP\tL2\n3\trs1\t1\t0.5\n3\trs2\t2\tx1\n");
   msg = input_error_message([&] { gsmap::io::read_ld_weights(dir.path().string()); });
   EXPECT_TRUE(contains(msg, "line 3, column L2: 'x1' is not a number")) << msg;
+  // A missing or infinite weight would make every spot's regression NaN (docs/troubleshooting.md).
+  write_bytes(f, "CHR\tSNP\tBP\tL2\n3\trs1\t1\t0.5\n3\trs2\t2\t.\n");
+  msg = input_error_message([&] { gsmap::io::read_ld_weights(dir.path().string()); });
+  EXPECT_TRUE(contains(msg, "line 3, column L2: LD weight '.' is missing or infinite")) << msg;
+  write_bytes(f, "CHR\tSNP\tBP\tL2\n3\trs1\t1\tinf\n");
+  msg = input_error_message([&] { gsmap::io::read_ld_weights(dir.path().string()); });
+  EXPECT_TRUE(contains(msg, "line 2, column L2: LD weight 'inf' is missing or infinite")) << msg;
   write_bytes(f, "");
   msg = input_error_message([&] { gsmap::io::read_ld_weights(dir.path().string()); });
   EXPECT_TRUE(contains(msg, "empty file")) << msg;

@@ -175,7 +175,14 @@ TEST(WeightMatrix, BadInputs) {
       "with base('shape.h5ad') as f:\n"
       "    f['X'] = np.ones((3, 2), dtype=np.float32)\n"
       "with base('noindex.h5ad') as f:\n"
-      "    del f['obs'].attrs['_index']\n");
+      "    del f['obs'].attrs['_index']\n"
+      "with base('nan.h5ad') as f:\n"
+      "    x = f.create_group('X'); x.attrs['encoding-type'] = 'csr_matrix'\n"
+      "    x.attrs['shape'] = np.array([2, 2])\n"
+      "    x['indptr'] = np.array([0, 1, 3]); x['indices'] = np.array([0, 0, 1])\n"
+      "    x['data'] = np.array([1, 2, np.nan], dtype=np.float32)\n"
+      "with base('inf.h5ad') as f:\n"
+      "    f['X'] = np.array([[1, -np.inf], [np.inf, 0]], dtype=np.float32)\n");
   msg = input_error_message([&] { gsmap::io::read_snp_gene_weights(d + "/nox.h5ad"); });
   EXPECT_TRUE(contains(msg, "no X matrix")) << msg;
   msg = input_error_message([&] { gsmap::io::read_snp_gene_weights(d + "/legacy.h5ad"); });
@@ -186,6 +193,14 @@ TEST(WeightMatrix, BadInputs) {
   EXPECT_TRUE(contains(msg, "shape 3 x 2 does not match obs (2) x var (2)")) << msg;
   msg = input_error_message([&] { gsmap::io::read_extra_baseline(d + "/noindex.h5ad"); });
   EXPECT_TRUE(contains(msg, "obs") && contains(msg, "_index")) << msg;
+  // Non-finite weights (every spot's regression would be NaN): the first one's SNP and feature,
+  // and the count (docs/troubleshooting.md), for the weight matrix and extra baselines alike.
+  msg = input_error_message([&] { gsmap::io::read_snp_gene_weights(d + "/nan.h5ad"); });
+  EXPECT_TRUE(contains(msg, d + "/nan.h5ad: X row 1 (SNP 'rs2'), column 1 (feature 'Unmapped'): "
+                            "value nan is not finite (1 non-finite values in X)")) << msg;
+  msg = input_error_message([&] { gsmap::io::read_extra_baseline(d + "/inf.h5ad"); });
+  EXPECT_TRUE(contains(msg, "X row 0 (SNP 'rs1'), column 1 (feature 'Unmapped'): value -inf is "
+                            "not finite (2 non-finite values in X)")) << msg;
 }
 
 }  // namespace
