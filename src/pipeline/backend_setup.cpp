@@ -5,6 +5,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/device/backend.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/ldsc/engine.hpp"
 
 namespace gsmap::pipeline {
 
@@ -28,6 +29,11 @@ bool setup_backend(const CommonConfig& common, MPI_Comm comm) {
     GSMAP_LOG_INFO("Backend {}: {}", all_have_gpu ? "CUDA" : "CPU", table);
   }
   return all_have_gpu;
+}
+
+std::unique_ptr<ldsc::LdscBackend> make_ldsc_backend(const CommonConfig& common, MPI_Comm comm) {
+  if (setup_backend(common, comm)) return ldsc::make_cuda_backend();
+  return ldsc::make_cpu_backend();
 }
 
 }  // namespace gsmap::pipeline

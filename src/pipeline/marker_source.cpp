@@ -152,7 +152,11 @@ class GsMap3dMemmap final : public MarkerScoreSource {
 }  // namespace
 
 std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
-  const auto& l = cfg.ldsc;
+  return open_marker_scores(cfg.common, cfg.ldsc);
+}
+
+std::unique_ptr<MarkerScoreSource> open_marker_scores(const CommonConfig& common,
+                                                      const SpatialLdscConfig& l) {
   auto format = l.marker_score_format;
   if (format == MarkerScoreFormat::kAuto) {
     format = !l.marker_score_feather_path.empty() ? MarkerScoreFormat::kFeather
@@ -171,7 +175,7 @@ std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
     }
     return std::make_unique<H5adMarkerScores>(l.marker_score_h5ad_path, "marker scores h5ad");
   }
-  const fs::path l2g = fs::path(cfg.common.project_dir()) / "latent_to_gene";
+  const fs::path l2g = fs::path(common.project_dir()) / "latent_to_gene";
   const auto ours = (l2g / "marker_scores.h5ad").string();
   if (fs::exists(ours)) {
     if (!io::is_complete(ours)) {

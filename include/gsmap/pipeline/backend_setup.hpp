@@ -4,11 +4,25 @@
 // local_rank % visible GPUs; rank 0 logs rank -> host -> device. Collective.
 #include <mpi.h>
 
+#include <memory>
+
 #include "gsmap/pipeline/config.hpp"
 
 namespace gsmap::pipeline {
 
 // True when this step runs its compute stages on the CUDA device selected for this rank.
 bool setup_backend(const CommonConfig& common, MPI_Comm comm);
+
+}  // namespace gsmap::pipeline
+
+namespace gsmap::ldsc {
+class LdscBackend;
+}
+
+namespace gsmap::pipeline {
+
+// The spatial-LDSC backend of this step (setup_backend decides CUDA or CPU): the one object the
+// engine is given; nothing else branches on the choice. Collective.
+std::unique_ptr<ldsc::LdscBackend> make_ldsc_backend(const CommonConfig& common, MPI_Comm comm);
 
 }  // namespace gsmap::pipeline
