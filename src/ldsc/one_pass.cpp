@@ -11,8 +11,8 @@
 // arithmetic is accumulate_moments()'s (regression_math.hpp), operation for operation, so the
 // block moments are those of the two-pass regress_spots() given h.
 #include <algorithm>
-#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <limits>
 
 #include <fmt/format.h>
@@ -26,11 +26,21 @@ namespace gsmap::ldsc {
 namespace {
 
 using Index = std::int64_t;
-using Clock = std::chrono::steady_clock;
+// CPU time of the calling thread: the spot-LD / regression split stays meaningful on a loaded
+// machine (wall time would count the time the thread waited for a core).
+struct Clock {
+  using time_point = double;
+  static double now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+};
+double seconds(double a, double b) { return b - a; }
 
-// Spot tiles are padded to a multiple of this many lanes (the widest vector, 8 doubles); padded
-// spots have all-zero GSS and their results are dropped.
-constexpr Index kPad = 8;
+// Spot tiles are padded to a multiple of this many lanes (the widest vector: 16 floats, 8 doubles);
+// padded spots have all-zero GSS and their results are dropped.
+constexpr Index kPad = 16;
 
 template <int W>
 struct Lanes;
@@ -152,23 +162,51 @@ struct TileScratch {
   std::vector<double> work;                // jackknife workspace
 };
 
-// Spot LD of plan rows [r0, r1) for the tile: out row r += w_e * scores[gene_e] over the row's
-// entries in W's column order (f32 multiply, then add; as compute_spot_ld).
+// Spot LD of plan rows [r0, r1) for the tile: out row r = sum of w_e * scores[gene_e] over the
+// row's entries in W's column order, starting from 0 (f32 multiply, then add; exactly the
+// operations of compute_spot_ld per entry). Four vectors of spots are accumulated in registers.
 template <int W>
 [[gnu::always_inline]] inline void spot_ld_rows(const SparseRowsF32& w, const Index* rows, Index r0,
                                                 Index r1, const float* scores, Index sp,
                                                 float* out) {
+  constexpr int FL = 2 * W;  // floats per vector
+  using FV [[gnu::vector_size(FL * sizeof(float))]] = float;
   const Index* outer = w.outerIndexPtr();
   const Index* gene = w.innerIndexPtr();
   const float* weight = w.valuePtr();
   for (Index r = r0; r < r1; ++r) {
-    float* __restrict ld = out + (r - r0) * sp;
-    std::fill_n(ld, sp, 0.0f);
+    float* ld = out + (r - r0) * sp;
     const Index c = rows[r];
-    for (Index e = outer[c]; e < outer[c + 1]; ++e) {
-      const float v = weight[e];
-      const float* __restrict s = scores + gene[e] * sp;
-      for (Index j = 0; j < sp; ++j) ld[j] += v * s[j];
+    const Index e0 = outer[c], e1 = outer[c + 1];
+    Index j = 0;
+    for (; j + 4 * FL <= sp; j += 4 * FL) {
+      FV a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      for (Index e = e0; e < e1; ++e) {
+        const float v = weight[e];
+        const float* s = scores + gene[e] * sp + j;
+        FV s0, s1, s2, s3;
+        std::memcpy(&s0, s, sizeof(FV));
+        std::memcpy(&s1, s + FL, sizeof(FV));
+        std::memcpy(&s2, s + 2 * FL, sizeof(FV));
+        std::memcpy(&s3, s + 3 * FL, sizeof(FV));
+        a0 += v * s0;
+        a1 += v * s1;
+        a2 += v * s2;
+        a3 += v * s3;
+      }
+      std::memcpy(ld + j, &a0, sizeof(FV));
+      std::memcpy(ld + j + FL, &a1, sizeof(FV));
+      std::memcpy(ld + j + 2 * FL, &a2, sizeof(FV));
+      std::memcpy(ld + j + 3 * FL, &a3, sizeof(FV));
+    }
+    for (; j < sp; j += FL) {  // sp is a multiple of kPad >= FL
+      FV a0 = {};
+      for (Index e = e0; e < e1; ++e) {
+        FV s0;
+        std::memcpy(&s0, scores + gene[e] * sp + j, sizeof(FV));
+        a0 += weight[e] * s0;
+      }
+      std::memcpy(ld + j, &a0, sizeof(FV));
     }
   }
 }
@@ -217,8 +255,8 @@ template <int W>
       s.cursor[t] = k;
     }
     const auto t2 = Clock::now();
-    spot_ld += std::chrono::duration<double>(t1 - t0).count();
-    regression += std::chrono::duration<double>(t2 - t1).count();
+    spot_ld += seconds(t0, t1);
+    regression += seconds(t1, t2);
   }
   *job.t_spot_ld += spot_ld;
   *job.t_regression += regression;
@@ -318,10 +356,10 @@ class CpuWorker final : public LdscWorker {
       std::fill_n(s_.blocks[t].data(), trait.n_blocks * moment_count(trait.n_features) * sp, 0.0);
       s_.cursor[t] = 0;
     }
-    double spot_ld = std::chrono::duration<double>(t1 - t0).count();
+    double spot_ld = seconds(t0, t1);
     double regression = 0.0;
     const auto t2 = Clock::now();
-    regression += std::chrono::duration<double>(t2 - t1).count();
+    regression += seconds(t1, t2);
     row_tiles_(TileJob{&p_, snp_tile_, sp, &s_, &spot_ld, &regression});
     // Jackknife and statistics per spot and trait.
     const auto t3 = Clock::now();
@@ -344,7 +382,7 @@ class CpuWorker final : public LdscWorker {
         r.beta_full[spot] = e.full / nbar;
       }
     }
-    regression += std::chrono::duration<double>(Clock::now() - t3).count();
+    regression += seconds(t3, Clock::now());
     times.spot_ld += spot_ld;
     times.regression += regression;
   }

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+
+#include <sys/resource.h>
 #include <memory>
 #include <map>
 
@@ -249,6 +251,8 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
       }
     });
     ldsc::EngineResult er;
+    rusage usage0{};
+    getrusage(RUSAGE_SELF, &usage0);
     try {
       er = ldsc::run_ldsc_engine(problem, gss, *backend, own_spots, eo);
     } catch (...) {
@@ -259,16 +263,24 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
     finished = true;
     monitor.join();
     log::progress_done();
+    rusage usage1{};
+    getrusage(RUSAGE_SELF, &usage1);
+    const auto cpu_seconds = [](const rusage& u) {
+      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    };
     if (me == 0) {
       GSMAP_LOG_INFO("\n{}", er.report.summary_table());
       const double busy = er.times.spot_ld + er.times.regression;
       GSMAP_LOG_INFO(
-          "spatial LDSC on rank 0: {:.0f} spots/s ({:.0f} spots/s per trait, {} traits); worker "
-          "time {:.1f} s = spot LD {:.1f} s ({:.0f} %) + regression of all traits {:.1f} s "
-          "({:.1f} s per trait)",
+          "spatial LDSC on rank 0: {:.0f} spots/s ({:.0f} spots/s per trait, {} traits); process "
+          "CPU {:.1f} s in {:.1f} s wall ({:.2f} x); worker CPU {:.1f} s = spot LD {:.1f} s "
+          "({:.0f} %) + regression of all traits {:.1f} s ({:.1f} s per trait)",
           n_own / std::max(er.report.elapsed_seconds, 1e-9),
           n_own * static_cast<double>(traits.size()) / std::max(er.report.elapsed_seconds, 1e-9),
-          traits.size(), busy, er.times.spot_ld, 100.0 * er.times.spot_ld / std::max(busy, 1e-9),
+          traits.size(), cpu_seconds(usage1) - cpu_seconds(usage0), er.report.elapsed_seconds,
+          (cpu_seconds(usage1) - cpu_seconds(usage0)) / std::max(er.report.elapsed_seconds, 1e-9),
+          busy, er.times.spot_ld, 100.0 * er.times.spot_ld / std::max(busy, 1e-9),
           er.times.regression, er.times.regression / static_cast<double>(traits.size()));
     }
     const auto n_singular = dist::allreduce_sum(er.n_singular, comm);

@@ -69,7 +69,8 @@ class InMemoryGssSource final : public GssSource {
   std::int64_t n_genes_ = 0, n_spots_ = 0;
 };
 
-// Seconds spent by a worker, summed over chunks.
+// CPU seconds of a worker's thread (CPU backend; the CUDA backend reports wall seconds), summed
+// over chunks.
 struct BackendTimes {
   double spot_ld = 0.0;     // W . GSS^T (and the GSS transposition)
   double regression = 0.0;  // h, block moments, jackknife, statistics of every trait
