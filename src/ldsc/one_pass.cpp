@@ -70,10 +70,13 @@ struct Fold {
   const double* h_over_m; // sp values
   double* moments;        // this block's record: K x sp
   Index sp;
+  bool intercept_is_one;  // the design's last column is exactly 1 for every SNP of the trait
 };
 
 // W spots at a time with the block's K moments in registers; kP > 0 fixes P at compile time.
-template <int W, int kP>
+// kOne: the last design column is exactly 1 (the intercept), so the products by it are skipped;
+// x * 1.0 == x in IEEE arithmetic, so the moments are bitwise the same.
+template <int W, int kP, bool kOne>
 [[gnu::always_inline]] inline void fold_vector(const Fold& f) {
   using D = typename Lanes<W>::D;
   using F = typename Lanes<W>::F;
@@ -109,12 +112,14 @@ template <int W, int kP>
       // accumulate_moments with u = [l, xb...]
       D qa = q * l;
       acc[0] += qa * l;
-      for (int col = 1; col < P; ++col) acc[col] += qa * xb[col - 1];
+      for (int col = 1; col < P; ++col)
+        acc[col] += (kOne && col == P - 1) ? qa : qa * xb[col - 1];
       acc[n_upper] += qa * chi;
       int k = P;
       for (int r = 1; r < P; ++r) {
-        qa = q * xb[r - 1];
-        for (int col = r; col < P; ++col, ++k) acc[k] += qa * xb[col - 1];
+        qa = (kOne && r == P - 1) ? q : q * xb[r - 1];
+        for (int col = r; col < P; ++col, ++k)
+          acc[k] += (kOne && col == P - 1) ? qa : qa * xb[col - 1];
         acc[n_upper + r] += qa * chi;
       }
     }
@@ -145,9 +150,9 @@ inline void fold_scalar(const Fold& f) {
 template <int W>
 [[gnu::always_inline]] inline void fold(const Fold& f) {
   switch (f.trait->n_features) {
-    case 4: fold_vector<W, 4>(f); return;
-    case 5: fold_vector<W, 5>(f); return;
-    case 6: fold_vector<W, 6>(f); return;
+    case 4: f.intercept_is_one ? fold_vector<W, 4, true>(f) : fold_vector<W, 4, false>(f); return;
+    case 5: f.intercept_is_one ? fold_vector<W, 5, true>(f) : fold_vector<W, 5, false>(f); return;
+    case 6: f.intercept_is_one ? fold_vector<W, 6, true>(f) : fold_vector<W, 6, false>(f); return;
     default: fold_scalar(f); return;
   }
 }
@@ -159,6 +164,7 @@ struct TileScratch {
   std::vector<std::vector<double>> h;      // per trait: sp values of h / M
   std::vector<std::vector<double>> blocks; // per trait: B x K x sp
   std::vector<Index> cursor;               // per trait: next SNP index
+  std::vector<char> intercept_is_one;      // per trait, see Fold
   std::vector<double> work;                // jackknife workspace
 };
 
@@ -248,7 +254,7 @@ template <int W>
         // The SNPs of block b inside this tile: rows ascend, so stop at the first row >= r1.
         end = std::lower_bound(rows + k, rows + end, r1) - rows;
         const Fold f{&trait,      s.ld.data(),     rows, r0, k, end, s.h[t].data(),
-                     s.blocks[t].data() + b * K * job.sp, job.sp};
+                     s.blocks[t].data() + b * K * job.sp, job.sp, s.intercept_is_one[t] != 0};
         fold<W>(f);
         k = end;
       }
@@ -293,6 +299,7 @@ class CpuWorker final : public LdscWorker {
     s_.h.resize(p_.n_traits());
     s_.blocks.resize(p_.n_traits());
     s_.cursor.resize(p_.n_traits());
+    s_.intercept_is_one.resize(p_.n_traits());
     int max_features = 1;
     std::int64_t bytes = static_cast<std::int64_t>((s_.scores.size() + s_.ld.size()) * sizeof(float));
     for (std::size_t t = 0; t < p_.n_traits(); ++t) {
@@ -301,6 +308,11 @@ class CpuWorker final : public LdscWorker {
       s_.blocks[t].resize(static_cast<std::size_t>(trait.n_blocks * moment_count(trait.n_features) * sp));
       bytes += static_cast<std::int64_t>((s_.h[t].size() + s_.blocks[t].size()) * sizeof(double));
       max_features = std::max(max_features, trait.n_features);
+      bool one = trait.n_features >= 2;
+      const auto width = static_cast<std::size_t>(trait.n_features - 1);
+      for (std::size_t i = 0; one && i < static_cast<std::size_t>(trait.m()); ++i)
+        one = trait.design[i * width + width - 1] == 1.0;
+      s_.intercept_is_one[t] = one ? 1 : 0;
     }
     s_.work.resize(static_cast<std::size_t>(jackknife_work_size(max_features)));
     ledger_ = std::make_unique<core::MemoryPart>("LDSC tiles", bytes);
