@@ -90,9 +90,10 @@ EngineResult run_ldsc_engine(const LdscProblem& problem, const GssSource& gss,
       v->assign(static_cast<std::size_t>(n), std::numeric_limits<double>::quiet_NaN());
   if (n == 0 || n_traits == 0) return result;
 
+  const Index multiple = std::max<Index>(1, backend.chunk_multiple());
+  const Index chunk_spots = (options.chunk_spots + multiple - 1) / multiple * multiple;
   std::vector<Chunk> chunks;
-  for (Index a = 0; a < n; a += options.chunk_spots)
-    chunks.push_back({a, std::min(options.chunk_spots, n - a)});
+  for (Index a = 0; a < n; a += chunk_spots) chunks.push_back({a, std::min(chunk_spots, n - a)});
 
   const int n_workers = std::max(1, options.compute_workers);
   std::vector<std::unique_ptr<LdscWorker>> workers(static_cast<std::size_t>(n_workers));
@@ -142,8 +143,8 @@ EngineResult run_ldsc_engine(const LdscProblem& problem, const GssSource& gss,
   };
   {
     core::StagedPipeline<Chunk, LoadedChunk, int> pipeline(shape, stages);
-    result.report = pipeline.run(std::move(chunks), options.label,
-                                 static_cast<std::size_t>(options.chunk_spots));
+    result.report =
+        pipeline.run(std::move(chunks), options.label, static_cast<std::size_t>(chunk_spots));
   }
   workers.clear();
   for (std::size_t t = 0; t < n_traits; ++t) {

@@ -418,6 +418,7 @@ class CpuBackend final : public LdscBackend {
                        use_avx512(o_.simd) ? "AVX-512" : use_avx2(o_.simd) ? "AVX2" : "baseline",
                        o_.snp_tile, o_.spot_tile);
   }
+  std::int64_t chunk_multiple() const override { return o_.spot_tile; }
   std::unique_ptr<LdscWorker> make_worker(const LdscProblem& problem) override {
     return std::make_unique<CpuWorker>(problem, o_);
   }

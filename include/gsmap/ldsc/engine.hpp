@@ -90,6 +90,9 @@ class LdscBackend {
  public:
   virtual ~LdscBackend() = default;
   virtual std::string name() const = 0;
+  // Chunks are rounded up to a multiple of this many spots (the CPU backend's spot tile, so that
+  // no tile is padded but the last one); results never depend on it.
+  virtual std::int64_t chunk_multiple() const { return 1; }
   // Called once per compute worker, from the thread that will use the worker.
   virtual std::unique_ptr<LdscWorker> make_worker(const LdscProblem& problem) = 0;
 };
@@ -108,7 +111,7 @@ std::unique_ptr<LdscBackend> make_cuda_backend();
 struct EngineOptions {
   int read_workers = 1;     // threads reading GSS rows (the HDF5 reads are serialised anyway)
   int compute_workers = 1;  // each computes spot LD and regressions for its own chunks
-  std::int64_t chunk_spots = 50;
+  std::int64_t chunk_spots = 50;  // rounded up to a multiple of LdscBackend::chunk_multiple()
   std::string label = "spatial LDSC";
   // Called by a compute worker after each chunk with the number of spots it finished.
   std::function<void(std::int64_t)> on_chunk_done;
@@ -123,7 +126,8 @@ struct EngineResult {
 };
 
 // Regresses `spots` (indices into `gss`, any order, need not be contiguous) for every trait of
-// `problem`. Chunks are consecutive runs of `spots` of options.chunk_spots; results do not depend
+// `problem`. Chunks are consecutive runs of `spots` of options.chunk_spots (rounded up, see
+// LdscBackend::chunk_multiple); results do not depend
 // on chunking, tiling, worker counts or the backend's SIMD choice. InputError when the GSS rows
 // do not have the width the resources were built for.
 EngineResult run_ldsc_engine(const LdscProblem& problem, const GssSource& gss,
