@@ -45,7 +45,7 @@ if [[ $what == ldsc || $what == all ]]; then
   for y in "$one" "$four"; do
     rm -rf "$scratch/w_ldsc/b/spatial_ldsc"
     echo "== spatial-ldsc, 20000 spots x 200000 SNPs x 2000 genes, $(wc -l < "$y") trait(s)"
-    /usr/bin/time -f "%e s wall" ldsc "$d" 1 "$scratch/w_ldsc" "$y" 2>&1 | grep -E "Pipeline Throughput|Regression|Reader|spatial_ldsc done|wall"
+    /usr/bin/time -f "%e s wall" ldsc "$d" 1 "$scratch/w_ldsc" "$y" 2>&1 | grep -E "Pipeline Throughput|Spot LD|GSS reader|spatial LDSC on rank|spatial_ldsc done|wall"
   done
 fi
 if [[ $what == scaling || $what == all ]]; then

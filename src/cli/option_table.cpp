@@ -472,10 +472,10 @@ std::vector<OptionSpec> build_table() {
                          "Compute -> writer queue capacity (batches).", 10, 500,
                          [](auto& r) -> auto& { return r.config.l2g.writer_queue_size; }));
   t.push_back(int_option("ldsc-read-workers", kWorkers, kSpatialLdsc,
-                         "Reader threads per rank (spatial LDSC).", 1, kNoUpperBound,
+                         "GSS reader threads per rank (spatial LDSC; HDF5 reads are serialised, 1 is enough).", 1, kNoUpperBound,
                          [](auto& r) -> auto& { return r.config.ldsc.ldsc_read_workers; }));
   t.push_back(int_option("ldsc-compute-workers", kWorkers, kSpatialLdsc,
-                         "Regression threads per rank (spatial LDSC).", 1, kNoUpperBound,
+                         "Compute threads per rank (spatial LDSC: spot LD and the regressions of every trait).", 1, kNoUpperBound,
                          [](auto& r) -> auto& { return r.config.ldsc.ldsc_compute_workers; }));
 
   // ---- Spatial LDSC ----

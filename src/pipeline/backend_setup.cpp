@@ -5,6 +5,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/device/backend.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/ldsc/engine.hpp"
 
 namespace gsmap::pipeline {
 
@@ -32,6 +33,11 @@ bool setup_backend(const CommonConfig& common, MPI_Comm comm) {
 
 std::unique_ptr<gss::GssBackend> make_gss_backend(const CommonConfig& common, MPI_Comm comm) {
   return setup_backend(common, comm) ? gss::make_cuda_gss_backend() : gss::make_cpu_gss_backend();
+}
+
+std::unique_ptr<ldsc::LdscBackend> make_ldsc_backend(const CommonConfig& common, MPI_Comm comm) {
+  if (setup_backend(common, comm)) return ldsc::make_cuda_backend();
+  return ldsc::make_cpu_backend();
 }
 
 }  // namespace gsmap::pipeline

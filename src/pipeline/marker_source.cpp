@@ -153,8 +153,7 @@ class GsMap3dMemmap final : public MarkerScoreSource {
 }  // namespace
 
 namespace {
-std::unique_ptr<MarkerScoreSource> open_source(const Config& cfg) {
-  const auto& l = cfg.ldsc;
+std::unique_ptr<MarkerScoreSource> open_source(const CommonConfig& common, const SpatialLdscConfig& l) {
   auto format = l.marker_score_format;
   if (format == MarkerScoreFormat::kAuto) {
     format = !l.marker_score_feather_path.empty() ? MarkerScoreFormat::kFeather
@@ -173,7 +172,7 @@ std::unique_ptr<MarkerScoreSource> open_source(const Config& cfg) {
     }
     return std::make_unique<H5adMarkerScores>(l.marker_score_h5ad_path, "marker scores h5ad");
   }
-  const fs::path l2g = fs::path(cfg.common.project_dir()) / "latent_to_gene";
+  const fs::path l2g = fs::path(common.project_dir()) / "latent_to_gene";
   const auto ours = (l2g / "marker_scores.h5ad").string();
   if (fs::exists(ours)) {
     if (!io::is_complete(ours)) {
@@ -193,11 +192,16 @@ std::unique_ptr<MarkerScoreSource> open_source(const Config& cfg) {
 
 }  // namespace
 
-std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
-  auto source = open_source(cfg);
+std::unique_ptr<MarkerScoreSource> open_marker_scores(const CommonConfig& common,
+                                                      const SpatialLdscConfig& ldsc) {
+  auto source = open_source(common, ldsc);
   // A repeated gene would enter every spot's LD twice (docs/troubleshooting.md).
   check_unique_names(source->genes(), source->describe(), "genes (var index)");
   return source;
+}
+
+std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg) {
+  return open_marker_scores(cfg.common, cfg.ldsc);
 }
 
 }  // namespace gsmap::pipeline

@@ -96,9 +96,9 @@ void settle(LockSet& locks, const std::string& name, LockMode got, const std::st
   GSMAP_LOG_INFO("recomputing {}: {}", subject, reason);
 }
 
-std::string w_ld_dir_for(const Config& cfg) {
-  if (!cfg.ldsc.w_ld_dir.empty()) return cfg.ldsc.w_ld_dir;
-  return cfg.common.project_dir() + "/generate_ldscore/w_ld";
+std::string w_ld_dir_for(const CommonConfig& common, const SpatialLdscConfig& ldsc) {
+  if (!ldsc.w_ld_dir.empty()) return ldsc.w_ld_dir;
+  return common.project_dir() + "/generate_ldscore/w_ld";
 }
 
 std::string identity_or_missing(const std::string& path) {
@@ -212,29 +212,29 @@ void record_latent_to_gene(const LatentToGenePlan& plan, const LatentToGenePaths
 }
 
 // ---- spatial_ldsc ----------------------------------------------------------------------------------
-LdscPlan lock_ldsc_inputs(const Config& cfg, MPI_Comm comm) {
+LdscPlan lock_ldsc_inputs(const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, MPI_Comm comm) {
   LdscPlan p;
   if (dist::rank(comm) == 0) {
-    p.locks = std::make_unique<LockSet>(cfg.common.project_dir());
-    p.locks->acquire_shared(kL2gLock, "the latent_to_gene output (" + cfg.common.project_dir() +
+    p.locks = std::make_unique<LockSet>(common_cfg.project_dir());
+    p.locks->acquire_shared(kL2gLock, "the latent_to_gene output (" + common_cfg.project_dir() +
                                           "/latent_to_gene)");
   }
   dist::any(false, comm);
   return p;
 }
 
-void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSource& source,
+void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const MarkerScoreSource& source,
                        const SpotSelection& sel, const std::vector<io::Trait>& traits,
                        const std::vector<std::string>& outputs, const std::string& results_path,
                        bool full, MPI_Comm comm) {
   std::vector<char> flags(traits.size() + 1, 0);
   plan.results_lock = lock_name("spatial_ldsc.results." + file_name(results_path));
   if (dist::rank(comm) == 0) {
-    const auto& l = cfg.ldsc;
+    const auto& l = ldsc_cfg;
     auto& locks = *plan.locks;
     plan.marker_upstream = marker_source_upstream(source);
     // Inputs shared by every trait, hashed once.
-    const auto w_ld = w_ld_dir_for(cfg);
+    const auto w_ld = w_ld_dir_for(common_cfg, ldsc_cfg);
     std::error_code ec;
     const std::string w_ld_hash = fs::is_directory(w_ld, ec) ? pv::directory_content(w_ld) : "missing";
     const std::string weights = identity_or_missing(l.snp_gene_weight_adata_path);
@@ -247,7 +247,7 @@ void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSourc
       pv::Record r;
       r.step = "spatial_ldsc";
       r.subject = "spatial_ldsc for trait " + traits[t].name;
-      fill_run(r, cfg.common, dist::size(comm));
+      fill_run(r, common_cfg, dist::size(comm));
       r.add("input.trait_name", traits[t].name);
       r.add("input.sumstats", fs::exists(traits[t].sumstats_path, ec)
                                   ? pv::file_content(traits[t].sumstats_path)
@@ -269,7 +269,7 @@ void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSourc
       const std::string what = fmt::format("{} (trait {})", outputs[t], traits[t].name);
       const LockMode got = locks.acquire_output(name, what);
       std::string reason;
-      if (cfg.common.force) {
+      if (common_cfg.force) {
         reason = "--force";
       } else if (!sel.sample.empty()) {
         reason = "--sample-filter outputs are always recomputed";
@@ -314,7 +314,7 @@ void begin_ldsc_results(LdscPlan& plan, MPI_Comm comm) {
   dist::any(false, comm);
 }
 
-void record_ldsc_results(LdscPlan& plan, const Config& cfg, const std::vector<io::Trait>& traits,
+void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const std::vector<io::Trait>& traits,
                          const std::vector<std::string>& outputs, const std::string& results_path,
                          bool wrote_results, MPI_Comm comm) {
   dist::any(false, comm);
@@ -327,7 +327,7 @@ void record_ldsc_results(LdscPlan& plan, const Config& cfg, const std::vector<io
       pv::Record rr;
       rr.step = "spatial_ldsc";
       rr.subject = "spatial_ldsc results h5ad";
-      fill_run(rr, cfg.common, dist::size(comm));
+      fill_run(rr, common_cfg, dist::size(comm));
       rr.add("upstream.marker_scores", plan.marker_upstream);
       for (std::size_t t = 0; t < traits.size(); ++t) {
         rr.add("upstream.trait_" + traits[t].name, pv::read_sidecar(outputs[t]).fingerprint);

@@ -1,11 +1,13 @@
 // spatial-ldsc, distributed: every rank loads the common resources and the traits, takes its own
-// contiguous range of the selected spots, and runs reader (GSS rows -> spot LD, once for all
-// traits) -> compute (regression per trait) workers over chunks. Results are written collectively:
+// contiguous range of the selected spots and hands them to the LDSC engine (ldsc/engine.hpp) with
+// the backend of this step (backend_setup.hpp). Results are written collectively:
 // one <project>_<trait>.csv.gz per trait (gzip members in rank order) and one results h5ad.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+
+#include <sys/resource.h>
 #include <memory>
 #include <map>
 
@@ -14,16 +16,15 @@
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
-#include "gsmap/core/staged_pipeline.hpp"
-#include "gsmap/device/ldsc_device.hpp"
+#include "gsmap/core/memory.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
 #include "gsmap/io/weight_matrix.hpp"
+#include "gsmap/ldsc/engine.hpp"
 #include "gsmap/ldsc/regression.hpp"
 #include "gsmap/ldsc/resources.hpp"
-#include "gsmap/ldsc/spot_ld.hpp"
 #include "gsmap/ldsc/summary.hpp"
 #include "gsmap/ldsc/trait.hpp"
 #include "gsmap/pipeline/backend_setup.hpp"
@@ -39,17 +40,37 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Chunk {
-  std::int64_t start = 0, end = 0;  // absolute spot positions
-};
-struct LoadedChunk {
-  Chunk chunk;
-  ldsc::SpotLd ld;
+// The engine's view of the marker-score file: rows of given spots, all genes, read as runs of
+// consecutive spots.
+class MarkerGssSource final : public ldsc::GssSource {
+ public:
+  explicit MarkerGssSource(const MarkerScoreSource& source) : source_(source) {
+    all_genes_.resize(source.genes().size());
+    for (std::size_t g = 0; g < all_genes_.size(); ++g)
+      all_genes_[g] = static_cast<std::int64_t>(g);
+  }
+  std::int64_t n_spots() const override { return source_.n_spots(); }
+  std::int64_t n_genes() const override { return static_cast<std::int64_t>(all_genes_.size()); }
+  std::string describe() const override { return source_.describe(); }
+  void read_rows(std::span<const std::int64_t> spots, math::f16_bits* out) const override {
+    std::size_t i = 0;
+    while (i < spots.size()) {
+      std::size_t j = i + 1;
+      while (j < spots.size() && spots[j] == spots[j - 1] + 1) ++j;
+      const auto rows = source_.read_rows(spots[i], spots[j - 1] + 1, all_genes_);
+      std::copy(rows.begin(), rows.end(), out + i * all_genes_.size());
+      i = j;
+    }
+  }
+
+ private:
+  const MarkerScoreSource& source_;
+  std::vector<std::int64_t> all_genes_;
 };
 
-std::string w_ld_dir_of(const Config& cfg) {
-  if (!cfg.ldsc.w_ld_dir.empty()) return cfg.ldsc.w_ld_dir;
-  const auto fallback = cfg.common.project_dir() + "/generate_ldscore/w_ld";
+std::string w_ld_dir_of(const CommonConfig& common, const SpatialLdscConfig& l) {
+  if (!l.w_ld_dir.empty()) return l.w_ld_dir;
+  const auto fallback = common.project_dir() + "/generate_ldscore/w_ld";
   if (fs::is_directory(fallback)) return fallback;
   throw UsageError("--w-ld-dir is required (no " + fallback + " either): pass the directory of "
                    "weights.<chr>.l2.ldscore.gz files");
@@ -130,18 +151,21 @@ std::string ldsc_output_name(const std::string& project, const std::string& trai
 }
 
 void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
-  const auto& l = cfg.ldsc;
+  run_spatial_ldsc(cfg.common, cfg.ldsc, comm);
+}
+
+void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l, MPI_Comm comm) {
   const int me = dist::rank(comm), np = dist::size(comm);
   const auto t_step = Clock::now();
-  const std::string dir = cfg.common.project_dir() + "/spatial_ldsc";
+  const std::string dir = common_cfg.project_dir() + "/spatial_ldsc";
   if (me == 0) fs::create_directories(dir);
   const auto all_traits = traits_of(l);
-  auto prov = lock_ldsc_inputs(cfg, comm);  // -- provenance and locks: before any read --
-  auto source = open_marker_scores(cfg);
+  auto prov = lock_ldsc_inputs(common_cfg, l, comm);  // -- provenance and locks: before any read --
+  auto source = open_marker_scores(common_cfg, l);
   const SpotSelection sel = select_spots(l, *source);
   // The results h5ad holds every spot; range and sample runs write only their csv.gz.
   const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 && sel.end == sel.total;
-  const std::string results_path = fmt::format("{}/{}_results.h5ad", dir, cfg.common.project_name);
+  const std::string results_path = fmt::format("{}/{}_results.h5ad", dir, common_cfg.project_name);
   GSMAP_LOG_INFO("spatial_ldsc: marker scores from {} ({} spots x {} genes); spots [{}, {})",
                  source->describe(), sel.total, source->genes().size(), sel.start, sel.end);
 
@@ -150,10 +174,10 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   std::vector<std::string> outputs;
   std::vector<std::size_t> todo_index;  // todo[i] is all_traits[todo_index[i]]
   for (const auto& t : all_traits) {
-    outputs.push_back(dir + "/" + ldsc_output_name(cfg.common.project_name, t.name, sel));
+    outputs.push_back(dir + "/" + ldsc_output_name(common_cfg.project_name, t.name, sel));
   }
   // -- provenance and locks (pipeline/provenance_steps.hpp) --
-  plan_spatial_ldsc(prov, cfg, *source, sel, all_traits, outputs, results_path, full, comm);
+  plan_spatial_ldsc(prov, common_cfg, l, *source, sel, all_traits, outputs, results_path, full, comm);
   for (std::size_t i = 0; i < all_traits.size(); ++i) {
     if (prov.recompute[i]) {
       todo.push_back(all_traits[i]);
@@ -170,17 +194,25 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   const std::int64_t n_own = own_end - own_start;
   std::vector<std::vector<ldsc::TraitChunkResult>> results(todo.size());
   if (!todo.empty()) {
-    // Common resources and traits, once.
+    // Common resources and traits, once. The file's weight matrix, LD weights and baselines are
+    // dropped once the aligned resources exist.
     const auto t_res = Clock::now();
-    const auto weights = io::read_snp_gene_weights(l.snp_gene_weight_adata_path);
-    const auto w_ld_dir = w_ld_dir_of(cfg);
-    const auto ld_weights = io::read_ld_weights(w_ld_dir);
-    std::vector<io::ExtraBaseline> extra;
-    for (const auto& p : l.additional_baseline_h5ad_path_list) extra.push_back(io::read_extra_baseline(p));
-    const auto common = ldsc::build_common_resources(
-        weights, ld_weights, extra, source->genes(),
-        {l.snp_gene_weight_adata_path, w_ld_dir, l.additional_baseline_h5ad_path_list,
-         source->describe()});
+    const auto w_ld_dir = w_ld_dir_of(common_cfg, l);
+    const auto common = [&] {
+      const auto weights = io::read_snp_gene_weights(l.snp_gene_weight_adata_path);
+      const auto ld_weights = io::read_ld_weights(w_ld_dir);
+      std::vector<io::ExtraBaseline> extra;
+      for (const auto& p : l.additional_baseline_h5ad_path_list)
+        extra.push_back(io::read_extra_baseline(p));
+      return ldsc::build_common_resources(
+          weights, ld_weights, extra, source->genes(),
+          {l.snp_gene_weight_adata_path, w_ld_dir, l.additional_baseline_h5ad_path_list,
+           source->describe()});
+    }();
+    const auto& w = common.gene_weights;
+    core::MemoryPart w_part(
+        "W", static_cast<std::int64_t>(w.nonZeros() * (sizeof(float) + sizeof(std::int64_t)) +
+                                       (w.rows() + 1) * sizeof(std::int64_t)));
     for (const auto& line : ldsc::describe(common)) GSMAP_LOG_INFO("{}", line);
     std::vector<ldsc::TraitData> traits;
     ldsc::TraitOptions topt;
@@ -192,56 +224,25 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     }
     std::vector<const ldsc::TraitData*> trait_ptrs;
     for (const auto& t : traits) trait_ptrs.push_back(&t);
-    const ldsc::SpotLdPlan plan(common, trait_ptrs);
+    const ldsc::LdscProblem problem(common, trait_ptrs);
     GSMAP_LOG_INFO("Resources ready in {:.1f} s; spot LD over {} SNP rows shared by {} traits",
-                   std::chrono::duration<double>(Clock::now() - t_res).count(), plan.n_rows(),
-                   traits.size());
+                   std::chrono::duration<double>(Clock::now() - t_res).count(),
+                   problem.plan.n_rows(), traits.size());
 
-    // Chunks of own spots through reader (GSS -> spot LD) and compute (regressions) workers.
-    std::vector<Chunk> chunks;
-    for (std::int64_t s = own_start; s < own_end; s += l.spots_per_chunk_quick_mode) {
-      chunks.push_back({s, std::min(own_end, s + l.spots_per_chunk_quick_mode)});
-    }
-    for (auto& r : results) r.resize(chunks.size());
-    std::vector<std::int64_t> all_genes(source->genes().size());
-    for (std::size_t g = 0; g < all_genes.size(); ++g) all_genes[g] = static_cast<std::int64_t>(g);
-    std::atomic<std::int64_t> spots_done{0}, singular{0};
-    const bool gpu = setup_backend(cfg.common, comm);
-    std::vector<std::unique_ptr<device::LdscDevice>> gpu_regressors;
-    if (gpu) {
-      for (int w = 0; w < l.ldsc_compute_workers; ++w) {
-        gpu_regressors.push_back(std::make_unique<device::LdscDevice>());
-      }
-    }
-    core::PipelineShape shape;
-    shape.read_workers = l.ldsc_read_workers;
-    shape.compute_workers = l.ldsc_compute_workers;
-    shape.write_workers = 0;
-    shape.compute_input_queue_size = 8 * static_cast<std::size_t>(l.ldsc_read_workers) /
-                                      std::max(1, l.ldsc_compute_workers) + 1;
-    shape.stage_names = {"Reader (spot LD)", "Regression", "-"};
-    core::PipelineStages<Chunk, LoadedChunk, int> stages;
-    stages.read = [&](Chunk& c, int) {
-      LoadedChunk lc;
-      lc.chunk = c;
-      const auto gss = source->read_rows(c.start, c.end, all_genes);
-      ldsc::compute_spot_ld(common, plan, gss.data(), c.end - c.start, lc.ld);
-      return lc;
-    };
-    stages.compute = [&](LoadedChunk& lc, int worker) {
-      const std::size_t chunk_id =
-          static_cast<std::size_t>((lc.chunk.start - own_start) / l.spots_per_chunk_quick_mode);
-      if (gpu) gpu_regressors[worker]->load_spot_ld(lc.ld);  // once per chunk, for all traits
-      for (std::size_t t = 0; t < traits.size(); ++t) {
-        results[t][chunk_id] = gpu ? gpu_regressors[worker]->regress(traits[t], plan.trait_rows(t))
-                                   : ldsc::regress_spots(traits[t], lc.ld, plan.trait_rows(t));
-        singular += results[t][chunk_id].n_singular;
-      }
-      spots_done += lc.chunk.end - lc.chunk.start;
+    const auto backend = make_ldsc_backend(common_cfg, comm);
+    GSMAP_LOG_INFO("spatial LDSC backend: {}", backend->name());
+    const MarkerGssSource gss(*source);
+    std::vector<std::int64_t> own_spots(static_cast<std::size_t>(n_own));
+    for (std::int64_t i = 0; i < n_own; ++i) own_spots[static_cast<std::size_t>(i)] = own_start + i;
+    std::atomic<std::int64_t> spots_done{0};
+    ldsc::EngineOptions eo;
+    eo.read_workers = l.ldsc_read_workers;
+    eo.compute_workers = l.ldsc_compute_workers;
+    eo.chunk_spots = l.spots_per_chunk_quick_mode;
+    eo.on_chunk_done = [&](std::int64_t n) {
+      spots_done += n;
       kill_point("ldsc_mid_trait");
-      return 0;
     };
-    core::StagedPipeline<Chunk, LoadedChunk, int> pipeline(shape, stages);
     // Progress on one line from a monitor thread of rank 0 (cells/s over the run).
     std::atomic<bool> finished{false};
     std::thread monitor([&] {
@@ -254,9 +255,11 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
                                   traits.size()));
       }
     });
-    core::PipelineReport report;
+    ldsc::EngineResult er;
+    rusage usage0{};
+    getrusage(RUSAGE_SELF, &usage0);
     try {
-      report = pipeline.run(std::move(chunks), "spatial LDSC", l.spots_per_chunk_quick_mode);
+      er = ldsc::run_ldsc_engine(problem, gss, *backend, own_spots, eo);
     } catch (...) {
       finished = true;
       monitor.join();
@@ -265,12 +268,33 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     finished = true;
     monitor.join();
     log::progress_done();
-    if (me == 0) GSMAP_LOG_INFO("\n{}", report.summary_table());
-    const auto n_singular = dist::allreduce_sum(singular.load(), comm);
+    rusage usage1{};
+    getrusage(RUSAGE_SELF, &usage1);
+    const auto cpu_seconds = [](const rusage& u) {
+      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    };
+    if (me == 0) {
+      GSMAP_LOG_INFO("\n{}", er.report.summary_table());
+      const double busy = er.times.spot_ld + er.times.regression;
+      GSMAP_LOG_INFO(
+          "spatial LDSC on rank 0: {:.0f} spots/s ({:.0f} spots/s per trait, {} traits); process "
+          "CPU {:.1f} s in {:.1f} s wall ({:.2f} x); worker CPU {:.1f} s = spot LD {:.1f} s "
+          "({:.0f} %) + regression of all traits {:.1f} s ({:.1f} s per trait)",
+          n_own / std::max(er.report.elapsed_seconds, 1e-9),
+          n_own * static_cast<double>(traits.size()) / std::max(er.report.elapsed_seconds, 1e-9),
+          traits.size(), cpu_seconds(usage1) - cpu_seconds(usage0), er.report.elapsed_seconds,
+          (cpu_seconds(usage1) - cpu_seconds(usage0)) / std::max(er.report.elapsed_seconds, 1e-9),
+          busy, er.times.spot_ld, 100.0 * er.times.spot_ld / std::max(busy, 1e-9),
+          er.times.regression, er.times.regression / static_cast<double>(traits.size()));
+    }
+    const auto n_singular = dist::allreduce_sum(er.n_singular, comm);
     if (n_singular > 0) {
       GSMAP_LOG_WARN("{} spot regressions were singular: written as NaN (Cauchy drops them)",
                      n_singular);
     }
+    for (std::size_t t = 0; t < todo.size(); ++t) results[t].push_back(std::move(er.traits[t]));
+    GSMAP_LOG_INFO("memory rank {}: {}", me, core::MemoryLedger::instance().summary());
   }
 
   // Per trait: summary, then one csv.gz written by all ranks.
@@ -278,7 +302,7 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   for (std::size_t t = 0; t < todo.size(); ++t) {
     const LdscColumns cols = flatten(results[t], n_own);
     log_trait_summary(todo[t].name, cols, sel, comm);
-    const auto out = dir + "/" + ldsc_output_name(cfg.common.project_name, todo[t].name, sel);
+    const auto out = dir + "/" + ldsc_output_name(common_cfg.project_name, todo[t].name, sel);
     write_ldsc_csv_collective(out, spot_names, own_start, cols, comm);
     record_ldsc_trait(prov, todo_index[t], out, comm);  // -- provenance --
     GSMAP_LOG_INFO("Trait {}: wrote {}", todo[t].name, out);
@@ -289,7 +313,7 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     write_results_h5ad(results_path, *source, all_traits, outputs, own_start, own_end, comm);
     GSMAP_LOG_INFO("Results of {} traits: {}", all_traits.size(), results_path);
   }
-  record_ldsc_results(prov, cfg, all_traits, outputs, results_path, full, comm);  // -- provenance --
+  record_ldsc_results(prov, common_cfg, l, all_traits, outputs, results_path, full, comm);  // -- provenance --
   GSMAP_LOG_INFO("spatial_ldsc done in {:.1f} s",
                  std::chrono::duration<double>(Clock::now() - t_step).count());
 }

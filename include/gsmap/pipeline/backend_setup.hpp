@@ -19,3 +19,15 @@ bool setup_backend(const CommonConfig& common, MPI_Comm comm);
 std::unique_ptr<gss::GssBackend> make_gss_backend(const CommonConfig& common, MPI_Comm comm);
 
 }  // namespace gsmap::pipeline
+
+namespace gsmap::ldsc {
+class LdscBackend;
+}
+
+namespace gsmap::pipeline {
+
+// The spatial-LDSC backend of this step (setup_backend decides CUDA or CPU): the one object the
+// engine is given; nothing else branches on the choice. Collective.
+std::unique_ptr<ldsc::LdscBackend> make_ldsc_backend(const CommonConfig& common, MPI_Comm comm);
+
+}  // namespace gsmap::pipeline

@@ -32,5 +32,7 @@ class MarkerScoreSource {
 // Chooses and opens the source per --marker-score-format (auto: h5ad path if given, else our
 // marker_scores.h5ad, else a gsMap3D memmap). InputError when incomplete or missing.
 std::unique_ptr<MarkerScoreSource> open_marker_scores(const Config& cfg);
+std::unique_ptr<MarkerScoreSource> open_marker_scores(const CommonConfig& common,
+                                                      const SpatialLdscConfig& ldsc);
 
 }  // namespace gsmap::pipeline

@@ -47,9 +47,9 @@ struct LdscPlan {
   std::string results_lock;
 };
 // Collective, before the marker scores are opened: shared lock on the latent_to_gene outputs.
-LdscPlan lock_ldsc_inputs(const Config& cfg, MPI_Comm comm);
+LdscPlan lock_ldsc_inputs(const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, MPI_Comm comm);
 // Collective: output locks, fingerprints, decisions and log lines for every trait.
-void plan_spatial_ldsc(LdscPlan& plan, const Config& cfg, const MarkerScoreSource& source,
+void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const MarkerScoreSource& source,
                        const SpotSelection& sel, const std::vector<io::Trait>& traits,
                        const std::vector<std::string>& outputs, const std::string& results_path,
                        bool full, MPI_Comm comm);
@@ -60,7 +60,7 @@ void record_ldsc_trait(const LdscPlan& plan, std::size_t trait, const std::strin
 // be writing the same file; they are serialised, never failed).
 void begin_ldsc_results(LdscPlan& plan, MPI_Comm comm);
 // Collective, after write_results_h5ad (or at the end without one): attributes, metadata.yaml.
-void record_ldsc_results(LdscPlan& plan, const Config& cfg, const std::vector<io::Trait>& traits,
+void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const std::vector<io::Trait>& traits,
                          const std::vector<std::string>& outputs, const std::string& results_path,
                          bool wrote_results, MPI_Comm comm);
 

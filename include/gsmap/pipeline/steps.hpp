@@ -23,7 +23,8 @@ struct MergeOptions {
 
 // Collective over `comm`.
 void run_latent_to_gene(const LatentToGeneConfig& config, const CommonConfig& common, MPI_Comm comm);
-void run_spatial_ldsc(const Config& config, MPI_Comm comm);
+void run_spatial_ldsc(const Config& config, MPI_Comm comm);  // = the next one
+void run_spatial_ldsc(const CommonConfig& common, const SpatialLdscConfig& ldsc, MPI_Comm comm);
 void run_cauchy_combination(const Config& config, MPI_Comm comm);
 // Steps config.start_step..config.stop_step in order, skipping those already complete.
 void run_quick_mode(const Config& config, MPI_Comm comm);

@@ -15,6 +15,7 @@
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/hdf5.hpp"
 #include "gsmap/io/weight_matrix.hpp"
+#include "gsmap/ldsc/engine.hpp"
 #include "gsmap/ldsc/regression.hpp"
 #include "gsmap/ldsc/resources.hpp"
 #include "gsmap/ldsc/spot_ld.hpp"
@@ -67,7 +68,9 @@ struct FixtureRun {
   Index n_spots = 0;
 };
 
-FixtureRun run_fixture(const std::string& name, Index spots_per_chunk) {
+// engine: the product path (ldsc/engine.hpp, CPU one-pass backend, 2 workers); otherwise the
+// two-pass reference (compute_spot_ld + regress_spots).
+FixtureRun run_fixture(const std::string& name, Index spots_per_chunk, bool engine) {
   // Process CPU time: the test is single-threaded and the build machine is shared.
   const auto seconds = [](std::clock_t a, std::clock_t b) {
     return static_cast<double>(b - a) / CLOCKS_PER_SEC;
@@ -96,6 +99,22 @@ FixtureRun run_fixture(const std::string& name, Index spots_per_chunk) {
   const auto gss = read_f16_bits(dir / "expected/expected.h5", "gss", run.n_spots, n_genes);
   EXPECT_EQ(n_genes, static_cast<Index>(genes.size()));
   run.results.resize(run.traits.size());
+  if (engine) {
+    const LdscProblem problem(run.common, trait_ptrs);
+    const InMemoryGssSource source(gss, n_genes);
+    const auto backend = make_cpu_backend();
+    std::vector<Index> spots(static_cast<std::size_t>(run.n_spots));
+    for (Index j = 0; j < run.n_spots; ++j) spots[static_cast<std::size_t>(j)] = j;
+    EngineOptions eo;
+    eo.compute_workers = 2;
+    eo.chunk_spots = spots_per_chunk;
+    EngineResult er = run_ldsc_engine(problem, source, *backend, spots, eo);
+    run.results = std::move(er.traits);
+    run.seconds_spot_ld = er.times.spot_ld;
+    run.seconds_regression_first = er.times.regression / static_cast<double>(run.traits.size());
+    run.seconds_regression_rest = run.seconds_regression_first;
+    return run;
+  }
   SpotLd ld_chunk;
   for (Index start = 0; start < run.n_spots; start += spots_per_chunk) {
     const Index count = std::min(spots_per_chunk, run.n_spots - start);
@@ -119,10 +138,10 @@ FixtureRun run_fixture(const std::string& name, Index spots_per_chunk) {
   return run;
 }
 
-void check_fixture(const std::string& name) {
+void check_fixture(const std::string& name, bool engine = false) {
   GSMAP_REQUIRE_SHARED();
   const fs::path dir = test::fixture(name);
-  const FixtureRun run = run_fixture(name, 50);
+  const FixtureRun run = run_fixture(name, 50, engine);
   ASSERT_EQ(run.traits.size(), 2u);
 
   for (std::size_t t = 0; t < run.traits.size(); ++t) {
@@ -207,6 +226,9 @@ void check_fixture(const std::string& name) {
 TEST(LdscFixtures, Fx2d) { check_fixture("fx2d"); }
 TEST(LdscFixtures, Fx3d) { check_fixture("fx3d"); }
 TEST(LdscFixtures, FxGrid) { check_fixture("fxgrid"); }
+TEST(LdscFixtures, Fx2dEngine) { check_fixture("fx2d", true); }
+TEST(LdscFixtures, Fx3dEngine) { check_fixture("fx3d", true); }
+TEST(LdscFixtures, FxGridEngine) { check_fixture("fxgrid", true); }
 
 }  // namespace
 }  // namespace gsmap::ldsc

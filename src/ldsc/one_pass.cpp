@@ -1,0 +1,436 @@
+// The CPU backend of the spatial-LDSC engine: one pass over the SNPs per spot tile
+// (docs/algorithms.md §7).
+//
+// For a tile of spots, h comes from mean(x N) = (u . g + sum_i a_i N_i) / m with u = W_T^T N
+// (LdscProblem::gene_times_n), so no SNP pass is needed for it. Then, for each tile of plan rows
+// (the union of the traits' kept SNPs), the spot LD of the tile (rows x spots, f32, each entry
+// accumulated over the row's genes in W's column order, exactly as compute_spot_ld) is computed in
+// cache and folded at once into the block moments of every trait. A trait's kept SNPs are ascending
+// in plan order, so a row tile maps to a contiguous range of its SNP indices; jackknife blocks may
+// straddle row tiles (the moments of a block simply persist across tiles). The per-(SNP, spot)
+// arithmetic is accumulate_moments()'s (regression_math.hpp), operation for operation, so the
+// block moments are those of the two-pass regress_spots() given h.
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "gsmap/core/error.hpp"
+#include "gsmap/core/memory.hpp"
+#include "gsmap/ldsc/engine.hpp"
+#include "gsmap/ldsc/regression_math.hpp"
+
+namespace gsmap::ldsc {
+namespace {
+
+using Index = std::int64_t;
+// CPU time of the calling thread: the spot-LD / regression split stays meaningful on a loaded
+// machine (wall time would count the time the thread waited for a core).
+struct Clock {
+  using time_point = double;
+  static double now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+};
+double seconds(double a, double b) { return b - a; }
+
+// Spot tiles are padded to a multiple of this many lanes (the widest vector: 16 floats, 8 doubles);
+// padded spots have all-zero GSS and their results are dropped.
+constexpr Index kPad = 16;
+
+template <int W>
+struct Lanes;
+template <>
+struct Lanes<2> {
+  using D [[gnu::vector_size(16)]] = double;
+  using F [[gnu::vector_size(8)]] = float;
+};
+template <>
+struct Lanes<4> {
+  using D [[gnu::vector_size(32)]] = double;
+  using F [[gnu::vector_size(16)]] = float;
+};
+template <>
+struct Lanes<8> {
+  using D [[gnu::vector_size(64)]] = double;
+  using F [[gnu::vector_size(32)]] = float;
+};
+
+// One run of a trait's SNPs [k0, k1) inside one jackknife block and one row tile.
+struct Fold {
+  const TraitData* trait;
+  const float* ld;        // row tile: plan row r at ld + (r - r0) * sp
+  const Index* rows;      // the trait's plan rows (SpotLdPlan::trait_rows)
+  Index r0;
+  Index k0, k1;
+  const double* h_over_m; // sp values
+  double* moments;        // this block's record: K x sp
+  Index sp;
+  bool intercept_is_one;  // the design's last column is exactly 1 for every SNP of the trait
+};
+
+// W spots at a time with the block's K moments in registers; kP > 0 fixes P at compile time.
+// kOne: the last design column is exactly 1 (the intercept), so the products by it are skipped;
+// x * 1.0 == x in IEEE arithmetic, so the moments are bitwise the same.
+template <int W, int kP, bool kOne>
+[[gnu::always_inline]] inline void fold_vector(const Fold& f) {
+  using D = typename Lanes<W>::D;
+  using F = typename Lanes<W>::F;
+  constexpr int P = kP;
+  constexpr int K = moment_count(P);
+  constexpr int n_upper = P * (P + 1) / 2;
+  constexpr int width = P - 1;
+  const TraitData& t = *f.trait;
+  const double* tn = t.n.data();
+  const double* ta = t.baseline_sum.data();
+  const double* tw = t.ld_term.data();
+  const double* tc = t.chisq.data();
+  const double* tx = t.design.data();
+  D one;
+  for (int v = 0; v < W; ++v) one[v] = 1.0;
+  for (Index j = 0; j < f.sp; j += W) {
+    D acc[K];
+    for (int k = 0; k < K; ++k) std::memcpy(&acc[k], f.moments + k * f.sp + j, sizeof(D));
+    D h;
+    std::memcpy(&h, f.h_over_m + j, sizeof(D));
+    for (Index i = f.k0; i < f.k1; ++i) {
+      F lf;
+      std::memcpy(&lf, f.ld + (f.rows[i] - f.r0) * f.sp + j, sizeof(F));
+      const D l = __builtin_convertvector(lf, D);
+      const double n = tn[i], chi = tc[i];
+      const double* xb = tx + i * width;
+      // squared_regression_weight(l + a, h N / M, ld_term)
+      const D x = l + ta[i];
+      const D xm = x < one ? one : x;  // at_least_one (NaN passes)
+      const D c = h * n;
+      const D d = 1.0 + c * xm;
+      const D q = tw[i] / (d * d);
+      // accumulate_moments with u = [l, xb...]
+      D qa = q * l;
+      acc[0] += qa * l;
+      for (int col = 1; col < P; ++col)
+        acc[col] += (kOne && col == P - 1) ? qa : qa * xb[col - 1];
+      acc[n_upper] += qa * chi;
+      int k = P;
+      for (int r = 1; r < P; ++r) {
+        qa = (kOne && r == P - 1) ? q : q * xb[r - 1];
+        for (int col = r; col < P; ++col, ++k)
+          acc[k] += (kOne && col == P - 1) ? qa : qa * xb[col - 1];
+        acc[n_upper + r] += qa * chi;
+      }
+    }
+    for (int k = 0; k < K; ++k) std::memcpy(f.moments + k * f.sp + j, &acc[k], sizeof(D));
+  }
+}
+
+// Any P: accumulate_moments itself, one spot at a time.
+inline void fold_scalar(const Fold& f) {
+  const TraitData& t = *f.trait;
+  const int P = t.n_features;
+  const int width = P - 1;
+  std::vector<double> u(static_cast<std::size_t>(P));
+  for (Index i = f.k0; i < f.k1; ++i) {
+    const float* L = f.ld + (f.rows[i] - f.r0) * f.sp;
+    const double* xb = t.design.data() + i * width;
+    for (int c = 1; c < P; ++c) u[c] = xb[c - 1];
+    for (Index j = 0; j < f.sp; ++j) {
+      const double l = L[j];
+      u[0] = l;
+      const double q =
+          squared_regression_weight(l + t.baseline_sum[i], f.h_over_m[j] * t.n[i], t.ld_term[i]);
+      accumulate_moments(P, q, u.data(), t.chisq[i], f.moments + j, static_cast<int>(f.sp));
+    }
+  }
+}
+
+template <int W>
+[[gnu::always_inline]] inline void fold(const Fold& f) {
+  switch (f.trait->n_features) {
+    case 4: f.intercept_is_one ? fold_vector<W, 4, true>(f) : fold_vector<W, 4, false>(f); return;
+    case 5: f.intercept_is_one ? fold_vector<W, 5, true>(f) : fold_vector<W, 5, false>(f); return;
+    case 6: f.intercept_is_one ? fold_vector<W, 6, true>(f) : fold_vector<W, 6, false>(f); return;
+    default: fold_scalar(f); return;
+  }
+}
+
+// Per-worker scratch of one spot tile.
+struct TileScratch {
+  std::vector<float> scores;               // genes x sp (gene-major), f32 of the f16 GSS
+  std::vector<float> ld;                   // snp_tile x sp
+  std::vector<std::vector<double>> h;      // per trait: sp values of h / M
+  std::vector<std::vector<double>> blocks; // per trait: B x K x sp
+  std::vector<Index> cursor;               // per trait: next SNP index
+  std::vector<char> intercept_is_one;      // per trait, see Fold
+  std::vector<double> work;                // jackknife workspace
+};
+
+// Spot LD of plan rows [r0, r1) for the tile: out row r = sum of w_e * scores[gene_e] over the
+// row's entries in W's column order, starting from 0 (f32 multiply, then add; exactly the
+// operations of compute_spot_ld per entry). Four vectors of spots are accumulated in registers.
+template <int W>
+[[gnu::always_inline]] inline void spot_ld_rows(const SparseRowsF32& w, const Index* rows, Index r0,
+                                                Index r1, const float* scores, Index sp,
+                                                float* out) {
+  constexpr int FL = 2 * W;  // floats per vector
+  using FV [[gnu::vector_size(FL * sizeof(float))]] = float;
+  const Index* outer = w.outerIndexPtr();
+  const Index* gene = w.innerIndexPtr();
+  const float* weight = w.valuePtr();
+  for (Index r = r0; r < r1; ++r) {
+    float* ld = out + (r - r0) * sp;
+    const Index c = rows[r];
+    const Index e0 = outer[c], e1 = outer[c + 1];
+    Index j = 0;
+    for (; j + 4 * FL <= sp; j += 4 * FL) {
+      FV a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      for (Index e = e0; e < e1; ++e) {
+        const float v = weight[e];
+        const float* s = scores + gene[e] * sp + j;
+        FV s0, s1, s2, s3;
+        std::memcpy(&s0, s, sizeof(FV));
+        std::memcpy(&s1, s + FL, sizeof(FV));
+        std::memcpy(&s2, s + 2 * FL, sizeof(FV));
+        std::memcpy(&s3, s + 3 * FL, sizeof(FV));
+        a0 += v * s0;
+        a1 += v * s1;
+        a2 += v * s2;
+        a3 += v * s3;
+      }
+      std::memcpy(ld + j, &a0, sizeof(FV));
+      std::memcpy(ld + j + FL, &a1, sizeof(FV));
+      std::memcpy(ld + j + 2 * FL, &a2, sizeof(FV));
+      std::memcpy(ld + j + 3 * FL, &a3, sizeof(FV));
+    }
+    for (; j < sp; j += FL) {  // sp is a multiple of kPad >= FL
+      FV a0 = {};
+      for (Index e = e0; e < e1; ++e) {
+        FV s0;
+        std::memcpy(&s0, scores + gene[e] * sp + j, sizeof(FV));
+        a0 += weight[e] * s0;
+      }
+      std::memcpy(ld + j, &a0, sizeof(FV));
+    }
+  }
+}
+
+struct TileJob {
+  const LdscProblem* problem;
+  Index snp_tile;
+  Index sp;       // padded spot count (multiple of kPad)
+  TileScratch* s;
+  double* t_spot_ld;
+  double* t_regression;
+};
+
+// Row tiles of one spot tile: spot LD, then every trait's SNPs of the tile. The scores and h are
+// already in the scratch; block moments are zeroed.
+template <int W>
+[[gnu::always_inline]] inline void run_row_tiles(const TileJob& job) {
+  const LdscProblem& p = *job.problem;
+  TileScratch& s = *job.s;
+  const Index n_rows = p.plan.n_rows();
+  const Index* plan_rows = p.plan.common_rows().data();
+  const std::size_t n_traits = p.traits.size();
+  double spot_ld = 0.0, regression = 0.0;
+  for (Index r0 = 0; r0 < n_rows; r0 += job.snp_tile) {
+    const Index r1 = std::min(n_rows, r0 + job.snp_tile);
+    const auto t0 = Clock::now();
+    spot_ld_rows<W>(p.common->gene_weights, plan_rows, r0, r1, s.scores.data(), job.sp,
+                    s.ld.data());
+    const auto t1 = Clock::now();
+    for (std::size_t t = 0; t < n_traits; ++t) {
+      const TraitData& trait = *p.traits[t];
+      const Index* rows = p.plan.trait_rows(t).data();
+      const Index m = trait.m();
+      const Index K = moment_count(trait.n_features);
+      Index k = s.cursor[t];
+      while (k < m && rows[k] < r1) {
+        const Index b = k / trait.block_size;
+        Index end = std::min(m, (b + 1) * trait.block_size);
+        // The SNPs of block b inside this tile: rows ascend, so stop at the first row >= r1.
+        end = std::lower_bound(rows + k, rows + end, r1) - rows;
+        const Fold f{&trait,      s.ld.data(),     rows, r0, k, end, s.h[t].data(),
+                     s.blocks[t].data() + b * K * job.sp, job.sp, s.intercept_is_one[t] != 0};
+        fold<W>(f);
+        k = end;
+      }
+      s.cursor[t] = k;
+    }
+    const auto t2 = Clock::now();
+    spot_ld += seconds(t0, t1);
+    regression += seconds(t1, t2);
+  }
+  *job.t_spot_ld += spot_ld;
+  *job.t_regression += regression;
+}
+
+void run_row_tiles_baseline(const TileJob& job) { run_row_tiles<2>(job); }
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+GSMAP_LDSC_TARGET_AVX2 void run_row_tiles_avx2(const TileJob& job) { run_row_tiles<4>(job); }
+GSMAP_LDSC_TARGET_AVX512 void run_row_tiles_avx512(const TileJob& job) { run_row_tiles<8>(job); }
+#endif
+
+using RowTilesFunction = void (*)(const TileJob&);
+
+RowTilesFunction select_row_tiles(CpuSimd simd) {
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+  if (use_avx512(simd)) return &run_row_tiles_avx512;
+  if (use_avx2(simd)) return &run_row_tiles_avx2;
+#endif
+  (void)simd;
+  return &run_row_tiles_baseline;
+}
+
+class CpuWorker final : public LdscWorker {
+ public:
+  CpuWorker(const LdscProblem& problem, const CpuBackendOptions& o)
+      : p_(problem),
+        snp_tile_(o.snp_tile),
+        spot_tile_(o.spot_tile),
+        row_tiles_(select_row_tiles(o.simd)) {
+    const Index sp = padded(spot_tile_);
+    const auto n_genes = static_cast<Index>(p_.common->genes.size());
+    s_.scores.resize(static_cast<std::size_t>(n_genes * sp));
+    s_.ld.resize(static_cast<std::size_t>(snp_tile_ * sp));
+    s_.h.resize(p_.n_traits());
+    s_.blocks.resize(p_.n_traits());
+    s_.cursor.resize(p_.n_traits());
+    s_.intercept_is_one.resize(p_.n_traits());
+    int max_features = 1;
+    std::int64_t bytes = static_cast<std::int64_t>((s_.scores.size() + s_.ld.size()) * sizeof(float));
+    for (std::size_t t = 0; t < p_.n_traits(); ++t) {
+      const TraitData& trait = *p_.traits[t];
+      s_.h[t].resize(static_cast<std::size_t>(sp));
+      s_.blocks[t].resize(static_cast<std::size_t>(trait.n_blocks * moment_count(trait.n_features) * sp));
+      bytes += static_cast<std::int64_t>((s_.h[t].size() + s_.blocks[t].size()) * sizeof(double));
+      max_features = std::max(max_features, trait.n_features);
+      bool one = trait.n_features >= 2;
+      const auto width = static_cast<std::size_t>(trait.n_features - 1);
+      for (std::size_t i = 0; one && i < static_cast<std::size_t>(trait.m()); ++i)
+        one = trait.design[i * width + width - 1] == 1.0;
+      s_.intercept_is_one[t] = one ? 1 : 0;
+    }
+    s_.work.resize(static_cast<std::size_t>(jackknife_work_size(max_features)));
+    ledger_ = std::make_unique<core::MemoryPart>("LDSC tiles", bytes);
+  }
+
+  void regress_chunk(const math::f16_bits* gss, Index n_spots, std::vector<TraitChunkResult>& out,
+                     BackendTimes& times) override {
+    const std::size_t n_traits = p_.n_traits();
+    out.resize(n_traits);
+    for (auto& r : out) {
+      for (auto* v : {&r.beta, &r.se, &r.z, &r.p, &r.neg_log10_p, &r.beta_full})
+        v->assign(static_cast<std::size_t>(n_spots), std::numeric_limits<double>::quiet_NaN());
+      r.n_singular = 0;
+    }
+    for (Index j0 = 0; j0 < n_spots; j0 += spot_tile_)
+      tile(gss, j0, std::min(spot_tile_, n_spots - j0), out, times);
+  }
+
+ private:
+  static Index padded(Index n) { return (n + kPad - 1) / kPad * kPad; }
+
+  void tile(const math::f16_bits* gss, Index j0, Index count, std::vector<TraitChunkResult>& out,
+            BackendTimes& times) {
+    const CommonResources& common = *p_.common;
+    const Index sp = padded(count);
+    const auto n_genes = static_cast<Index>(common.genes.size());
+    const auto t0 = Clock::now();
+    // Aligned genes, gene-major (one weight updates all spots of the tile at once); padded spots 0.
+    float* scores = s_.scores.data();
+    for (Index g = 0; g < n_genes; ++g) {
+      float* row = scores + g * sp;
+      const Index column = common.marker_column[g];
+      for (Index j = 0; j < count; ++j)
+        row[j] = math::f16_to_f32(gss[(j0 + j) * common.n_marker_genes + column]);
+      std::fill(row + count, row + sp, 0.0f);
+    }
+    const auto t1 = Clock::now();
+    // h per trait from u . g (docs/algorithms.md §7), then zeroed block moments.
+    for (std::size_t t = 0; t < p_.n_traits(); ++t) {
+      const TraitData& trait = *p_.traits[t];
+      const double* u = p_.gene_times_n[t].data();
+      double* h = s_.h[t].data();
+      std::fill_n(h, sp, 0.0);
+      for (Index g = 0; g < n_genes; ++g) {
+        const double ug = u[g];
+        const float* row = scores + g * sp;
+        for (Index j = 0; j < sp; ++j) h[j] += ug * static_cast<double>(row[j]);
+      }
+      for (Index j = 0; j < sp; ++j) {
+        const double mean_xn = (h[j] + trait.sum_baseline_times_n) / static_cast<double>(trait.m());
+        h[j] = clipped_heritability(trait.mean_chisq, mean_xn) / kHeritabilityM;
+      }
+      std::fill_n(s_.blocks[t].data(), trait.n_blocks * moment_count(trait.n_features) * sp, 0.0);
+      s_.cursor[t] = 0;
+    }
+    double spot_ld = seconds(t0, t1);
+    double regression = 0.0;
+    const auto t2 = Clock::now();
+    regression += seconds(t1, t2);
+    row_tiles_(TileJob{&p_, snp_tile_, sp, &s_, &spot_ld, &regression});
+    // Jackknife and statistics per spot and trait.
+    const auto t3 = Clock::now();
+    for (std::size_t t = 0; t < p_.n_traits(); ++t) {
+      const TraitData& trait = *p_.traits[t];
+      TraitChunkResult& r = out[t];
+      const double nbar = trait.nbar;
+      for (Index j = 0; j < count; ++j) {
+        const JackknifeEstimate e = jackknife_first_coefficient(
+            trait.n_features, trait.n_blocks, s_.blocks[t].data() + j, static_cast<int>(sp),
+            s_.work.data());
+        if (!e.ok) ++r.n_singular;
+        const SpotStatistics st = spot_statistics(e.mean / nbar, e.se / nbar);
+        const auto spot = static_cast<std::size_t>(j0 + j);
+        r.beta[spot] = st.beta;
+        r.se[spot] = st.se;
+        r.z[spot] = st.z;
+        r.p[spot] = st.p;
+        r.neg_log10_p[spot] = st.neg_log10_p;
+        r.beta_full[spot] = e.full / nbar;
+      }
+    }
+    regression += seconds(t3, Clock::now());
+    times.spot_ld += spot_ld;
+    times.regression += regression;
+  }
+
+  const LdscProblem& p_;
+  Index snp_tile_, spot_tile_;
+  RowTilesFunction row_tiles_;
+  TileScratch s_;
+  std::unique_ptr<core::MemoryPart> ledger_;
+};
+
+class CpuBackend final : public LdscBackend {
+ public:
+  explicit CpuBackend(const CpuBackendOptions& o) : o_(o) {
+    if (o_.snp_tile < 1 || o_.spot_tile < 1)
+      throw UsageError(fmt::format("LDSC tiles of {} SNPs x {} spots: both must be >= 1",
+                                   o_.snp_tile, o_.spot_tile));
+  }
+  std::string name() const override {
+    return fmt::format("CPU one-pass ({}, tiles of {} SNPs x {} spots)",
+                       use_avx512(o_.simd) ? "AVX-512" : use_avx2(o_.simd) ? "AVX2" : "baseline",
+                       o_.snp_tile, o_.spot_tile);
+  }
+  std::int64_t chunk_multiple() const override { return o_.spot_tile; }
+  std::unique_ptr<LdscWorker> make_worker(const LdscProblem& problem) override {
+    return std::make_unique<CpuWorker>(problem, o_);
+  }
+
+ private:
+  CpuBackendOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<LdscBackend> make_cpu_backend(const CpuBackendOptions& options) {
+  return std::make_unique<CpuBackend>(options);
+}
+
+}  // namespace gsmap::ldsc
