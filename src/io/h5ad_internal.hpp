@@ -13,6 +13,13 @@ namespace gsmap::io::h5ad_detail {
 
 // ---- types ----------------------------------------------------------------------------------
 
+// "<what> (<HDF5's innermost error description>)": the OS reason of a failed write (e.g. "No space
+// left on device") is among HDF5's descriptions.
+inline std::string with_hdf5_detail(const std::string& what) {
+  const std::string detail = hdf5_error_detail();
+  return detail.empty() ? what : what + " (" + detail + ")";
+}
+
 // h5py's bool: an enum over int8 with FALSE = 0, TRUE = 1 (what anndata writes for numpy bool).
 Hid bool_enum_type();
 // IEEE binary16, little endian: the type h5py writes for numpy float16.

@@ -21,15 +21,14 @@ using namespace h5ad_detail;
 
 const char* const kDictGroups[] = {"layers", "obsm", "obsp", "varm", "varp", "uns"};
 
-// Every rank learns whether any rank failed, and rank `root`'s message if it did.
-// Returns the empty string when all succeeded.
-std::string agree_on_error(MPI_Comm comm, const std::string& local_error) {
+// Every rank learns whether any rank failed and, if one did, throws the lowest failing rank's
+// message, marked as met by that rank (Error::origin_rank: only it prints the message).
+void throw_if_failed(MPI_Comm comm, const std::string& local_error) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   int failed = local_error.empty() ? 0 : 1, any_failed = 0;
   MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
-  if (!any_failed) return {};
-  // The lowest failing rank tells its message to everyone.
+  if (!any_failed) return;
   int candidate = failed ? rank : std::numeric_limits<int>::max(), reporter = 0;
   MPI_Allreduce(&candidate, &reporter, 1, MPI_INT, MPI_MIN, comm);
   std::string message = local_error;
@@ -37,12 +36,9 @@ std::string agree_on_error(MPI_Comm comm, const std::string& local_error) {
   MPI_Bcast(&length, 1, MPI_INT, reporter, comm);
   message.resize(static_cast<std::size_t>(length));
   MPI_Bcast(message.data(), length, MPI_CHAR, reporter, comm);
-  return fmt::format("{} (reported by rank {})", message, reporter);
-}
-
-void throw_if_failed(MPI_Comm comm, const std::string& local_error) {
-  const std::string message = agree_on_error(comm, local_error);
-  if (!message.empty()) throw IoError(message);
+  IoError e(message);
+  e.set_origin_rank(reporter);
+  throw e;
 }
 
 // Runs fn and returns its failure message ("" on success), for agree_on_error.
@@ -88,7 +84,7 @@ struct ParallelH5adWriter::Impl {
     if (file >= 0) {
       const herr_t status = H5Fclose(file);
       file = H5I_INVALID_HID;
-      if (status < 0) throw std::runtime_error("collective close of the HDF5 file failed");
+      if (status < 0) throw std::runtime_error(with_hdf5_detail("collective close of the HDF5 file failed"));
     }
   }
 };
@@ -194,9 +190,9 @@ ParallelH5adWriter::ParallelH5adWriter(const std::string& path, MPI_Comm comm, s
   impl_->file = create_parallel_file(path, comm);
   if (impl_->file < 0) {
     error = fmt::format(
-        "{}: cannot create the HDF5 file (is the directory writable and on a "
-        "file system every rank sees?)",
-        path);
+        "{}: cannot create the HDF5 file ({}; is the directory on a file system every rank "
+        "sees?)",
+        path, hdf5_error_detail());
   } else {
     error = capture([&] {
       for (const char* g : kDictGroups) create_group(impl_->file, g);
@@ -278,7 +274,7 @@ void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0
     Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     if (H5Dwrite(d.dataset, types.mem_type, mem_space, file_space, dxpl, data) < 0) {
-      throw std::runtime_error("collective H5Dwrite failed for " + h5path);
+      throw std::runtime_error(with_hdf5_detail("collective H5Dwrite failed for " + h5path));
     }
   });
   throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
@@ -338,10 +334,10 @@ void ParallelH5adWriter::finish(bool mark_complete) {
       write_dataframe(file, "obs", im.obs_given ? im.obs : range_frame(im.n_rows));
       write_dataframe(file, "var", im.var_given ? im.var : range_frame(n_vars));
       H5Lock lock;
-      if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+      if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error(with_hdf5_detail("flush failed"));
       if (mark_complete) {
         write_attr_int64s(file, "gsmap_complete", {1}, true);
-        if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+        if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error(with_hdf5_detail("flush failed"));
       }
     });
   }

@@ -28,6 +28,7 @@
 #include "gsmap/gss/marker_score.hpp"
 #include "gsmap/gss/neighbors.hpp"
 #include "gsmap/gss/rank.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
 #include "gsmap/pipeline/backend_setup.hpp"
@@ -285,7 +286,9 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
     GSMAP_LOG_INFO("Stage A: ranked {} cells x {} genes in {:.1f} s", cells.n, n_genes,
                    seconds_since(t0));
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
-    write_log_ranks(paths.log_ranks, cells, part, ranks, comm);
+    io::AtomicOutput log_ranks_out(paths.log_ranks, comm);  // docs/troubleshooting.md
+    write_log_ranks(log_ranks_out.temp_path(), cells, part, ranks, comm);
+    log_ranks_out.commit();
   }
 
   // Stage B: neighbours of own cells (every rank holds the small per-cell tables).
@@ -480,7 +483,9 @@ void run_latent_to_gene(const Config& cfg, MPI_Comm comm) {
   const auto zero = dist::allreduce_sum(static_cast<std::int64_t>(zero_weight_cells.load()), comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
-  write_marker_scores(paths.marker_scores, cells, part, scores, nb, niche_emb.has_value(), comm);
+  io::AtomicOutput marker_out(paths.marker_scores, comm);
+  write_marker_scores(marker_out.temp_path(), cells, part, scores, nb, niche_emb.has_value(), comm);
+  marker_out.commit();
   GSMAP_LOG_INFO("latent_to_gene done in {:.1f} s: {}", seconds_since(t_step), paths.marker_scores);
 }
 

@@ -17,6 +17,7 @@
 #include "gsmap/core/staged_pipeline.hpp"
 #include "gsmap/device/ldsc_device.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
@@ -57,7 +58,15 @@ std::string w_ld_dir_of(const Config& cfg) {
 }  // namespace
 
 std::vector<io::Trait> traits_of(const SpatialLdscConfig& l) {
-  if (!l.sumstats_config_file.empty()) return io::traits_from_yaml(l.sumstats_config_file);
+  if (!l.sumstats_config_file.empty()) {
+    auto traits = io::traits_from_yaml(l.sumstats_config_file);
+    // Trait names become parts of file names (docs/usage.md, "Names"); quick-mode calls this at
+    // start-up, before any work.
+    for (const auto& t : traits) {
+      io::require_safe_name(t.name, "trait name in " + l.sumstats_config_file + ":");
+    }
+    return traits;
+  }
   if (!l.sumstats_file.empty()) {
     if (!fs::exists(l.sumstats_file)) {
       throw InputError(l.sumstats_file, "", "summary statistics file not found",
@@ -134,7 +143,8 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
   const auto t_step = Clock::now();
   const std::string dir = cfg.common.project_dir() + "/spatial_ldsc";
   if (me == 0) fs::create_directories(dir);
-  const auto all_traits = traits_of(l);
+  std::vector<io::Trait> all_traits;
+  dist::agree_on_checks(comm, [&] { all_traits = traits_of(l); });  // reported once
   auto source = open_marker_scores(cfg);
   const SpotSelection sel = select_spots(l, *source);
   // The results h5ad holds every spot; range and sample runs write only their csv.gz.
@@ -279,7 +289,10 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
     kill_point("ldsc_between_traits");
   }
   if (full) {
-    write_results_h5ad(results_path, *source, all_traits, outputs, own_start, own_end, comm);
+    io::AtomicOutput results_out(results_path, comm);  // docs/troubleshooting.md
+    write_results_h5ad(results_out.temp_path(), *source, all_traits, outputs, own_start, own_end,
+                       comm);
+    results_out.commit();
     GSMAP_LOG_INFO("Results of {} traits: {}", all_traits.size(), results_path);
   }
   GSMAP_LOG_INFO("spatial_ldsc done in {:.1f} s",
