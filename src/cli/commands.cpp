@@ -206,14 +206,30 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
   }
 }
 
-// The failing rank reports, once (stderr and the log file). An agreed failure (every rank threw
-// it together: Error::origin_rank) is printed by the rank that met it and every rank returns its
-// exit code through MPI_Finalize; a failure met by one rank alone ends the others with MPI_Abort,
-// as they may be waiting inside a collective.
+// The failing rank reports, once (stderr and the log file), then the job ends with MPI_Abort: the
+// other ranks may be waiting inside a collective, and after a failed parallel HDF5 write the ranks'
+// HDF5 states differ, so MPI_Finalize (which closes open HDF5 files collectively) could hang. An
+// agreed failure (every rank threw it together: Error::origin_rank) is printed by the rank that
+// met it; the others stay silent and wait in a barrier until it has printed, so that the abort
+// cannot cut its message off.
 int fail(const MpiSession& mpi, ExitCode code, const std::string& message, int origin_rank = -1) {
   const bool agreed = mpi.size() > 1 && origin_rank >= 0;
   if (!agreed || origin_rank == mpi.rank()) log::report_error(message);
-  if (mpi.size() > 1 && !agreed) MPI_Abort(MPI_COMM_WORLD, static_cast<int>(code));
+  if (mpi.size() > 1) {
+    if (agreed) MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Abort(MPI_COMM_WORLD, static_cast<int>(code));
+  }
+  // A file HDF5 could not close (a write failed on a full disk) would be closed again inside
+  // MPI_Finalize, where HDF5 1.10 crashes: leave without finalizing, with the exit code.
+  bool hdf5_file_open = false;
+  {
+    io::H5Lock lock;
+    hdf5_file_open = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0;
+  }
+  if (hdf5_file_open) {
+    std::fflush(nullptr);
+    std::_Exit(static_cast<int>(code));
+  }
   return static_cast<int>(code);
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <filesystem>
@@ -197,7 +198,8 @@ void write_ordered_file(const std::string& path, const std::string& local_bytes,
   if (rank(comm) == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
   io::AtomicOutput out(path, comm);   // collective; rank 0 created the (empty) temp file
   MPI_File fh;
-  int rc = MPI_File_open(comm, out.temp_path().c_str(), MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
+  int rc = MPI_File_open(comm, out.temp_path().c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY,
+                         MPI_INFO_NULL, &fh);
   std::string error;
   if (rc != MPI_SUCCESS) {
     error = fmt::format("{}: cannot open the new file {} (MPI-IO): {}", path, out.temp_path(),
@@ -212,17 +214,27 @@ void write_ordered_file(const std::string& path, const std::string& local_bytes,
   for (long long i = 0; i < rounds; ++i) {
     long long off = i * kChunk;
     int n = static_cast<int>(std::max(0LL, std::min(kChunk, mine - off)));
+    errno = 0;  // MPI-IO reports a class, not the OS reason: take errno when it is an I/O one
     rc = MPI_File_write_at_all(fh, offset + std::min(off, mine),
                                local_bytes.data() + std::min(off, mine), n, MPI_BYTE,
                                MPI_STATUS_IGNORE);
+    const std::string reason = io::os_io_reason(errno);
     if (rc != MPI_SUCCESS && error.empty()) {
       error = fmt::format("{}: cannot write {} bytes at offset {} of {}: {}", path, n,
-                          offset + std::min(off, mine), out.temp_path(), mpi_error_text(rc));
+                          offset + std::min(off, mine), out.temp_path(),
+                          reason.empty() ? mpi_error_text(rc) : reason);
     }
   }
+  errno = 0;
   rc = MPI_File_close(&fh);
   if (rc != MPI_SUCCESS && error.empty()) {
-    error = fmt::format("{}: cannot close {}: {}", path, out.temp_path(), mpi_error_text(rc));
+    const std::string reason = io::os_io_reason(errno);
+    error = fmt::format("{}: cannot close {}: {}", path, out.temp_path(),
+                        reason.empty() ? mpi_error_text(rc) : reason);
+  }
+  if (!error.empty()) {
+    const std::string problem = io::storage_problem(out.temp_path());
+    if (!problem.empty() && error.find(problem) == std::string::npos) error += "; " + problem;
   }
   throw_if_any_failed(error, comm);
   out.commit();

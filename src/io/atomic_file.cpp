@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -100,6 +101,31 @@ void share_outcome(MPI_Comm comm, bool serial, const std::string& error) {
 }
 
 }  // namespace
+
+std::string os_io_reason(int err) {
+  switch (err) {
+    case ENOSPC: case EDQUOT: case EIO: case EROFS: case EACCES: case EPERM: case EFBIG:
+    case ENOENT: case ENOTDIR: case EISDIR: case ESTALE: case ENXIO: case ETXTBSY:
+      return std::strerror(err);
+    default:
+      return {};
+  }
+}
+
+std::string storage_problem(const std::string& path) {
+  const std::string dir = directory_of(path);
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return {};
+  if (vfs.f_flag & ST_RDONLY) return fmt::format("{} ({})", std::strerror(EROFS), dir);
+  if (vfs.f_blocks > 0 && vfs.f_bavail == 0) {
+    return fmt::format("{} (the file system holding {} is full)", std::strerror(ENOSPC), dir);
+  }
+  if (vfs.f_files > 0 && vfs.f_favail == 0) {
+    return fmt::format("{} (the file system holding {} has no free inodes)",
+                       std::strerror(ENOSPC), dir);
+  }
+  return {};
+}
 
 void refuse_symlink(const std::string& path) {
   struct stat st {};

@@ -1,6 +1,7 @@
 // Helpers shared by the h5ad reader and writers: HDF5 types as h5py/anndata write them, attribute
 // writers, dataframe encoding, and the column utilities of the public header.
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "gsmap/io/atomic_file.hpp"
 #include "h5ad_internal.hpp"
 
 namespace gsmap::io {
@@ -59,6 +61,16 @@ std::optional<std::string> column_label(const Column& c, std::size_t i) {
 }  // namespace gsmap::io
 
 namespace gsmap::io::h5ad_detail {
+
+std::string with_hdf5_detail(const std::string& what) {
+  const int err = errno;  // first: the calls below may change it
+  std::string detail = hdf5_error_detail();
+  const std::string reason = os_io_reason(err);
+  if (!reason.empty() && detail.find(reason) == std::string::npos) {
+    detail += (detail.empty() ? "" : "; ") + reason;
+  }
+  return detail.empty() ? what : what + " (" + detail + ")";
+}
 
 // ---- types ----------------------------------------------------------------------------------
 
@@ -238,6 +250,7 @@ void write_dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t me
   Hid d = create_dataset(loc, name, file_type, dims);
   hsize_t total = 1;
   for (auto x : dims) total *= x;
+  errno = 0;
   if (total > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
     throw std::runtime_error(with_hdf5_detail("cannot write HDF5 dataset " + name));
   }
@@ -252,6 +265,7 @@ void write_string_array(hid_t loc, const std::string& name,
   std::vector<const char*> ptrs;
   ptrs.reserve(values.size());
   for (const auto& v : values) ptrs.push_back(v.c_str());
+  errno = 0;
   if (!values.empty() && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
     throw std::runtime_error(with_hdf5_detail("cannot write HDF5 string dataset " + name));
   }

@@ -13,12 +13,10 @@ namespace gsmap::io::h5ad_detail {
 
 // ---- types ----------------------------------------------------------------------------------
 
-// "<what> (<HDF5's innermost error description>)": the OS reason of a failed write (e.g. "No space
-// left on device") is among HDF5's descriptions.
-inline std::string with_hdf5_detail(const std::string& what) {
-  const std::string detail = hdf5_error_detail();
-  return detail.empty() ? what : what + " (" + detail + ")";
-}
+// "<what> (<HDF5's innermost error description>[; <OS reason>])". The serial driver's description
+// carries the OS message; the MPI-IO driver's does not, so an I/O errno left by the failed call is
+// added (callers set errno = 0 right before the HDF5 call, so a stale value cannot mislead).
+std::string with_hdf5_detail(const std::string& what);
 
 // h5py's bool: an enum over int8 with FALSE = 0, TRUE = 1 (what anndata writes for numpy bool).
 Hid bool_enum_type();

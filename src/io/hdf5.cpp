@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
+#include <tuple>
 #include <type_traits>
 
 #include "gsmap/core/error.hpp"
@@ -46,12 +48,12 @@ void quiet_hdf5_errors() {
 std::string hdf5_error_detail() {
   H5Lock lock;
   std::string detail;
-  // Innermost first: the lowest-level description (the OS reason of a failed open among them).
+  // The walk goes from the API call down; the last description is the innermost one (for the
+  // sec2 driver it carries errno and the OS message of a failed open, read or write).
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_DOWNWARD,
       [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
-        auto& d = *static_cast<std::string*>(out);
-        if (d.empty() && e->desc && *e->desc) d = e->desc;
+        if (e->desc && *e->desc) *static_cast<std::string*>(out) = e->desc;
         return 0;
       },
       &detail);
@@ -210,6 +212,20 @@ struct ForeignStorage {
 // objects would pull other files' bytes into our outputs (docs/troubleshooting.md, "Refused HDF5
 // features").
 void refuse_foreign_storage(hid_t file, const std::string& path) {
+  // A file is visited once per process (readers reopen the same sample for every chunk); a file
+  // that changed on disk since (other size or modification time) is visited again.
+  struct stat st {};
+  using Identity = std::tuple<dev_t, ino_t, off_t, std::int64_t>;
+  static std::mutex checked_mutex;
+  static std::set<Identity> checked;
+  std::optional<Identity> identity;
+  if (::stat(path.c_str(), &st) == 0) {
+    identity = Identity{st.st_dev, st.st_ino, st.st_size,
+                        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                            st.st_mtim.tv_nsec};
+    std::lock_guard guard(checked_mutex);
+    if (checked.count(*identity)) return;
+  }
   ForeignStorage found;
   found.file = path;
   const auto visit = [](hid_t group, const char* name, const H5L_info_t* info,
@@ -269,6 +285,10 @@ void refuse_foreign_storage(hid_t file, const std::string& path) {
                                                          "the file itself",
                      "write a self-contained copy, e.g. python -c \"import anndata; "
                      "anndata.read_h5ad('in.h5ad').write_h5ad('out.h5ad')\"");
+  }
+  if (identity) {
+    std::lock_guard guard(checked_mutex);
+    checked.insert(*identity);
   }
 }
 

@@ -45,8 +45,11 @@ endif()
 if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
   add_test(NAME integration.fx2d.atomic_outputs_and_names
            COMMAND ${_it}/trust_outputs_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/trust)
-  set_tests_properties(integration.fx2d.atomic_outputs_and_names PROPERTIES PROCESSORS 2
-                       TIMEOUT 600 ENVIRONMENT "${GSMAP_TEST_ENV}")
+  add_test(NAME integration.fx2d.disk_full_message
+           COMMAND ${_it}/disk_full_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/diskfull)
+  set_tests_properties(integration.fx2d.atomic_outputs_and_names integration.fx2d.disk_full_message
+                       PROPERTIES PROCESSORS 2 TIMEOUT 600 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "${GSMAP_TEST_ENV}")
 endif()
 # The README demo needs nothing from ../shared.
 add_test(NAME integration.demo COMMAND ${_it}/demo_test.sh ${_exe} ${_scratch}/demo)

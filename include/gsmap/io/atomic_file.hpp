@@ -42,6 +42,17 @@ class AtomicOutput {
   bool committed_ = false;
 };
 
+// strerror(err) when `err` is an errno an I/O call fails with (no space, quota, read-only file
+// system, permissions, I/O error, missing or wrong kind of path, ...), else "": for adding the OS
+// reason to a message after a library call that does not report it, with errno = 0 set before it.
+std::string os_io_reason(int err);
+
+// What the file system holding `path`'s folder says about writing there: "No space left on device
+// (the file system holding <dir> is full)", "... has no free inodes", "Read-only file system
+// (<dir>)", or "" when none of these holds. For messages after a failed write whose library gives
+// no OS reason.
+std::string storage_problem(const std::string& path);
+
 // IoError naming `path` when it exists and is a symbolic link (lstat; the link is not followed).
 void refuse_symlink(const std::string& path);
 
