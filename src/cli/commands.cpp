@@ -139,8 +139,9 @@ std::string workers_line(const ParseResult& parsed) {
 }
 
 void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
-  GSMAP_LOG_INFO("gsmap-mpi {} (git {}; CUDA {}, NCCL {})", kVersion, kGitHash,
-                 kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off");
+  GSMAP_LOG_INFO("gsmap-mpi {} (git {}; CUDA {}, NCCL {}{})", kVersion, kGitHash,
+                 kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off",
+                 kTestHooks ? "; test hooks on" : "");
   GSMAP_LOG_INFO("command: {}", parsed.config.common.command_line);
   GSMAP_LOG_INFO("MPI: {} rank{} ({}, {}); HDF5 {}", mpi.size(), mpi.size() == 1 ? "" : "s",
                  mpi_library_version(), thread_level_name(mpi.provided()), hdf5_version());
@@ -168,9 +169,9 @@ void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
   for (const auto& warning : parsed.warnings) GSMAP_LOG_WARN("{}", warning);
 }
 
-// The step subcommands log into WORKDIR/PROJECT/gsmap-mpi.log as well (rank 0).
+// The step subcommands log into WORKDIR/PROJECT/gsmap-mpi.log as well (rank 0; any rank that
+// fails appends its error there).
 void open_log_file(const ParseResult& parsed, const MpiSession& mpi) {
-  if (mpi.rank() != 0) return;
   std::string project_dir;
   if (parsed.subcommand == "merge") {
     project_dir = parsed.merge.workdir + "/" + parsed.merge.project_name;
@@ -178,6 +179,10 @@ void open_log_file(const ParseResult& parsed, const MpiSession& mpi) {
     project_dir = parsed.config.common.project_dir();
   }
   if (project_dir.empty() || parsed.config.dry_run) return;  // --dry-run writes nothing
+  if (mpi.rank() != 0) {
+    log::add_file(project_dir + "/gsmap-mpi.log");
+    return;
+  }
   std::error_code ec;
   std::filesystem::create_directories(project_dir, ec);
   if (ec) {
@@ -222,16 +227,29 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
   }
 }
 
-// The failing rank reports; with other ranks possibly inside a collective, only MPI_Abort ends
-// them reliably.
-int fail(const MpiSession& mpi, ExitCode code, const std::string& message) {
-  log::progress_done();
+// The failing rank reports, once (stderr and the log file), then the job ends with MPI_Abort: the
+// other ranks may be waiting inside a collective, and after a failed parallel HDF5 write the ranks'
+// HDF5 states differ, so MPI_Finalize (which closes open HDF5 files collectively) could hang. An
+// agreed failure (every rank threw it together: Error::origin_rank) is printed by the rank that
+// met it; the others stay silent and wait in a barrier until it has printed, so that the abort
+// cannot cut its message off.
+int fail(const MpiSession& mpi, ExitCode code, const std::string& message, int origin_rank = -1) {
+  const bool agreed = mpi.size() > 1 && origin_rank >= 0;
+  if (!agreed || origin_rank == mpi.rank()) log::report_error(message);
   if (mpi.size() > 1) {
-    std::fprintf(stderr, "error: %s (rank %d of %d)\n", message.c_str(), mpi.rank(), mpi.size());
-    std::fflush(stderr);
+    if (agreed) MPI_Barrier(MPI_COMM_WORLD);
     MPI_Abort(MPI_COMM_WORLD, static_cast<int>(code));
-  } else {
-    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
+  // A file HDF5 could not close (a write failed on a full disk) would be closed again inside
+  // MPI_Finalize, where HDF5 1.10 crashes: leave without finalizing, with the exit code.
+  bool hdf5_file_open = false;
+  {
+    io::H5Lock lock;
+    hdf5_file_open = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0;
+  }
+  if (hdf5_file_open) {
+    std::fflush(nullptr);
+    std::_Exit(static_cast<int>(code));
   }
   return static_cast<int>(code);
 }
@@ -244,10 +262,12 @@ std::string version_text() {
       "git: {}\n"
       "CUDA backend: {}\n"
       "NCCL: {}\n"
+      "test hooks: {}\n"
       "MPI: {}\n"
       "HDF5: {}\n",
       kVersion, kGitHash, kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off",
-      mpi_library_version(), hdf5_version());
+      kTestHooks ? "on (fault injection; not for production)" : "off", mpi_library_version(),
+      hdf5_version());
 }
 
 int run(int argc, char** argv) {
@@ -286,7 +306,10 @@ int run(int argc, char** argv) {
     if (mpi.rank() == 0) log_banner(parsed, mpi);
     dispatch(parsed, mpi);
   } catch (const Error& e) {
-    return fail(mpi, e.code(), e.what());
+    return fail(mpi, e.code(), e.what(), e.origin_rank());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // e.g. "cannot create directories: Permission denied [path]": the OS reason, not a bug.
+    return fail(mpi, ExitCode::kIo, e.what());
   } catch (const std::bad_alloc&) {
     return fail(mpi, ExitCode::kCompute,
                 "out of memory. Lower --mkscore-batch-size or --spots-per-chunk-quick-mode, or "

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/version.hpp"
 #include "option_table.hpp"
 
@@ -184,12 +185,8 @@ void require_workdir(const std::string& workdir, const std::string& project_name
         "--workdir {}: not an existing directory. Create it first (mkdir -p {})", workdir, workdir));
   }
   if (project_name.empty()) throw UsageError("--project-name is required");
-  if (project_name.find('/') != std::string::npos || project_name == "." ||
-      project_name == "..") {
-    throw UsageError(fmt::format(
-        "--project-name {}: must be a plain directory name (no '/'), created inside --workdir",
-        project_name));
-  }
+  // It names WORKDIR/PROJECT and every output file (docs/usage.md, "Names").
+  io::require_safe_name(project_name, "--project-name");
 }
 
 // inputs.md 1.7: exactly one of (--trait-name + --sumstats-file) or --sumstats-config-file.
@@ -213,6 +210,7 @@ void check_traits(const SpatialLdscConfig& l) {
   if (l.trait_name.empty()) {
     throw UsageError("--sumstats-file " + l.sumstats_file + " needs --trait-name NAME");
   }
+  io::require_safe_name(l.trait_name, "--trait-name");
 }
 
 // Also resolves what the dataset type implies; `warnings` (may be null) gets a line for each
@@ -283,6 +281,7 @@ void check_spatial_ldsc(SpatialLdscConfig& l, bool weights_needed) {
     throw UsageError("--cell-indices-range and --sample-filter are exclusive: select spots with "
                      "one of them");
   }
+  if (!l.sample_filter.empty()) io::require_safe_name(l.sample_filter, "--sample-filter");
   if (l.marker_score_format == MarkerScoreFormat::kFeather || !l.marker_score_feather_path.empty()) {
     throw UsageError("feather marker scores are not supported (gsmap-mpi is built without Arrow): "
                      "convert them to .h5ad and use --marker-score-h5ad-path");
@@ -304,6 +303,9 @@ void check_cauchy(const CauchyConfig& c) {
     throw UsageError("the Cauchy combination needs an annotation: give --annotation COLUMN and/or "
                      "--cauchy-annotations COLUMN");
   }
+  // Annotation names become parts of the Cauchy file names.
+  if (!c.annotation.empty()) io::require_safe_name(c.annotation, "--annotation");
+  for (const auto& a : c.cauchy_annotations) io::require_safe_name(a, "--cauchy-annotations");
 }
 
 bool step_in_range(const Config& c, Step s) {
@@ -345,6 +347,7 @@ void check_merge(const pipeline::MergeOptions& m) {
     throw UsageError("merge: --trait-name and --sumstats-config-file are exclusive (neither: merge "
                      "every trait that has partial results)");
   }
+  if (!m.trait_name.empty()) io::require_safe_name(m.trait_name, "--trait-name");
 }
 
 std::string shell_quote(const std::string& token) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/io/atomic_file.hpp"
 
 namespace gsmap::dist {
 
@@ -137,31 +139,105 @@ std::vector<Placement> gather_placements(const Placement& mine, MPI_Comm comm) {
   return out;
 }
 
+namespace {
+std::string mpi_error_text(int rc) {
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  return std::string(msg, static_cast<std::size_t>(len));
+}
+}  // namespace
+
+namespace {
+// The lowest failing rank's (code, message) on every rank; code 0 when no rank failed.
+std::pair<int, std::string> lowest_failure(int local_code, const std::string& local_error,
+                                           MPI_Comm comm, int& reporter) {
+  const int np = size(comm);
+  const int failed = local_code == 0 ? np : rank(comm);
+  GSMAP_MPI_CALL(MPI_Allreduce(&failed, &reporter, 1, MPI_INT, MPI_MIN, comm));
+  if (reporter == np) return {0, {}};
+  std::string error = local_error;
+  int head[2] = {local_code, static_cast<int>(error.size())};
+  GSMAP_MPI_CALL(MPI_Bcast(head, 2, MPI_INT, reporter, comm));
+  error.resize(static_cast<std::size_t>(head[1]));
+  GSMAP_MPI_CALL(MPI_Bcast(error.data(), head[1], MPI_CHAR, reporter, comm));
+  return {head[0], error};
+}
+}  // namespace
+
+void throw_if_any_failed(const std::string& local_error, MPI_Comm comm) {
+  int reporter = 0;
+  auto [code, error] = lowest_failure(local_error.empty() ? 0 : static_cast<int>(ExitCode::kIo),
+                                      local_error, comm, reporter);
+  if (code == 0) return;
+  IoError e(error);
+  e.set_origin_rank(reporter);
+  throw e;
+}
+
+void agree_on_checks(MPI_Comm comm, const std::function<void()>& check) {
+  int local_code = 0;
+  std::string local_error;
+  try {
+    check();
+  } catch (const Error& e) {
+    local_code = static_cast<int>(e.code());
+    local_error = e.what();
+  }
+  int reporter = 0;
+  auto [code, error] = lowest_failure(local_code, local_error, comm, reporter);
+  if (code == 0) return;
+  Error e(static_cast<ExitCode>(code), error);
+  e.set_origin_rank(reporter);
+  throw e;
+}
+
 void write_ordered_file(const std::string& path, const std::string& local_bytes, MPI_Comm comm) {
   long long mine = static_cast<long long>(local_bytes.size()), offset = 0;
   GSMAP_MPI_CALL(MPI_Exscan(&mine, &offset, 1, MPI_LONG_LONG, MPI_SUM, comm));
   if (rank(comm) == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
-  const std::string tmp = path + ".tmp";
-  if (rank(comm) == 0) std::filesystem::remove(tmp);
-  GSMAP_MPI_CALL(MPI_Barrier(comm));
+  io::AtomicOutput out(path, comm);   // collective; rank 0 created the (empty) temp file
   MPI_File fh;
-  int rc = MPI_File_open(comm, tmp.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
-  if (rc != MPI_SUCCESS) throw IoError(fmt::format("{}: cannot create file (MPI-IO)", tmp));
-  // Chunks below INT_MAX bytes; every rank joins the same number of collective writes.
+  int rc = MPI_File_open(comm, out.temp_path().c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY,
+                         MPI_INFO_NULL, &fh);
+  std::string error;
+  if (rc != MPI_SUCCESS) {
+    error = fmt::format("{}: cannot open the new file {} (MPI-IO): {}", path, out.temp_path(),
+                        mpi_error_text(rc));
+  }
+  throw_if_any_failed(error, comm);
+  // Chunks below INT_MAX bytes; every rank joins the same number of collective writes, even after
+  // a failed one, so that a full disk on one rank cannot leave the others waiting.
   constexpr long long kChunk = 1LL << 30;
   long long rounds = (mine + kChunk - 1) / kChunk;
   rounds = allreduce_max(rounds, comm);
   for (long long i = 0; i < rounds; ++i) {
     long long off = i * kChunk;
     int n = static_cast<int>(std::max(0LL, std::min(kChunk, mine - off)));
-    GSMAP_MPI_CALL(MPI_File_write_at_all(fh, offset + std::min(off, mine),
-                                         local_bytes.data() + std::min(off, mine), n, MPI_BYTE,
-                                         MPI_STATUS_IGNORE));
+    errno = 0;  // MPI-IO reports a class, not the OS reason: take errno when it is an I/O one
+    rc = MPI_File_write_at_all(fh, offset + std::min(off, mine),
+                               local_bytes.data() + std::min(off, mine), n, MPI_BYTE,
+                               MPI_STATUS_IGNORE);
+    const std::string reason = io::os_io_reason(errno);
+    if (rc != MPI_SUCCESS && error.empty()) {
+      error = fmt::format("{}: cannot write {} bytes at offset {} of {}: {}", path, n,
+                          offset + std::min(off, mine), out.temp_path(),
+                          reason.empty() ? mpi_error_text(rc) : reason);
+    }
   }
-  GSMAP_MPI_CALL(MPI_File_close(&fh));
-  GSMAP_MPI_CALL(MPI_Barrier(comm));
-  if (rank(comm) == 0) std::filesystem::rename(tmp, path);
-  GSMAP_MPI_CALL(MPI_Barrier(comm));
+  errno = 0;
+  rc = MPI_File_close(&fh);
+  if (rc != MPI_SUCCESS && error.empty()) {
+    const std::string reason = io::os_io_reason(errno);
+    error = fmt::format("{}: cannot close {}: {}", path, out.temp_path(),
+                        reason.empty() ? mpi_error_text(rc) : reason);
+  }
+  if (!error.empty()) {
+    const std::string problem = io::storage_problem(out.temp_path());
+    if (!problem.empty() && error.find(problem) == std::string::npos) error += "; " + problem;
+  }
+  throw_if_any_failed(error, comm);
+  out.commit();
 }
 
 }  // namespace gsmap::dist

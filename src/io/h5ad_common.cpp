@@ -1,6 +1,7 @@
 // Helpers shared by the h5ad reader and writers: HDF5 types as h5py/anndata write them, attribute
 // writers, dataframe encoding, and the column utilities of the public header.
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "gsmap/io/atomic_file.hpp"
 #include "h5ad_internal.hpp"
 
 namespace gsmap::io {
@@ -59,6 +61,16 @@ std::optional<std::string> column_label(const Column& c, std::size_t i) {
 }  // namespace gsmap::io
 
 namespace gsmap::io::h5ad_detail {
+
+std::string with_hdf5_detail(const std::string& what) {
+  const int err = errno;  // first: the calls below may change it
+  std::string detail = hdf5_error_detail();
+  const std::string reason = os_io_reason(err);
+  if (!reason.empty() && detail.find(reason) == std::string::npos) {
+    detail += (detail.empty() ? "" : "; ") + reason;
+  }
+  return detail.empty() ? what : what + " (" + detail + ")";
+}
 
 // ---- types ----------------------------------------------------------------------------------
 
@@ -136,7 +148,7 @@ void write_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, con
   delete_attr_if_present(obj, name);
   Hid attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
   if (!attr.valid() || H5Awrite(attr, type, data) < 0) {
-    throw std::runtime_error("cannot write HDF5 attribute " + name);
+    throw std::runtime_error(with_hdf5_detail("cannot write HDF5 attribute " + name));
   }
 }
 }  // namespace
@@ -216,7 +228,7 @@ Hid create_group(hid_t loc, const std::string& name) {
   Hid gcpl = group_create_plist();
   H5Lock lock;
   Hid g(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT));
-  if (!g.valid()) throw std::runtime_error("cannot create HDF5 group " + name);
+  if (!g.valid()) throw std::runtime_error(with_hdf5_detail("cannot create HDF5 group " + name));
   return g;
 }
 
@@ -228,7 +240,7 @@ Hid create_dataset(hid_t loc, const std::string& name, hid_t file_type,
   if (H5Tis_variable_str(file_type) <= 0) H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
   Hid space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   Hid d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
-  if (!d.valid()) throw std::runtime_error("cannot create HDF5 dataset " + name);
+  if (!d.valid()) throw std::runtime_error(with_hdf5_detail("cannot create HDF5 dataset " + name));
   return d;
 }
 
@@ -238,8 +250,9 @@ void write_dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t me
   Hid d = create_dataset(loc, name, file_type, dims);
   hsize_t total = 1;
   for (auto x : dims) total *= x;
+  errno = 0;
   if (total > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-    throw std::runtime_error("cannot write HDF5 dataset " + name);
+    throw std::runtime_error(with_hdf5_detail("cannot write HDF5 dataset " + name));
   }
   if (array_encoding) set_encoding(d, "array", "0.2.0");
 }
@@ -252,8 +265,9 @@ void write_string_array(hid_t loc, const std::string& name,
   std::vector<const char*> ptrs;
   ptrs.reserve(values.size());
   for (const auto& v : values) ptrs.push_back(v.c_str());
+  errno = 0;
   if (!values.empty() && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
-    throw std::runtime_error("cannot write HDF5 string dataset " + name);
+    throw std::runtime_error(with_hdf5_detail("cannot write HDF5 string dataset " + name));
   }
   set_encoding(d, "string-array", "0.2.0");
 }

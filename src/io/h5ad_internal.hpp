@@ -13,6 +13,11 @@ namespace gsmap::io::h5ad_detail {
 
 // ---- types ----------------------------------------------------------------------------------
 
+// "<what> (<HDF5's innermost error description>[; <OS reason>])". The serial driver's description
+// carries the OS message; the MPI-IO driver's does not, so an I/O errno left by the failed call is
+// added (callers set errno = 0 right before the HDF5 call, so a stale value cannot mislead).
+std::string with_hdf5_detail(const std::string& what);
+
 // h5py's bool: an enum over int8 with FALSE = 0, TRUE = 1 (what anndata writes for numpy bool).
 Hid bool_enum_type();
 // IEEE binary16, little endian: the type h5py writes for numpy float16.

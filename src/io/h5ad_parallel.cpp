@@ -2,6 +2,7 @@
 // HDF5 call (MPI-IO driver). Strings cannot be written in parallel as variable-length data
 // (toolchain.md pitfall 4), so obs/var and every string attribute are gathered to rank 0 and
 // written after the parallel file is closed, by a serial reopen; `gsmap_complete = 1` goes last.
+#include <cerrno>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "h5ad_internal.hpp"
 
@@ -21,15 +23,14 @@ using namespace h5ad_detail;
 
 const char* const kDictGroups[] = {"layers", "obsm", "obsp", "varm", "varp", "uns"};
 
-// Every rank learns whether any rank failed, and rank `root`'s message if it did.
-// Returns the empty string when all succeeded.
-std::string agree_on_error(MPI_Comm comm, const std::string& local_error) {
+// Every rank learns whether any rank failed and, if one did, throws the lowest failing rank's
+// message, marked as met by that rank (Error::origin_rank: only it prints the message).
+void throw_if_failed(MPI_Comm comm, const std::string& local_error) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   int failed = local_error.empty() ? 0 : 1, any_failed = 0;
   MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
-  if (!any_failed) return {};
-  // The lowest failing rank tells its message to everyone.
+  if (!any_failed) return;
   int candidate = failed ? rank : std::numeric_limits<int>::max(), reporter = 0;
   MPI_Allreduce(&candidate, &reporter, 1, MPI_INT, MPI_MIN, comm);
   std::string message = local_error;
@@ -37,15 +38,20 @@ std::string agree_on_error(MPI_Comm comm, const std::string& local_error) {
   MPI_Bcast(&length, 1, MPI_INT, reporter, comm);
   message.resize(static_cast<std::size_t>(length));
   MPI_Bcast(message.data(), length, MPI_CHAR, reporter, comm);
-  return fmt::format("{} (reported by rank {})", message, reporter);
+  IoError e(message);
+  e.set_origin_rank(reporter);
+  throw e;
 }
 
-void throw_if_failed(MPI_Comm comm, const std::string& local_error) {
-  const std::string message = agree_on_error(comm, local_error);
-  if (!message.empty()) throw IoError(message);
+// "<path>: <error>" plus the state of the file system when it explains a failed write (full or
+// read-only: MPI-IO does not pass the OS reason on); "" when there is no error.
+std::string located(const std::string& path, const std::string& error) {
+  if (error.empty()) return error;
+  const std::string problem = storage_problem(path);
+  return path + ": " + error + (problem.empty() ? "" : "; " + problem);
 }
 
-// Runs fn and returns its failure message ("" on success), for agree_on_error.
+// Runs fn and returns its failure message ("" on success), for throw_if_failed.
 template <typename F>
 std::string capture(F&& fn) {
   try {
@@ -86,9 +92,10 @@ struct ParallelH5adWriter::Impl {
       d.dataset = H5I_INVALID_HID;
     }
     if (file >= 0) {
+      errno = 0;
       const herr_t status = H5Fclose(file);
       file = H5I_INVALID_HID;
-      if (status < 0) throw std::runtime_error("collective close of the HDF5 file failed");
+      if (status < 0) throw std::runtime_error(with_hdf5_detail("collective close of the HDF5 file failed"));
     }
   }
 };
@@ -194,9 +201,9 @@ ParallelH5adWriter::ParallelH5adWriter(const std::string& path, MPI_Comm comm, s
   impl_->file = create_parallel_file(path, comm);
   if (impl_->file < 0) {
     error = fmt::format(
-        "{}: cannot create the HDF5 file (is the directory writable and on a "
-        "file system every rank sees?)",
-        path);
+        "{}: cannot create the HDF5 file ({}; is the directory on a file system every rank "
+        "sees?)",
+        path, hdf5_error_detail());
   } else {
     error = capture([&] {
       for (const char* g : kDictGroups) create_group(impl_->file, g);
@@ -213,7 +220,11 @@ ParallelH5adWriter::ParallelH5adWriter(const std::string& path, MPI_Comm comm, s
 
 ParallelH5adWriter::~ParallelH5adWriter() {
   if (!impl_) return;
-  if (!impl_->finished && std::uncaught_exceptions() == 0) {
+  int comm_size = 1;
+  MPI_Comm_size(impl_->comm, &comm_size);
+  // While unwinding, a collective close could wait for ranks that never come; alone, closing is
+  // safe, and leaving the file open would have HDF5 close it inside MPI_Finalize.
+  if (!impl_->finished && (std::uncaught_exceptions() == 0 || comm_size == 1)) {
     try {
       impl_->close_parallel_handles();
     } catch (...) {  // NOLINT(bugprone-empty-catch): nothing sensible to do in a destructor
@@ -238,7 +249,7 @@ void ParallelH5adWriter::create_dense(const std::string& h5path, DType type, std
     dense.n_cols = n_cols;
     impl_->datasets.emplace(h5path, dense);
   });
-  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  throw_if_failed(impl_->comm, located(impl_->path, error));
 }
 
 void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0,
@@ -255,7 +266,7 @@ void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0
   } else if (n_local > 0 && it->second.n_cols > 0 && data == nullptr) {
     error = h5path + ": null data for a non-empty block";
   }
-  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  throw_if_failed(impl_->comm, located(impl_->path, error));
 
   const Impl::Dense& d = it->second;
   error = capture([&] {
@@ -277,17 +288,18 @@ void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0
     }
     Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    errno = 0;
     if (H5Dwrite(d.dataset, types.mem_type, mem_space, file_space, dxpl, data) < 0) {
-      throw std::runtime_error("collective H5Dwrite failed for " + h5path);
+      throw std::runtime_error(with_hdf5_detail("collective H5Dwrite failed for " + h5path));
     }
   });
-  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  throw_if_failed(impl_->comm, located(impl_->path, error));
 }
 
 void ParallelH5adWriter::write_obs_local(const DataFrame& obs_local) {
   if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
   std::string error = capture([&] { check_dataframe(obs_local, "obs"); });
-  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  throw_if_failed(impl_->comm, located(impl_->path, error));
   const std::vector<DataFrame> parts = gather_frames(impl_->comm, obs_local);
   error = capture([&] {
     if (impl_->rank != 0) return;
@@ -300,7 +312,7 @@ void ParallelH5adWriter::write_obs_local(const DataFrame& obs_local) {
     impl_->obs = std::move(whole);
     impl_->obs_given = true;
   });
-  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  throw_if_failed(impl_->comm, located(impl_->path, error));
 }
 
 void ParallelH5adWriter::write_var(const DataFrame& var) {
@@ -311,14 +323,14 @@ void ParallelH5adWriter::write_var(const DataFrame& var) {
     impl_->var = var;
     impl_->var_given = true;
   }
-  throw_if_failed(impl_->comm, error.empty() ? error : impl_->path + ": " + error);
+  throw_if_failed(impl_->comm, located(impl_->path, error));
 }
 
 void ParallelH5adWriter::finish(bool mark_complete) {
   if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter::finish() twice");
   Impl& im = *impl_;
   std::string error = capture([&] { im.close_parallel_handles(); });
-  throw_if_failed(im.comm, error.empty() ? error : im.path + ": " + error);
+  throw_if_failed(im.comm, located(im.path, error));
 
   // Serial phase on rank 0: everything variable-length, then the completion flag last.
   if (im.rank == 0) {
@@ -338,15 +350,15 @@ void ParallelH5adWriter::finish(bool mark_complete) {
       write_dataframe(file, "obs", im.obs_given ? im.obs : range_frame(im.n_rows));
       write_dataframe(file, "var", im.var_given ? im.var : range_frame(n_vars));
       H5Lock lock;
-      if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+      if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error(with_hdf5_detail("flush failed"));
       if (mark_complete) {
         write_attr_int64s(file, "gsmap_complete", {1}, true);
-        if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+        if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error(with_hdf5_detail("flush failed"));
       }
     });
   }
   im.finished = true;
-  throw_if_failed(im.comm, error.empty() ? error : im.path + ": " + error);
+  throw_if_failed(im.comm, located(im.path, error));
 }
 
 bool is_complete(const std::string& path) {

@@ -81,7 +81,7 @@ void H5adWriter::close() {
     if (!link_exists(file_, "obs")) write_dataframe(file_, "obs", range_frame(n_rows));
     if (!link_exists(file_, "var")) write_dataframe(file_, "var", range_frame(n_cols));
     H5Lock lock;
-    if (H5Fflush(file_, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("flush failed");
+    if (H5Fflush(file_, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error(with_hdf5_detail("flush failed"));
   } catch (const std::exception& e) {
     file_.reset();
     throw IoError(fmt::format("{}: cannot finish the h5ad file ({})", path_, e.what()));

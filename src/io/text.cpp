@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/io/atomic_file.hpp"
 
 namespace gsmap::io {
 namespace {
@@ -371,31 +372,27 @@ std::string gzip_compress(std::string_view data, int level) {
 }
 
 void write_file_atomic(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  AtomicOutput out(path, MPI_COMM_NULL);
+  const std::string& tmp = out.temp_path();
   {
     FilePtr f(std::fopen(tmp.c_str(), "wb"));
     if (!f) {
-      throw IoError(
-          fmt::format("{}: cannot create file ({}); check that the directory exists "
-                      "and is writable",
-                      tmp, std::strerror(errno)));
+      throw IoError(fmt::format("{}: cannot open the new file {} for writing: {}", path, tmp,
+                                std::strerror(errno)));
     }
     bool ok = std::fwrite(data.data(), 1, data.size(), f.get()) == data.size();
     ok = ok && std::fflush(f.get()) == 0;
-    ok = ok && ::fsync(::fileno(f.get())) == 0;
     int err = errno;
-    if (std::fclose(f.release()) != 0) ok = false;
+    if (std::fclose(f.release()) != 0 && ok) {
+      ok = false;
+      err = errno;
+    }
     if (!ok) {
-      std::remove(tmp.c_str());
-      throw IoError(
-          fmt::format("{}: write failed ({}); is the disk full?", tmp, std::strerror(err)));
+      throw IoError(fmt::format("{}: cannot write {} bytes to {}: {}", path, data.size(), tmp,
+                                std::strerror(err)));
     }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    throw IoError(fmt::format("{}: cannot rename {} to it ({})", path, tmp, std::strerror(err)));
-  }
+  out.commit();
 }
 
 std::string read_text_file(const std::string& path) {

@@ -13,6 +13,7 @@
 #include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/provenance_steps.hpp"
@@ -121,7 +122,10 @@ void run_merge(const MergeOptions& o) {
   if (!o.trait_name.empty()) {
     traits.push_back(o.trait_name);
   } else if (!o.sumstats_config_file.empty()) {
-    for (const auto& t : io::traits_from_yaml(o.sumstats_config_file)) traits.push_back(t.name);
+    for (const auto& t : io::traits_from_yaml(o.sumstats_config_file)) {
+      io::require_safe_name(t.name, "trait name in " + o.sumstats_config_file + ":");
+      traits.push_back(t.name);
+    }
   } else {
     // Every trait with partial files: <project>_<trait>_cells_<a>_<b>.csv.gz
     const std::string prefix = o.project_name + "_";

@@ -19,6 +19,7 @@
 #include "gsmap/gss/engine.hpp"
 #include "gsmap/gss/neighbors.hpp"
 #include "gsmap/gss/rank.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
 #include "gsmap/pipeline/backend_setup.hpp"
@@ -146,8 +147,10 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   };
   hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock& block, std::int64_t own) {
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
-    write_log_ranks(paths.log_ranks, cells, part, block, own, comm);
-    record_stage_a(prov, paths, comm);  // -- provenance --
+    io::AtomicOutput log_ranks_out(paths.log_ranks, comm);  // docs/troubleshooting.md
+    write_log_ranks(log_ranks_out.temp_path(), cells, part, block, own, comm);
+    record_stage_a(prov, paths, log_ranks_out.temp_path(), comm);  // -- provenance --
+    log_ranks_out.commit();
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {
     for (std::size_t i = 0; i < own_positions.size(); ++i) {
@@ -179,8 +182,10 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
-  write_marker_scores(paths.marker_scores, cells, part, scores, nb, niche_emb.has_value(), comm);
-  record_latent_to_gene(prov, paths, comm);  // -- provenance --
+  io::AtomicOutput marker_out(paths.marker_scores, comm);  // docs/troubleshooting.md
+  write_marker_scores(marker_out.temp_path(), cells, part, scores, nb, niche_emb.has_value(), comm);
+  record_latent_to_gene(prov, paths, marker_out.temp_path(), comm);  // -- provenance --
+  marker_out.commit();
   log_memory("latent_to_gene", comm);
   GSMAP_LOG_INFO("latent_to_gene done in {:.1f} s: {}", seconds_since(t_step), paths.marker_scores);
 }

@@ -189,20 +189,21 @@ LatentToGenePlan plan_latent_to_gene(const LatentToGeneConfig& l2g, const Common
   return p;
 }
 
-void record_stage_a(const LatentToGenePlan& plan, const LatentToGenePaths& paths, MPI_Comm comm) {
+void record_stage_a(const LatentToGenePlan& plan, const LatentToGenePaths& paths,
+                    const std::string& log_ranks_file, MPI_Comm comm) {
   dist::any(false, comm);  // every rank has closed the files
   if (dist::rank(comm) == 0) {
     pv::write_sidecar(paths.mean_frac, plan.record);
-    pv::write_h5ad_attributes(paths.log_ranks, plan.record);
+    pv::write_h5ad_attributes(log_ranks_file, plan.record);
   }
   dist::any(false, comm);
 }
 
 void record_latent_to_gene(const LatentToGenePlan& plan, const LatentToGenePaths& paths,
-                           MPI_Comm comm) {
+                           const std::string& marker_scores_file, MPI_Comm comm) {
   dist::any(false, comm);
   if (dist::rank(comm) == 0) {
-    pv::write_h5ad_attributes(paths.marker_scores, plan.record);
+    pv::write_h5ad_attributes(marker_scores_file, plan.record);
     update_metadata_locked(*plan.locks, paths.dir, "latent_to_gene",
                            {{file_name(paths.marker_scores), plan.record},
                             {file_name(paths.log_ranks), plan.record},
@@ -316,7 +317,7 @@ void begin_ldsc_results(LdscPlan& plan, MPI_Comm comm) {
 
 void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const std::vector<io::Trait>& traits,
                          const std::vector<std::string>& outputs, const std::string& results_path,
-                         bool wrote_results, MPI_Comm comm) {
+                         const std::string& results_file, bool wrote_results, MPI_Comm comm) {
   dist::any(false, comm);
   if (dist::rank(comm) == 0) {
     std::vector<std::pair<std::string, pv::Record>> meta;
@@ -332,7 +333,7 @@ void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const S
       for (std::size_t t = 0; t < traits.size(); ++t) {
         rr.add("upstream.trait_" + traits[t].name, pv::read_sidecar(outputs[t]).fingerprint);
       }
-      pv::write_h5ad_attributes(results_path, rr);
+      pv::write_h5ad_attributes(results_file, rr);
       plan.locks->release(plan.results_lock);
       meta.emplace_back(file_name(results_path), rr);
     }

@@ -63,8 +63,11 @@ void log_final_summary(const Config& cfg) {
 
 void run_quick_mode(const Config& cfg, MPI_Comm comm) {
   // Start-up checks of every step in the range (pipeline.md 4.3): traits and annotations.
-  traits_of(cfg.ldsc);
-  if (cfg.stop_step >= Step::kCauchyCombination) cauchy_annotations(cfg.cauchy);
+  // Every rank checks; a failure is reported once (dist::agree_on_checks).
+  dist::agree_on_checks(comm, [&] {
+    traits_of(cfg.ldsc);
+    if (cfg.stop_step >= Step::kCauchyCombination) cauchy_annotations(cfg.cauchy);
+  });
   preflight_quick_mode(cfg, comm);  // later steps' inputs, before step 1 writes (validate.hpp)
   const auto t0 = std::chrono::steady_clock::now();
   for (int s = static_cast<int>(cfg.start_step); s <= static_cast<int>(cfg.stop_step); ++s) {

@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 #include <memory>
+#include <optional>
 #include <map>
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
@@ -79,7 +81,15 @@ std::string w_ld_dir_of(const CommonConfig& common, const SpatialLdscConfig& l) 
 }  // namespace
 
 std::vector<io::Trait> traits_of(const SpatialLdscConfig& l) {
-  if (!l.sumstats_config_file.empty()) return io::traits_from_yaml(l.sumstats_config_file);
+  if (!l.sumstats_config_file.empty()) {
+    auto traits = io::traits_from_yaml(l.sumstats_config_file);
+    // Trait names become parts of file names (docs/usage.md, "Names"); quick-mode calls this at
+    // start-up, before any work.
+    for (const auto& t : traits) {
+      io::require_safe_name(t.name, "trait name in " + l.sumstats_config_file + ":");
+    }
+    return traits;
+  }
   if (!l.sumstats_file.empty()) {
     if (!fs::exists(l.sumstats_file)) {
       throw InputError(l.sumstats_file, "", "summary statistics file not found",
@@ -159,7 +169,8 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
   const auto t_step = Clock::now();
   const std::string dir = common_cfg.project_dir() + "/spatial_ldsc";
   if (me == 0) fs::create_directories(dir);
-  const auto all_traits = traits_of(l);
+  std::vector<io::Trait> all_traits;
+  dist::agree_on_checks(comm, [&] { all_traits = traits_of(l); });  // reported once
   auto prov = lock_ldsc_inputs(common_cfg, l, comm);  // -- provenance and locks: before any read --
   auto source = open_marker_scores(common_cfg, l);
   const SpotSelection sel = select_spots(l, *source);
@@ -308,12 +319,18 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
     GSMAP_LOG_INFO("Trait {}: wrote {}", todo[t].name, out);
     kill_point("ldsc_between_traits");
   }
+  std::optional<io::AtomicOutput> results_out;
   if (full) {
     begin_ldsc_results(prov, comm);  // -- lock: results h5ad writers are serialised --
-    write_results_h5ad(results_path, *source, all_traits, outputs, own_start, own_end, comm);
+    results_out.emplace(results_path, comm);  // atomic replacement, docs/troubleshooting.md
+    write_results_h5ad(results_out->temp_path(), *source, all_traits, outputs, own_start, own_end,
+                       comm);
     GSMAP_LOG_INFO("Results of {} traits: {}", all_traits.size(), results_path);
   }
-  record_ldsc_results(prov, common_cfg, l, all_traits, outputs, results_path, full, comm);  // -- provenance --
+  // -- provenance: the results h5ad is stamped under its temporary name, then committed --
+  record_ldsc_results(prov, common_cfg, l, all_traits, outputs, results_path,
+                      results_out ? results_out->temp_path() : results_path, full, comm);
+  if (results_out) results_out->commit();
   GSMAP_LOG_INFO("spatial_ldsc done in {:.1f} s",
                  std::chrono::duration<double>(Clock::now() - t_step).count());
 }

@@ -13,6 +13,7 @@
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
+#include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
 #include "gsmap/sim/model.hpp"
@@ -32,21 +33,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Writes through `<path>.part` and a rename, so an interrupted run leaves no file that looks
-// complete.
+// Writes through a temp file and a rename (io/atomic_file.hpp), so an interrupted run leaves no
+// file that looks complete and a failed one leaves an earlier file intact.
 template <class WriteFn>
 void write_h5ad_atomically(const fs::path& path, WriteFn&& write) {
-  const fs::path part = path.string() + ".part";
+  io::AtomicOutput out(path.string(), MPI_COMM_NULL);
   {
-    io::H5adWriter writer(part.string());
+    io::H5adWriter writer(out.temp_path());
     write(writer);
     writer.close();
   }
-  std::error_code ec;
-  fs::rename(part, path, ec);
-  if (ec)
-    throw IoError(
-        fmt::format("{}: cannot rename from {}: {}", path.string(), part.string(), ec.message()));
+  out.commit();
 }
 
 std::uintmax_t file_size_or_zero(const fs::path& p) {

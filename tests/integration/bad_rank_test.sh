@@ -26,6 +26,11 @@ fail=0
 echo "$out" | grep -q "sample0.h5ad" || { echo "FAIL: message does not name the file"; fail=1; }
 echo "$out" | grep -q "layers/counts" || { echo "FAIL: message does not name the key"; fail=1; }
 echo "$out" | grep -q "rank 1" || { echo "FAIL: message not from rank 1"; fail=1; }
+# Printed once, by the failing rank, and logged with a time stamp although rank 0 owns the log.
+n=$(echo "$out" | grep -c "^error:")
+[[ $n -eq 1 ]] || { echo "FAIL: the error was printed $n times"; fail=1; }
+grep -Eq "^\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\] \[error\] .*sample0.h5ad.*\(rank 1 of 2\)$" \
+  "$scratch/work/fxgrid/gsmap-mpi.log" || { echo "FAIL: the log lacks rank 1's time-stamped error"; fail=1; }
 for f in $(find "$scratch/work" -name "*.h5ad"); do
   if /usr/bin/python3 -c "import h5py,sys; sys.exit(0 if h5py.File('$f','r').attrs.get('gsmap_complete',0)==1 else 1)"; then
     echo "FAIL: $f marked complete"; fail=1

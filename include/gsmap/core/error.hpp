@@ -23,9 +23,15 @@ class Error : public std::runtime_error {
  public:
   Error(ExitCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
   ExitCode code() const noexcept { return code_; }
+  // -1: this rank met the error. Otherwise every rank of the job throws this error together (an
+  // agreed, collective failure) and origin_rank() is the rank that met it: only that rank prints
+  // it and no MPI_Abort is needed (cli/commands.cpp).
+  int origin_rank() const noexcept { return origin_rank_; }
+  void set_origin_rank(int rank) noexcept { origin_rank_ = rank; }
 
  private:
   ExitCode code_;
+  int origin_rank_ = -1;
 };
 
 // Bad command line: `what` is the problem, `fix` how to fix it.

@@ -11,8 +11,12 @@ namespace gsmap::log {
 
 // Call once, early (before the work directory is known); rank/size from MPI.
 void init(int rank, int size);
-// Adds the log file once the work directory is known (rank 0 only; no-op elsewhere).
+// Adds the log file once the work directory is known. Every rank learns the path (for
+// report_error); only rank 0 writes the run's log lines there.
 void add_file(const std::string& path);
+// An error, once, by the rank that met it: "error: <message>" on stderr (with "(rank r of N)"
+// under MPI) and a time-stamped line appended to the log file when there is one, whatever the rank.
+void report_error(const std::string& message);
 // The process-wide logger.
 std::shared_ptr<spdlog::logger> get();
 int rank();

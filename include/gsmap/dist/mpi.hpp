@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ std::int64_t allreduce_sum(std::int64_t value, MPI_Comm comm);
 std::int64_t allreduce_max(std::int64_t value, MPI_Comm comm);
 // Collective: true on every rank if `local` is true on any rank.
 bool any(bool local, MPI_Comm comm);
+// Collective: when any rank's `local_error` is not empty, every rank throws IoError with the
+// message of the lowest failing rank, marked as met by that rank (Error::origin_rank: it alone
+// prints it).
+void throw_if_any_failed(const std::string& local_error, MPI_Comm comm);
+// Collective: runs `check` on every rank; when it throws gsmap::Error on any rank, every rank
+// throws the lowest failing rank's error (same exit code), marked as met by that rank, so a check
+// that fails everywhere alike (a bad name in a YAML file) is printed once, not once per rank.
+void agree_on_checks(MPI_Comm comm, const std::function<void()>& check);
 
 // Where this rank runs: node-local rank (shared-memory communicator), host name, the GPU it should
 // use (local rank modulo visible devices; -1 without GPUs).
@@ -62,8 +71,9 @@ Placement local_placement(MPI_Comm comm, int visible_devices);
 std::vector<Placement> gather_placements(const Placement& mine, MPI_Comm comm);
 
 // Collective: writes one file from byte blocks held by each rank, in rank order (rank 0's block
-// first). Written to `<path>.tmp` with MPI-IO, then renamed by rank 0 after every rank is done,
-// so a crash never leaves a file under the final name. Concatenated gzip members form one valid
+// first). Written to a temp file in the same directory with MPI-IO and renamed onto `path` after
+// every rank is done (io::AtomicOutput), so a failed run leaves an earlier file intact and a crash
+// never leaves a partial file under the final name. Concatenated gzip members form one valid
 // gzip file, which is how ranks produce one .csv.gz together.
 void write_ordered_file(const std::string& path, const std::string& local_bytes, MPI_Comm comm);
 

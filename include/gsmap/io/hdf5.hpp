@@ -50,8 +50,14 @@ void quiet_hdf5_errors();
 
 enum class Access { kRead, kReadWrite, kTruncate };
 
+// HDF5's innermost error description after a failed call (the OS reason of a failed open is
+// among them), "" when HDF5 recorded none.
+std::string hdf5_error_detail();
+
 // Opens a file. With a communicator, uses the MPI-IO driver (collective open/create: every rank of
-// `comm` must call). Missing file / not HDF5 -> InputError naming the path.
+// `comm` must call). Missing, empty, truncated or non-HDF5 file -> InputError naming the path and
+// the real cause. Read-only opens also refuse external links, external raw storage and virtual
+// datasets anywhere in the file (InputError naming the object).
 Hid open_file(const std::string& path, Access access, std::optional<MPI_Comm> comm = std::nullopt);
 
 bool link_exists(hid_t loc, const std::string& path);  // every component checked

@@ -45,7 +45,8 @@ bool parse_number(std::string_view token, double& value);
 // In-memory gzip compression of a byte string into one complete gzip member (concatenated members
 // form a valid gzip file: how ranks write one .csv.gz together).
 std::string gzip_compress(std::string_view data, int level = 6);
-// Writes `data` to `path` atomically: to `path.tmp.<pid>` first, then rename.
+// Writes `data` to `path` atomically (io/atomic_file.hpp: a temp file in the same directory,
+// flushed, then renamed; a symlink at `path` is refused).
 void write_file_atomic(const std::string& path, std::string_view data);
 // Reads a whole (possibly gzip) file into a string (InputError on truncation).
 std::string read_text_file(const std::string& path);

@@ -32,10 +32,14 @@ provenance::Record latent_to_gene_record(const LatentToGeneConfig& l2g, const Co
 LatentToGenePlan plan_latent_to_gene(const LatentToGeneConfig& l2g, const CommonConfig& common,
                                      const LatentToGenePaths& paths, MPI_Comm comm);
 // Collective, after write_log_ranks (mean_frac.csv written before): records both.
-void record_stage_a(const LatentToGenePlan& plan, const LatentToGenePaths& paths, MPI_Comm comm);
+// `log_ranks_file` is the file just written (the temporary name of an io::AtomicOutput, stamped
+// before its commit, so a committed file always carries its record).
+void record_stage_a(const LatentToGenePlan& plan, const LatentToGenePaths& paths,
+                    const std::string& log_ranks_file, MPI_Comm comm);
 // Collective, after write_marker_scores: records it and updates latent_to_gene/metadata.yaml.
+// `marker_scores_file`: the file just written (temporary name, before its commit).
 void record_latent_to_gene(const LatentToGenePlan& plan, const LatentToGenePaths& paths,
-                           MPI_Comm comm);
+                           const std::string& marker_scores_file, MPI_Comm comm);
 
 // ---- spatial_ldsc: one output set per trait x spot selection, plus the results h5ad ----
 struct LdscPlan {
@@ -62,7 +66,7 @@ void begin_ldsc_results(LdscPlan& plan, MPI_Comm comm);
 // Collective, after write_results_h5ad (or at the end without one): attributes, metadata.yaml.
 void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const std::vector<io::Trait>& traits,
                          const std::vector<std::string>& outputs, const std::string& results_path,
-                         bool wrote_results, MPI_Comm comm);
+                         const std::string& results_file, bool wrote_results, MPI_Comm comm);
 
 // ---- cauchy_combination (rank 0 only): one output set per trait ----
 struct CauchyPlan {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 
@@ -115,6 +117,40 @@ TEST_F(Executable, Version) {
   EXPECT_CONTAINS(r.output, "MPI: Open MPI v");  // Debian's Open MPI (toolchain.md)
   EXPECT_CONTAINS(r.output, "HDF5: 1.");
   EXPECT_CONTAINS(r.output, "(parallel)");
+}
+
+// The kill points of the resume tests (core/kill_point.hpp) exist only in a build configured with
+// -DGSMAP_TEST_HOOKS=ON: --version says which, and the code and its variable name are absent
+// otherwise.
+TEST_F(Executable, TestHooksOnlyInTestBuilds) {
+  const auto r = run("--version");
+  EXPECT_CONTAINS(r.output, std::string("\ntest hooks: ") + (gsmap::kTestHooks ? "on" : "off"));
+  std::ifstream in(gsmap::test::exe(), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1000u);
+  EXPECT_EQ(bytes.find("GSMAP_KILL_AT") != std::string::npos, gsmap::kTestHooks);
+}
+
+// GSMAP_KILL_AT=ranking kills latent-to-gene in a test build and is ignored in any other.
+TEST_F(Executable, KillAtActsOnlyWithTestHooks) {
+  GSMAP_REQUIRE_SHARED();
+  gsmap::test::TempDir dir("cli_kill_at");
+  const auto in = gsmap::test::fixture("fx2d") / "input";
+  const auto r = gsmap::test::run_command(
+      "GSMAP_KILL_AT=ranking " + gsmap::test::exe().string() + " latent-to-gene --workdir " +
+      dir.path().string() + " --project-name p --h5ad-yaml " +
+      (in / "st" / "samples.yaml").string() +
+      " --annotation annotation --latent-representation-cell emb_cell"
+      " --latent-representation-niche emb_niche --data-layer X --dataset-type spatial2D --no-gpu");
+  const bool written =
+      std::filesystem::exists(dir.path() / "p" / "latent_to_gene" / "marker_scores.h5ad");
+  if (gsmap::kTestHooks) {
+    EXPECT_EQ(r.exit_code, 128 + 9) << r.output;  // SIGKILL, as the shell reports it
+    EXPECT_FALSE(written);
+  } else {
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(written);
+  }
 }
 
 TEST_F(Executable, HelpExitsZero) {
