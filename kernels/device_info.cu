@@ -1,5 +1,5 @@
 // Device discovery, streams and memory for the CUDA backend (the runtime half of cuda_api.hpp).
-// Any CUDA error during discovery (no driver, no device) means "no GPU" (toolchain.md pitfall 8):
+// Any CUDA error during discovery (no driver, no device) means "no GPU" (docs/development.md §4.1):
 // the caller falls back to the CPU.
 #include <cuda_runtime.h>
 

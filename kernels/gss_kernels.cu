@@ -1,4 +1,4 @@
-// GSS on the device (reference/gss.md 2.8 steps 8-12). The arithmetic is entirely that of the
+// GSS on the device (docs/algorithms.md §10.3 steps 8-12). The arithmetic is entirely that of the
 // GSMAP_HD functions in gss/marker_score.hpp (prepare_group, cell_gene_gss, the numpy exp of
 // gss_float_math.hpp), compiled with -fmad=false and IEEE division, so every stored f16 value is
 // bit-identical to MarkerScoreCalculator on the CPU. These kernels only lay out the parallel loops.

@@ -1,4 +1,4 @@
-// Spatial LDSC per-spot regression on the device (reference/ldsc.md 3.5-3.6). The arithmetic is
+// Spatial LDSC per-spot regression on the device (docs/algorithms.md §7, §8). The arithmetic is
 // that of ldsc/regression_math.hpp, applied in the operation order of the CPU driver
 // (src/ldsc/regression.cpp), compiled with -fmad=false: h, the block moments, the jackknife and
 // therefore beta / se / z are the same f64 bits as ldsc::regress_spots; p and -log10 p go through

@@ -126,7 +126,7 @@ std::vector<char> usable_rows(const TraitPValues& trait, const CauchyOptions& op
                        "check that this is a spatial-LDSC result file");
     }
     // Without the floor p = 0 gives q = +inf; such spots never pass the outlier cut
-    // (ambiguities.md 5.2.8), reproduced on purpose unless use_floored_p.
+    // (docs/algorithms.md §9.2), reproduced on purpose unless use_floored_p.
     q_by_row[i] = options.use_floored_p ? floored : -std::log10(p);
     usable[i] = 1;
     ++n_usable;

@@ -57,7 +57,7 @@ struct OptionSpec {
 const std::vector<OptionSpec>& option_table();
 const OptionSpec* find_option(const std::string& name);
 
-// Options of gsMap steps that gsmap-mpi does not run (ambiguities.md 5.5.1), and gsMap commands
+// Options of gsMap steps that gsmap-mpi does not run (docs/migration.md), and gsMap commands
 // it does not implement: name -> the gsMap step / command that has it.
 struct PythonOnly {
   std::string name;

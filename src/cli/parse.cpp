@@ -189,7 +189,8 @@ void require_workdir(const std::string& workdir, const std::string& project_name
   io::require_safe_name(project_name, "--project-name");
 }
 
-// inputs.md 1.7: exactly one of (--trait-name + --sumstats-file) or --sumstats-config-file.
+// docs/algorithms.md §6.5: exactly one of (--trait-name + --sumstats-file) or
+// --sumstats-config-file.
 void check_traits(const SpatialLdscConfig& l) {
   const std::string both =
       "give either --trait-name NAME --sumstats-file PATH, or --sumstats-config-file YAML";
@@ -253,7 +254,7 @@ void check_latent_to_gene(LatentToGeneConfig& g, std::vector<std::string>* warni
       }
       break;
     case DatasetType::kScRNA:
-      // pipeline.md 4.3: scRNA data have neither coordinates nor niches.
+      // docs/algorithms.md §3.1: scRNA data have neither coordinates nor niches.
       if (g.spatial_key != defaults.spatial_key) {
         warn("--spatial-key " + g.spatial_key + " is ignored for --dataset-type scRNA");
       }
@@ -266,7 +267,7 @@ void check_latent_to_gene(LatentToGeneConfig& g, std::vector<std::string>* warni
       break;
   }
   if (g.dataset_type != DatasetType::kSpatial3D) {
-    // gss.md 2.0: forced to 0 without a third dimension.
+    // docs/algorithms.md §3.1: forced to 0 without a third dimension.
     if (g.n_adjacent_slices != defaults.n_adjacent_slices && g.n_adjacent_slices != 0) {
       warn(fmt::format("--n-adjacent-slices {} is ignored: only spatial3D data have adjacent "
                        "slices (--dataset-type spatial3D)",
@@ -329,7 +330,8 @@ void check_steps(ParseResult& r, const Subcommand& sub) {
   if (sub.scope & detail::kSpatialLdsc) {
     check_spatial_ldsc(c.ldsc, !quick || step_in_range(c, Step::kSpatialLdsc));
   }
-  // quick-mode checks traits and annotations at start-up whatever the step range (pipeline.md 4.3).
+  // quick-mode checks traits and annotations at start-up whatever the step range
+  // (docs/usage.md "quick-mode").
   if (sub.scope & (detail::kSpatialLdsc | detail::kCauchy)) check_traits(c.ldsc);
   if (sub.scope & detail::kCauchy) check_cauchy(c.cauchy);
   if (sub.name == "latent-to-gene") {

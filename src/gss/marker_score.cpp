@@ -1,4 +1,4 @@
-// CPU batch GSS (reference/gss.md 2.3, 2.8 steps 8-12). The arithmetic is that of the GSMAP_HD
+// CPU batch GSS (docs/algorithms.md §4, §10.3 steps 8-12). The arithmetic is that of the GSMAP_HD
 // functions in marker_score_math.hpp, reorganised so the gene loop is innermost: per group, each
 // slot's row is streamed once into f32 accumulators and u16 expressing counts, then branch-free
 // passes over the genes apply the f16 roundings, exp, R^1.5 and the f16 store. Every loop

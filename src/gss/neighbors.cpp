@@ -42,8 +42,8 @@ const float* f16_table() {
 
 constexpr std::size_t kQueryGrain = 32;  // query cells per TBB task
 
-// gss.md 2.2.2: sum of squared differences in f64, column order, no FMA (this translation unit is
-// compiled with -ffp-contract=off).
+// docs/algorithms.md §3.3: sum of squared differences in f64, column order, no FMA (this
+// translation unit is compiled with -ffp-contract=off).
 double squared_distance(const double* a, const double* b, int dim) {
   double sum = 0.0;
   for (int c = 0; c < dim; ++c) {
@@ -400,8 +400,8 @@ void HomogeneousNeighborFinder::Impl::index_groups() {
   }
 }
 
-// gss.md 2.2.2, adjacent blocks: offsets 1..n_adj (s-o then s+o), extended search while short,
-// then ordered by (offset, +1 before -1).
+// docs/algorithms.md §3.4, adjacent blocks: offsets 1..n_adj (s-o then s+o), extended search while
+// short, then ordered by (offset, +1 before -1).
 std::vector<std::int32_t> HomogeneousNeighborFinder::Impl::adjacent_slices(
     const GroupSlices& gs, std::int32_t slice, std::int32_t min_slice,
     std::int32_t max_slice) const {

@@ -203,7 +203,8 @@ SumStats read_sumstats(const std::string& path) {
   }
 
   // 1) duplicated SNP ids: keep the first occurrence (the reference's rule); 2) rows with missing
-  // N: dropped (ambiguities 5.2.11; the reference would poison the regression weights with NaN).
+  // N: dropped (docs/algorithms.md §6.4; the reference would poison the regression weights with
+  // NaN).
   std::vector<std::size_t> keep;
   keep.reserve(snp.size());
   std::string first_dup;

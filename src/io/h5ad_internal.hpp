@@ -44,7 +44,7 @@ void set_encoding(hid_t obj, const std::string& type, const std::string& version
 
 // ---- objects --------------------------------------------------------------------------------
 
-// Groups and datasets are created without time stamps (toolchain.md pitfall 14).
+// Groups and datasets are created without time stamps (docs/algorithms.md §10.9).
 Hid create_group(hid_t loc, const std::string& name);
 // Contiguous dataset, fill never written (every element is written by the caller).
 Hid create_dataset(hid_t loc, const std::string& name, hid_t file_type,

@@ -1,6 +1,6 @@
 // ParallelH5adWriter: every rank writes its own row block of dense datasets with one collective
 // HDF5 call (MPI-IO driver). Strings cannot be written in parallel as variable-length data
-// (toolchain.md pitfall 4), so obs/var and every string attribute are gathered to rank 0 and
+// (docs/development.md §2.3), so obs/var and every string attribute are gathered to rank 0 and
 // written after the parallel file is closed, by a serial reopen; `gsmap_complete = 1` goes last.
 #include <cerrno>
 #include <exception>

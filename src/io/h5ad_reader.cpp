@@ -1,4 +1,4 @@
-// H5adReader: anndata >= 0.8 files over the HDF5 C API (reference/inputs.md 1.1, toolchain.md 4).
+// H5adReader: anndata >= 0.8 files over the HDF5 C API (docs/development.md §2.1).
 // Row ranges are read with one hyperslab per dataset; CSC matrices are streamed over their stored
 // entries with bounded memory. Every problem with the file is an InputError naming file and key.
 #include <algorithm>

@@ -1,5 +1,5 @@
 // H5adWriter: serial .h5ad files that anndata 0.8 (Debian) and newer read. Everything is created
-// without HDF5 time stamps, so identical inputs give identical bytes (toolchain.md pitfall 14).
+// without HDF5 time stamps, so identical inputs give identical bytes (docs/algorithms.md §10.9).
 #include <stdexcept>
 
 #include <fmt/format.h>

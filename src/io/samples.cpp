@@ -14,8 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Ordered-dict insertion (Python OrderedDict / dict semantics, ambiguities 5.4.21): a repeated name
-// keeps its first position and takes the later path.
+// Ordered-dict insertion (Python OrderedDict / dict semantics, docs/algorithms.md §1.1): a repeated
+// name keeps its first position and takes the later path.
 void add_sample(std::vector<Sample>& samples, std::string name, std::string path,
                 const std::string& source) {
   auto it =

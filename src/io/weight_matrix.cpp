@@ -9,7 +9,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/io/hdf5.hpp"
 
-// Reads the matrix part of an .h5ad directly with the HDF5 helpers (inputs.md 1.1, 1.9, 1.10):
+// Reads the matrix part of an .h5ad directly with the HDF5 helpers (docs/algorithms.md §6.1):
 // these files are loaded once, whole, so none of the general h5ad reader's machinery is needed.
 namespace gsmap::io {
 namespace {
@@ -124,7 +124,8 @@ void canonicalise(SparseF32<Options>& m) {
   m.resizeNonZeros(write);
 }
 
-// A csr_matrix / csc_matrix group (inputs.md 1.1) into an Eigen matrix of the same major order.
+// A csr_matrix / csc_matrix group (docs/development.md §2.1) into an Eigen matrix of the same major
+// order.
 template <int Options>
 SparseF32<Options> read_compressed(hid_t x, Index rows, Index cols, const std::string& path) {
   constexpr bool kRowMajor = (Options & Eigen::RowMajorBit) != 0;

@@ -51,9 +51,9 @@ void check_weight_matrix(const io::SnpGeneWeights& w, const std::string& path) {
                      "use the matrix written by gsMap's ldscore-weight-matrix step");
 }
 
-// all_gene(s) = sum of the gene columns, base(s) = all_gene(s) + last column (ldsc.md 3.1 step 3;
-// over ALL gene columns of W, ambiguities 5.4.11), in f32 as scipy's row sum of W[:, :-1] (the
-// fixtures' reference; gsMap3D sums the densified row pairwise, equal up to f32 rounding).
+// all_gene(s) = sum of the gene columns, base(s) = all_gene(s) + last column
+// (docs/algorithms.md §6.2; over ALL gene columns of W), in f32 as scipy's row sum of W[:, :-1]
+// (the fixtures' reference; gsMap3D sums the densified row pairwise, equal up to f32 rounding).
 void gene_sums(const SparseRowsF32& w, Index row, Index last_column, std::vector<float>& buffer,
                float& all_gene, float& base) {
   buffer.clear();
@@ -68,8 +68,8 @@ void gene_sums(const SparseRowsF32& w, Index row, Index last_column, std::vector
   base = all_gene + unmapped;
 }
 
-// Marker-score genes present among W's columns, in marker-score order (ldsc.md 3.1, "Gene
-// alignment"). A marker gene whose name appears twice in W uses W's first such column.
+// Marker-score genes present among W's columns, in marker-score order (docs/algorithms.md §6.3).
+// A marker gene whose name appears twice in W uses W's first such column.
 void align_genes(const io::SnpGeneWeights& w, const std::vector<std::string>& marker_genes,
                  CommonResources& out, std::vector<std::vector<std::int32_t>>& genes_of_column) {
   Index dup = 0;
@@ -108,7 +108,7 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
   out.paths.extra_baselines.resize(extra_baselines.size());
   check_weight_matrix(weights, out.paths.weight_matrix);
 
-  // C0 = SNPs of W with an LD weight, in W order (ldsc.md 3.1 step 4).
+  // C0 = SNPs of W with an LD weight, in W order (docs/algorithms.md §6.3).
   Index dup = 0;
   const auto ld_row = first_positions(ld_weights.snp, dup);
   const auto w_row = first_positions(weights.snp, dup);
@@ -129,7 +129,7 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
                                  some_names(ld_weights.snp)),
                      "use LD weights and a weight matrix with the same SNP ids (rsIDs)");
 
-  // Then intersect with each extra baseline's SNPs, still in W order (inputs.md 1.10).
+  // Then intersect with each extra baseline's SNPs, still in W order (docs/algorithms.md §6.3).
   std::vector<std::vector<Index>> extra_rows(extra_baselines.size());
   for (std::size_t e = 0; e < extra_baselines.size(); ++e) {
     const auto& extra = extra_baselines[e];

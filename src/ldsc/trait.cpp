@@ -16,7 +16,7 @@ namespace {
 
 using Index = std::int64_t;
 
-// λGC denominator of spatial LDSC (ambiguities 5.4.14: format-sumstats uses 0.4549).
+// λGC denominator of spatial LDSC (docs/algorithms.md §6.4: format-sumstats uses 0.4549).
 constexpr double kLambdaGcMedian = 0.4559364;
 constexpr Index kFewSnpsWarning = 200000;
 

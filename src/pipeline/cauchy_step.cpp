@@ -1,4 +1,4 @@
-// cauchy-combination (reference/pipeline.md 4.5): small data, computed on rank 0 while the other
+// cauchy-combination (docs/algorithms.md §9): small data, computed on rank 0 while the other
 // ranks wait; files are written atomically, so an interrupted run is redone for the missing ones.
 #include <algorithm>
 #include <filesystem>

@@ -14,7 +14,7 @@
 namespace gsmap::pipeline {
 namespace {
 
-constexpr std::int64_t kMinDetectedGenes = 20;  // hard-coded in the reference (inputs.md 1.4)
+constexpr std::int64_t kMinDetectedGenes = 20;  // hard-coded in gsMap3D (docs/algorithms.md §1.1)
 
 std::string join_first(const std::vector<std::string>& v, std::size_t k) {
   std::string s;
@@ -156,7 +156,7 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
       auto hq = reader.obs_column("High_quality");
       for (auto row : sc.kept_rows) {
         auto l = io::column_label(hq, row);
-        // Cast to bool, missing -> true (inputs.md 1.2).
+        // Cast to bool, missing -> true (docs/algorithms.md §1.1).
         cs.high_quality.push_back(!l || (*l != "False" && *l != "0" && *l != "0.0" && *l != "false"));
       }
     } else {
@@ -228,7 +228,7 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
   }
   if (!has_annotation) cs.group_names = {"all"};
 
-  // The filter table (inputs.md 1.4).
+  // The filter table (docs/algorithms.md §1.1).
   GSMAP_LOG_INFO("Cell filtering per sample (min cells per type {}, min detected genes {}):",
                  min_cells, kMinDetectedGenes);
   GSMAP_LOG_INFO("  {:<24} {:>10} {:>10} {:>12} {:>10} {:>10}", "sample", "input", "NaN label",

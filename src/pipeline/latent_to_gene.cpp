@@ -1,4 +1,4 @@
-// latent-to-gene, distributed (design.md "Data flow"): every rank loads the small per-cell tables
+// latent-to-gene, distributed (docs/algorithms.md §5): every rank loads the small per-cell tables
 // and runs the GSS engine (gss/engine.hpp: neighbours, ranks, halo, GSS) on its own cells. This
 // file keeps what is the pipeline's: paths, resume, logging and the output files, written
 // collectively into one file each.

@@ -62,8 +62,8 @@ void log_final_summary(const Config& cfg) {
 }  // namespace
 
 void run_quick_mode(const Config& cfg, MPI_Comm comm) {
-  // Start-up checks of every step in the range (pipeline.md 4.3): traits and annotations.
-  // Every rank checks; a failure is reported once (dist::agree_on_checks).
+  // Start-up checks of every step in the range (docs/usage.md "quick-mode"): traits and
+  // annotations. Every rank checks; a failure is reported once (dist::agree_on_checks).
   dist::agree_on_checks(comm, [&] {
     traits_of(cfg.ldsc);
     if (cfg.stop_step >= Step::kCauchyCombination) cauchy_annotations(cfg.cauchy);

@@ -180,7 +180,8 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
   GSMAP_LOG_INFO("spatial_ldsc: marker scores from {} ({} spots x {} genes); spots [{}, {})",
                  source->describe(), sel.total, source->genes().size(), sel.start, sel.end);
 
-  // Traits whose output is up to date are skipped (never with --sample-filter: ldsc.md 3.6).
+  // Traits whose output is up to date are skipped (never with --sample-filter:
+  // docs/algorithms.md §7.6).
   std::vector<io::Trait> todo;
   std::vector<std::string> outputs;
   std::vector<std::size_t> todo_index;  // todo[i] is all_traits[todo_index[i]]

@@ -242,7 +242,7 @@ void simulate(const SimulateOptions& o) {
   for (int slice = 0; slice < o.n_slices; ++slice) {
     const auto t0 = std::chrono::steady_clock::now();
     SliceData s = simulate_slice(o, design, layout, slice);
-    // Every type must keep >= K cells per slice or the pipeline drops it (inputs.md 1.4).
+    // Every type must keep >= K cells per slice or the pipeline drops it (docs/algorithms.md §1.1).
     std::vector<std::int64_t> per_type(design.type_names.size(), 0);
     for (auto t : s.label) {
       if (t >= 0) ++per_type[static_cast<std::size_t>(t)];

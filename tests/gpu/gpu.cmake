@@ -5,7 +5,7 @@
 #  * gpu_selftest (only with the CUDA backend, not part of `all`): the same comparisons plus
 #    throughput figures, as one program that needs neither MPI, HDF5, spdlog, fmt nor gtest at run
 #    time (static libstdc++ and cudart), for GPU machines that lack those libraries
-#    (toolchain.md pitfall 15):  cmake --build <dir> --target gpu_selftest
+#    (docs/development.md §4.2):  cmake --build <dir> --target gpu_selftest
 set(_gpu_dir ${CMAKE_CURRENT_LIST_DIR})
 
 add_executable(test_gpu ${_gpu_dir}/test_gpu.cpp ${_gpu_dir}/gpu_cases.cpp)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Compares a gsmap-mpi work directory with a fixture's expected/ outputs, using the tolerances
-of ../shared/fixtures/README.md. Exit code 0 = within tolerance; prints the measured figures.
+of docs/algorithms.md §10.11. Exit code 0 = within tolerance; prints the measured figures.
 
   fixture_check.py quick FIXTURE_DIR PROJECT_DIR      # latent_to_gene + spatial_ldsc + cauchy
   fixture_check.py ldsc  FIXTURE_DIR PROJECT_DIR      # spatial_ldsc from the expected GSS only

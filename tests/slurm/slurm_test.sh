@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Submits slurm/cpu.sbatch on the demo data to a real single-node Slurm cluster started here on
-# localhost (toolchain.md 5), waits for it (sbatch --wait), checks the results, and stops the
-# daemons it started, by PID. Needs root and scripts/install-deps.sh --slurm.
+# localhost (docs/development.md §5), waits for it (sbatch --wait), checks the results, and stops
+# the daemons it started, by PID. Needs root and scripts/install-deps.sh --slurm.
 # Usage: tests/slurm/slurm_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)

@@ -1,5 +1,5 @@
 #pragma once
-// Cauchy combination per trait, annotation column and group (reference/pipeline.md §4.5):
+// Cauchy combination per trait, annotation column and group (docs/algorithms.md §9):
 // gsMap3D's `cauchy-combination` step, MPI-free. Inputs are plain structs so that the caller can
 // feed them from gsMap's <project>_<trait>.csv.gz (read_ldsc_csv in ldsc_csv.hpp) and from the obs
 // of marker_scores.h5ad / concatenated_latent_adata.h5ad.

@@ -1,5 +1,5 @@
 #pragma once
-// Reading gsMap's per-trait spatial-LDSC table <project>_<trait>.csv.gz (reference/ldsc.md §3.6:
+// Reading gsMap's per-trait spatial-LDSC table <project>_<trait>.csv.gz (docs/algorithms.md §7.6:
 // columns spot, beta, se, z, p, neg_log10_p; plain or gzip, chosen by content) into the Cauchy
 // input struct.
 #include <cstdint>

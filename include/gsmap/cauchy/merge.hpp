@@ -3,7 +3,7 @@
 // <project>_<trait>_cells_<start>_<end>.csv.gz, into <project>_<trait>.csv.gz (the file the
 // Cauchy step reads). gsMap3D's documentation concatenates sorted(glob(...)), i.e. lexicographic
 // order (cells_1000000_... before cells_200000_...); we order by the numeric start and refuse
-// incomplete or overlapping coverage (ambiguities.md 5.1 S8).
+// incomplete or overlapping coverage (docs/usage.md "merge").
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,8 +1,8 @@
 #pragma once
-// The numerics of gsMap3D's Cauchy combination (reference/pipeline.md §4.5), written to follow
+// The numerics of gsMap3D's Cauchy combination (docs/algorithms.md §9), written to follow
 // numpy 1.24 / scipy 1.10 step by step: the results must agree with the reference where the
 // outputs are quantised (p_cauchy = 1 - cdf(T) is a multiple of 2^-53 near 0), and inf values
-// (p = 0 spots, ambiguities.md 5.2.8) must propagate exactly as they do in numpy.
+// (p = 0 spots, docs/algorithms.md §9.2) must propagate exactly as they do in numpy.
 #include <cstdint>
 #include <span>
 #include <vector>

@@ -1,8 +1,8 @@
 #pragma once
 // The command line of gsmap-mpi, parsed without MPI (so it is unit-testable): the subcommand and
-// the filled settings. Option names are gsMap's (reference/pipeline.md 4.2, gss.md 2.0,
-// ldsc.md 3.0) plus ours (reference/ambiguities.md 5.5.7-5.5.8). Every problem is a UsageError
-// whose message says what is wrong and what is allowed.
+// the filled settings. Option names are gsMap's (docs/usage.md "All options",
+// docs/algorithms.md §3.1, docs/usage.md "Spatial LDSC") plus ours (docs/migration.md). Every
+// problem is a UsageError whose message says what is wrong and what is allowed.
 #include <string>
 #include <vector>
 

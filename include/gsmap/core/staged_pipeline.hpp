@@ -1,5 +1,5 @@
 #pragma once
-// The staging pipeline inside one rank (design.md "Shape", reference/gss.md 2.5):
+// The staging pipeline inside one rank (docs/algorithms.md §4.7):
 //
 //   run(jobs) -> submission queue (unbounded) -> reader workers -> R->C queue (bounded)
 //             -> compute workers -> C->W queue (bounded) -> writer workers

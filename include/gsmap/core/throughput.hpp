@@ -1,6 +1,6 @@
 #pragma once
 // Throughput of a staged pipeline run and the seed's "Pipeline Summary" table
-// (seed-scalability.md "Performance Monitoring", reference/gss.md 2.5): per component the mean
+// (docs/scalability.md, docs/algorithms.md §4.7): per component the mean
 // processing time of one batch gives the per-worker throughput (batches/s); times the nominal batch
 // size and the worker count it gives the component's total throughput (cells/s). The component with
 // the lowest total throughput is the bottleneck.

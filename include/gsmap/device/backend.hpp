@@ -1,7 +1,7 @@
 #pragma once
-// Backend selection (reference/ambiguities.md 5.5.2): --use-gpu (the default) runs the compute
-// stages on the CUDA backend when it is built and a device is visible, otherwise on the CPU with
-// one warning line; --no-gpu forces the CPU. Everything here also builds without CUDA.
+// Backend selection (docs/troubleshooting.md "GPU not used"): --use-gpu (the default) runs the
+// compute stages on the CUDA backend when it is built and a device is visible, otherwise on the CPU
+// with one warning line; --no-gpu forces the CPU. Everything here also builds without CUDA.
 namespace gsmap::device {
 
 // True when this binary contains the CUDA backend (GSMAP_CUDA=AUTO found nvcc, or ON).

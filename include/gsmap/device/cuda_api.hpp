@@ -38,8 +38,8 @@ void copy_to_device(void* device_dst, const void* host_src, std::size_t bytes, S
 void copy_to_host(void* host_dst, const void* device_src, std::size_t bytes, Stream stream);
 
 // ---------------------------------------------------------------------------------------------
-// GSS (kernels/gss_kernels.cu): reference/gss.md 2.8 steps 8-12 through the GSMAP_HD functions of
-// gss/marker_score.hpp, one thread per (cell, gene).
+// GSS (kernels/gss_kernels.cu): docs/algorithms.md §10.3 steps 8-12 through the GSMAP_HD functions
+// of gss/marker_score.hpp, one thread per (cell, gene).
 
 struct MarkerScoreArgs {
   std::size_t n_cells = 0;
@@ -68,7 +68,7 @@ void launch_row_minimum(const std::uint16_t* log_ranks, std::size_t n_rows, std:
 void launch_marker_scores(const MarkerScoreArgs& args, Stream stream);
 
 // ---------------------------------------------------------------------------------------------
-// Spatial LDSC (kernels/ldsc_kernels.cu): reference/ldsc.md 3.5-3.6 through the GSMAP_HD functions
+// Spatial LDSC (kernels/ldsc_kernels.cu): docs/algorithms.md §7, §8 through the GSMAP_HD functions
 // of ldsc/regression_math.hpp, in the operation order of ldsc::regress_spots.
 
 struct SpotRegressionArgs {

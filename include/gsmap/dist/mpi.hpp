@@ -1,7 +1,7 @@
 #pragma once
 // MPI helpers: checked calls, the row partition, exact reductions, error agreement, and the local
 // rank -> GPU mapping. Every function that is collective says so; all ranks of the communicator
-// must call it, the same number of times (toolchain.md pitfall 13).
+// must call it, the same number of times (docs/development.md §3.1).
 #include <mpi.h>
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // Embedding preparation and similarities of the homogeneous-neighbour search, following the f16
-// recipe of reference/gss.md 2.8 steps 3-5 bit for bit (2.2.1):
+// recipe of docs/algorithms.md §10.3 steps 3-5 bit for bit (§3.2):
 //   * cell embedding: round to f16 from the stored type, then normalise in f16 arithmetic;
 //   * niche embedding: normalise in the stored type, then round to f16; no niche = [1] per cell;
 //   * similarity: dot product of f16 vectors accumulated in f32, rounded to f16.

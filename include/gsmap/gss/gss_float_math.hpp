@@ -1,8 +1,8 @@
 #pragma once
-// The two f32 transcendental functions of the GSS (reference/gss.md 2.8 steps 10 and 12), written
-// with IEEE basic operations and fused multiply-add only, so that the CPU and the CUDA backend
-// produce the same bits (libm's expf/powf and CUDA's differ in the last place, which the f16 store
-// turns into a differing GSS entry about once in 10^4 non-zero entries).
+// The two f32 transcendental functions of the GSS (docs/algorithms.md §10.3 steps 10 and 12),
+// written with IEEE basic operations and fused multiply-add only, so that the CPU and the CUDA
+// backend produce the same bits (libm's expf/powf and CUDA's differ in the last place, which the
+// f16 store turns into a differing GSS entry about once in 10^4 non-zero entries).
 //
 // exp: numpy's f32 SIMD exp (numpy/core/src/umath/loops_exponent_log.dispatch.c.src,
 // simd_exp_FLOAT; constants from npy_simd_data.h), transcribed lane by lane: Cody-Waite range

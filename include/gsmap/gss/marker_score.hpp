@@ -1,5 +1,5 @@
 #pragma once
-// CPU batch computation of the Gene Specificity Score (reference/gss.md 2.3 / 2.8 steps 8-12):
+// CPU batch computation of the Gene Specificity Score (docs/algorithms.md §4, §10.3 steps 8-12):
 // the per-element arithmetic of marker_score_math.hpp applied to a reader batch (gathered
 // neighbour log-rank rows + slot -> row map + weights), gene loops innermost and vectorised,
 // bit-identical to cell_gene_gss() (tested).

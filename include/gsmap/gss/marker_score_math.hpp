@@ -1,5 +1,5 @@
 #pragma once
-// The Gene Specificity Score (GSS) of reference/gss.md 2.3, with the float16 recipe of 2.8
+// The Gene Specificity Score (GSS) of docs/algorithms.md §4, with the float16 recipe of §10.3
 // (steps 8-12) that reproduces gsMap3D bit for bit.
 //
 // Vocabulary. A focal cell has n_slots = K * S neighbour slots (K homogeneous neighbours per slice
@@ -7,13 +7,13 @@
 // (-1 = padded, no neighbour) and a weight w (f16, >= 0). A *pooling group* is a set of slots whose
 // weights are normalised together:
 //   * whole-row pooling (spatial2D, scRNA, spatial3D per_slice_pool and global_pool): one group of
-//     all K * S slots. global_pool is broken in gsMap3D (ambiguities.md 5.2.1); we implement it as
-//     documented, which is this path over the K * S columns of its selection.
+//     all K * S slots. global_pool is broken in gsMap3D (docs/algorithms.md §3.6); we implement it
+//     as documented, which is this path over the K * S columns of its selection.
 //   * hierarchical pooling (spatial3D hierarchical_pool, the default): S groups of K slots (slice
 //     blocks, in the neighbour column order); a group with weight sum 0 is invalid; the final score
 //     is the f32 mean over valid groups.
 //
-// Decisions that differ from gsMap3D (ambiguities.md 5.2.5 / 5.2.6): padded slots are never read;
+// Decisions that differ from gsMap3D (docs/algorithms.md §4.1, §4.6): padded slots are never read;
 // a cell whose weights are all zero (or, hierarchical, whose blocks are all invalid) gets GSS 0 for
 // every gene, with or without the expression-fraction filter, and is counted so the caller can
 // report it.
@@ -64,7 +64,7 @@ struct MarkerScoreOptions {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Per-element arithmetic (gss.md 2.8, steps 8-12).
+// Per-element arithmetic (docs/algorithms.md §10.3, steps 8-12).
 
 // Step 8: W = round_f16(sum of f32(w_k)) accumulated in f32, in slot order; padded slots skipped.
 GSMAP_HD float group_weight_sum(const f16_bits* weights, const std::int32_t* slot_rows, int n) {
@@ -124,7 +124,8 @@ struct PreparedGroup {
 };
 
 // Step 8 for one group: fills w_hat[n] and in_fraction[n] (caller-owned scratch). Valid
-// neighbours for the fraction are w_hat > 0 (whole row) or w > 0 (hierarchical), as in 2.8 step 11.
+// neighbours for the fraction are w_hat > 0 (whole row) or w > 0 (hierarchical), as in
+// docs/algorithms.md §10.3 step 11.
 GSMAP_HD PreparedGroup prepare_group(const f16_bits* weights, const std::int32_t* slot_rows, int n,
                                      MarkerScorePooling pooling, float* w_hat,
                                      std::uint8_t* in_fraction) {
@@ -190,7 +191,7 @@ GSMAP_HD f16_bits cell_gene_gss(const PreparedGroup* groups, int n_groups,
                           global_fraction, use_expression_fraction);
     ++n_valid_groups;
   }
-  if (n_valid_groups == 0) return 0;  // all weights zero: defined as 0 (ambiguities.md 5.2.5)
+  if (n_valid_groups == 0) return 0;  // all weights zero: defined as 0 (docs/algorithms.md §4.6)
   if (n_groups == 1) return math::f32_to_f16(sum);
   return math::f32_to_f16(sum / static_cast<float>(n_valid_groups));
 }

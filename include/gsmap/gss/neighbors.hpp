@@ -1,5 +1,5 @@
 #pragma once
-// Stage B of latent-to-gene: homogeneous neighbours (reference/gss.md 2.2, 2.8 steps 5-7).
+// Stage B of latent-to-gene: homogeneous neighbours (docs/algorithms.md §3, §10.3 steps 5-7).
 //
 // Spatial data (spatial2D, spatial3D): per cell type and slice, a k-d tree (nanoflann) over the
 // candidate pool; a focal cell's candidate row is [central k_c | adjacent blocks of k_a], and the
@@ -9,9 +9,10 @@
 //
 // Determinism: candidate order is (squared distance in f64, summed in column order without FMA,
 // then global cell index), with every candidate tied at the k-th distance considered before the
-// cut; scores are the f16 values of 2.8 and the selection is a stable sort. Each query cell's row
-// depends only on the inputs, never on which cells are queried together, the thread count or
-// the MPI partition: every rank builds the same trees over all cells and asks for its own cells.
+// cut; scores are f16 (docs/algorithms.md §10.3) and the selection is a stable sort. Each query
+// cell's row depends only on the inputs, never on which cells are queried together, the thread
+// count or the MPI partition: every rank builds the same trees over all cells and asks for its own
+// cells.
 //
 // Everything here is in memory and MPI-free. HomogeneousNeighborFinder::find() is const and
 // thread-safe; it parallelises over the query cells with TBB.
@@ -65,7 +66,8 @@ struct NeighborParams {
     return dataset_type == DatasetType::kSpatial3D && strategy != CrossSliceStrategy::kGlobalPool;
   }
 
-  // The option rules of gss.md 2.0 that need no data. Throws UsageError naming the option.
+  // The option rules of docs/algorithms.md §3.1 that need no data. Throws UsageError naming the
+  // option.
   void validate() const;
 };
 
@@ -77,14 +79,14 @@ struct NeighborResult {
   std::vector<f16_bits> cell_sims;    // n_query x k_total: the neighbour weights (cs)
   std::vector<f16_bits> niche_sims;   // n_query x k_total (ns; 1.0 without niche; 0 for scRNA)
   std::vector<std::int32_t> candidates;  // n_query x k_candidates: the spatial candidate rows
-  // QC per query cell (gss.md 2.2.5): slots with cs > 0, and the median of cs / ns over them
-  // (numpy's median of f16 values; NaN if no slot has cs > 0).
+  // QC per query cell (docs/algorithms.md §3.8): slots with cs > 0, and the median of cs / ns over
+  // them (numpy's median of f16 values; NaN if no slot has cs > 0).
   std::vector<std::int32_t> neighbor_count;
   std::vector<float> cell_sim_median;
   std::vector<float> niche_sim_median;
 };
 
-// f16 thresholds of 2.8 step 6-7: round_f16(tau).
+// f16 thresholds of docs/algorithms.md §10.3 steps 6-7: round_f16(tau).
 struct SelectThresholds {
   float cell = 0.0f;
   float niche = 0.0f;
@@ -98,16 +100,16 @@ struct SelectScratch {
   std::vector<std::int32_t> order;
 };
 
-// SELECT(q, candidates, k) of gss.md 2.2.3 with the f16 recipe (2.8 steps 5-7) for one block:
-// cs = cell similarity if >= thresholds.cell else 0; ns = niche similarity (1.0 when `niche` is
-// null); score = round_f16(cs + (ns >= thresholds.niche ? 2 : 0)), -100 for a -1 candidate; the
+// SELECT(q, candidates, k) of docs/algorithms.md §3.5 with the f16 recipe (§10.3 steps 5-7) for one
+// block: cs = cell similarity if >= thresholds.cell else 0; ns = niche similarity (1.0 when `niche`
+// is null); score = round_f16(cs + (ns >= thresholds.niche ? 2 : 0)), -100 for a -1 candidate; the
 // first k by descending score, ties to the lower position. Chosen -1 slots get cs = ns = 0.
 void select_block(std::int64_t query, std::span<const std::int32_t> candidates, int k,
                   const NormalizedEmbedding& cell, const NormalizedEmbedding* niche,
                   const SelectThresholds& thresholds, SelectScratch& scratch,
                   std::int32_t* out_index, f16_bits* out_cell_sim, f16_bits* out_niche_sim);
 
-// QC of one row (gss.md 2.2.5).
+// QC of one row (docs/algorithms.md §3.8).
 void neighbor_qc(std::span<const f16_bits> cell_sims, std::span<const f16_bits> niche_sims,
                  std::int32_t& count, float& cell_median, float& niche_median);
 

@@ -1,27 +1,28 @@
 #pragma once
-// Stage A of latent-to-gene (reference/gss.md 2.1 and 2.8 steps 1-2): per-cell average-tie ranks
+// Stage A of latent-to-gene (docs/algorithms.md §1–§2, §10.3 steps 1-2): per-cell average-tie ranks
 // of an expression row over all G genes, their natural log in f32 (stored as f16), and the global
 // per-gene statistics G_Mean (mean ln rank) and frac (share of cells with a non-zero value).
 //
 // Two accumulations of the ln-rank sums, both independent of the MPI partition and thread count:
-//  * ReferenceGeneMean (use it for G_Mean): gsMap3D's own summation order (gss.md 2.1): f32 sums
-//    over chunks of rank_batch_size (500) consecutive kept cells of a sample, chunk sums added in
-//    f32 per sample, samples added in f64. With numpy_logf ln ranks it reproduces the fixtures'
-//    mean_frac.csv G_Mean exactly (difference 0). It is partition-independent when every chunk is
-//    summed by one worker in row order (e.g. by the MPI rank that owns the chunk's first row,
-//    ranking up to 499 rows past its own range) and the chunk sums are folded in chunk order
-//    (e.g. on rank 0, receiving the ranks' chunk sums in rank order).
+//  * ReferenceGeneMean (use it for G_Mean): gsMap3D's own summation order
+//    (docs/algorithms.md §2.2): f32 sums over chunks of rank_batch_size (500) consecutive kept
+//    cells of a sample, chunk sums added in f32 per sample, samples added in f64. With numpy_logf
+//    ln ranks it reproduces the fixtures' mean_frac.csv G_Mean exactly (difference 0). It is
+//    partition-independent when every chunk is summed by one worker in row order (e.g. by the MPI
+//    rank that owns the chunk's first row, ranking up to 499 rows past its own range) and the chunk
+//    sums are folded in chunk order (e.g. on rank 0, receiving the ranks' chunk sums in rank
+//    order).
 //  * GeneStatsAccumulator: exact (int64 fixed point, below), mergeable with one MPI_Allreduce.
 //    Gives frac (identical to the reference's) and the exact mean, which differs from gsMap3D's f32
 //    summation by up to 7e-6 on the fixtures: above the README's 1e-6 tolerance, and enough to move
 //    f16 GSS values, so it is not the G_Mean to use when matching gsMap3D.
 //
-// Exactness of the fixed-point accumulator (ambiguities.md 5.5.9): every rank is a half-integer >=
-// 1, so its f32 logarithm is either 0 (rank 1) or >= ln 1.5 > 2^-2. An f32 value >= 2^-2 has a unit
-// in the last place of at least 2^-2 * 2^-23 = 2^-25, hence every ln rank is an exact multiple of
-// 2^-25. Scaled by 2^25 it is an integer below 2^30 (ln G < 32 for any G < 2^46), so per-gene sums
-// of up to 2^33 cells are exact in int64. Integer sums do not depend on the order of additions:
-// any partition of the cells over MPI ranks and threads gives the same bits.
+// Exactness of the fixed-point accumulator (docs/algorithms.md §2.3): every rank is a half-integer
+// >= 1, so its f32 logarithm is either 0 (rank 1) or >= ln 1.5 > 2^-2. An f32 value >= 2^-2 has a
+// unit in the last place of at least 2^-2 * 2^-23 = 2^-25, hence every ln rank is an exact multiple
+// of 2^-25. Scaled by 2^25 it is an integer below 2^30 (ln G < 32 for any G < 2^46), so per-gene
+// sums of up to 2^33 cells are exact in int64. Integer sums do not depend on the order of
+// additions: any partition of the cells over MPI ranks and threads gives the same bits.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -116,7 +117,7 @@ class RowRanker {
 // f16 storage of ln ranks (round to nearest even), as written to the rank matrix.
 void ln_ranks_to_f16(std::span<const float> ln_ranks, std::span<f16_bits> out);
 
-// Global statistics of gss.md 2.1 after all cells were accumulated.
+// Global statistics of docs/algorithms.md §2.1 after all cells were accumulated.
 struct GeneStats {
   std::int64_t n_cells = 0;
   std::vector<double> g_mean;  // SL_g / n: mean of the f32 ln ranks
@@ -162,8 +163,8 @@ class GeneStatsAccumulator {
   std::vector<std::int64_t> raw_;
 };
 
-// gsMap3D's ranking chunks (gss.md 2.1): consecutive runs of `chunk_rows` kept cells within a
-// sample; a sample's last chunk may be shorter. Global cell indices, samples in order.
+// gsMap3D's ranking chunks (docs/algorithms.md §1.4): consecutive runs of `chunk_rows` kept cells
+// within a sample; a sample's last chunk may be shorter. Global cell indices, samples in order.
 struct RankChunk {
   std::int32_t sample = 0;
   std::int64_t begin = 0, end = 0;  // [begin, end) in the concatenated cell order

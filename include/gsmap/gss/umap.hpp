@@ -1,5 +1,5 @@
 #pragma once
-// The per-row arithmetic of the scRNA homogeneous neighbours (reference/gss.md 2.2.4): UMAP fuzzy
+// The per-row arithmetic of the scRNA homogeneous neighbours (docs/algorithms.md §3.7): UMAP fuzzy
 // connectivities as scanpy's neighbors(method="umap") computes them from a kNN graph (umap-learn's
 // smooth_knn_dist / compute_membership_strengths with local_connectivity = 1, bandwidth = 1,
 // set_op_mix_ratio = 1, in umap-learn's f32 arithmetic), and gsMap's selection of the K strongest

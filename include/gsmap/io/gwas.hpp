@@ -1,6 +1,6 @@
 #pragma once
 // GWAS-side inputs of spatial LDSC: summary statistics, trait declarations, LD weights
-// (../shared/docs/reference/inputs.md 1.6-1.8).
+// (docs/algorithms.md §6.1, §6.4, §6.5).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,8 +10,8 @@
 namespace gsmap::io {
 
 // Parsed .sumstats[.gz]: columns SNP, Z, N (+ optional A1/A2). '.' / 'NA' = missing (NaN).
-// Duplicated SNPs keep the first occurrence. Rows with missing N are dropped (ambiguities 5.2.11);
-// rows with missing Z are kept (NaN chi2 fails the chi2 filter later).
+// Duplicated SNPs keep the first occurrence. Rows with missing N are dropped
+// (docs/algorithms.md §6.4); rows with missing Z are kept (NaN chi2 fails the chi2 filter later).
 struct SumStats {
   std::string path;
   std::vector<std::string> snp;
@@ -26,7 +26,7 @@ struct SumStats {
 // header found), non-numeric Z or N (names the line), truncated gzip.
 SumStats read_sumstats(const std::string& path);
 
-// chi2 filter (inputs.md 1.6): chisq_max given, else max(0.001 * max N, 80).
+// chi2 filter (docs/algorithms.md §6.4): chisq_max given, else max(0.001 * max N, 80).
 double default_chisq_max(const SumStats& s);
 
 // Traits in declaration order: --trait-name + --sumstats-file, or --sumstats-config-file (YAML

@@ -1,7 +1,7 @@
 #pragma once
 // AnnData (.h5ad) reading and writing over the HDF5 C API (anndata >= 0.8 encodings; see
-// ../shared/docs/reference/inputs.md 1.1 and toolchain.md 4). Files without encoding attributes
-// (anndata <= 0.7) are rejected with a message asking to re-save them (ambiguities.md 5.5.6).
+// docs/development.md §2.1). Files without encoding attributes
+// (anndata <= 0.7) are rejected with a message asking to re-save them (docs/development.md §2.1).
 //
 // Every reader error is an InputError naming the file, the key, what was expected and the fix.
 #include <cstdint>
@@ -102,8 +102,8 @@ class H5adReader {
   // Rows [row0, row1) densified, row-major f32 (n_rows x n_cols).
   std::vector<float> read_rows_dense(const std::string& layer, std::int64_t row0,
                                      std::int64_t row1) const;
-  // Per-row detected-gene counts used by the cell filter (inputs.md 1.4): for CSR the number of
-  // STORED entries per row (explicit zeros count); otherwise the number of entries > 0.
+  // Per-row detected-gene counts used by the cell filter (docs/algorithms.md §1.1): for CSR the
+  // number of STORED entries per row (explicit zeros count); otherwise the number of entries > 0.
   std::vector<std::int64_t> row_detected_counts(const std::string& layer = "X") const;
   // Names under layers/ (without "X").
   std::vector<std::string> layer_names() const;
@@ -169,7 +169,7 @@ class H5adWriter {
 // Collective writer for row-partitioned outputs: every rank of `comm` owns rows
 // [row0, row0 + n_local) of each per-row dataset and writes them with one collective call.
 // Strings (obs/var index, categorical categories) cannot be written in parallel as VL
-// (toolchain.md pitfall 4): they are gathered to rank 0 and written after the parallel phase by a
+// (docs/development.md §2.3): they are gathered to rank 0 and written after the parallel phase by a
 // serial reopen, so the file stays anndata-conformant.
 class ParallelH5adWriter {
  public:

@@ -1,7 +1,7 @@
 #pragma once
 // Thin RAII layer over the HDF5 C API. Debian's parallel HDF5 is not thread-safe: every call into
-// the library must hold hdf5_mutex() (toolchain.md pitfall 12). The helpers here lock it; code that
-// calls the C API directly must take `H5Lock lock;` itself.
+// the library must hold hdf5_mutex() (docs/development.md §2.2). The helpers here lock it; code
+// that calls the C API directly must take `H5Lock lock;` itself.
 #include <hdf5.h>
 #include <mpi.h>
 
@@ -92,7 +92,7 @@ std::vector<T> read_rows(hid_t dset, hsize_t row0, hsize_t nrows);
 std::vector<std::string> read_strings(hid_t dset);
 std::vector<std::string> read_strings_range(hid_t dset, hsize_t start, hsize_t count);
 
-// Property lists for reproducible files: no time stamps (toolchain.md pitfall 14).
+// Property lists for reproducible files: no time stamps (docs/algorithms.md §10.9).
 Hid dataset_create_plist();
 Hid group_create_plist();
 

@@ -1,6 +1,7 @@
 #pragma once
 // Declaring the ST samples: --h5ad-path (repeatable) / --h5ad-yaml / --h5ad-list-file, or the
-// find-latent metadata of a gsMap3D workdir (inputs.md 1.3). Order = global cell order = Z order.
+// find-latent metadata of a gsMap3D workdir (docs/algorithms.md §1.1). Order = global cell order =
+// Z order.
 #include <string>
 #include <vector>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The SNP-gene weight matrix (inputs.md 1.9) and additional baselines (1.10), loaded once.
+// The SNP-gene weight matrix and additional baselines (docs/algorithms.md §6.1), loaded once.
 #include <string>
 #include <vector>
 

@@ -1,5 +1,5 @@
 #pragma once
-// CPU driver of the per-spot weighted block-jackknife regression (reference/ldsc.md 3.5-3.6) for
+// CPU driver of the per-spot weighted block-jackknife regression (docs/algorithms.md §7, §8) for
 // one trait and one chunk of spots. Pure function of its inputs: call it from any number of threads.
 #include <cstdint>
 #include <span>

@@ -1,5 +1,5 @@
 #pragma once
-// Per-spot arithmetic of the spatial LDSC regression (reference/ldsc.md 3.5-3.6), shared by the
+// Per-spot arithmetic of the spatial LDSC regression (docs/algorithms.md §7, §8), shared by the
 // CPU driver (ldsc/regression.hpp) and a CUDA kernel: everything here is GSMAP_HD, allocation-free
 // and works on caller-provided storage, so one thread (or one CPU loop) per spot can use it.
 //
@@ -8,16 +8,16 @@
 //    Xty = sum w^2 chi2 u), so we never take its square root.
 //  * The normalisation w / sum(w) scales every (delete-one) XtX and Xty by the same factor, which
 //    cancels in every solve; it is skipped.
-// Moments are accumulated and solved in f64 (design.md "Numerics").
+// Moments are accumulated and solved in f64 (docs/algorithms.md §10.1).
 #include <cmath>
 
 #include "gsmap/math/f16.hpp"  // GSMAP_HD
 
 namespace gsmap::ldsc {
 
-// M in h = M (mean(chi2) - 1) / mean(x N) and c = h N / M (ldsc.md 3.5 step 2-3).
+// M in h = M (mean(chi2) - 1) / mean(x N) and c = h N / M (docs/algorithms.md §7.2 steps 2-3).
 inline constexpr double kHeritabilityM = 10000.0;
-// p values are floored here before -log10 (ldsc.md 3.6).
+// p values are floored here before -log10 (docs/algorithms.md §7.6).
 inline constexpr double kPValueFloor = 1e-300;
 // A Cholesky pivot below this fraction of its diagonal entry (1 - R^2 of that column on the
 // previous ones) counts as singular: the column is collinear to f64 precision and the solve would
@@ -44,7 +44,8 @@ GSMAP_HD double at_least_one(double v) { return v < 1.0 ? 1.0 : v; }
 GSMAP_HD double ld_weight_term(double w_ld) { return 1.0 / (2.0 * at_least_one(w_ld)); }
 
 // Squared regression weight w^2 = 1 / (2 (1 + c max(x, 1))^2 max(w_ld, 1)) with c = h N / M
-// (ldsc.md 3.5 step 3, before normalisation). `c` is h N_i / M, `ld_term` is ld_weight_term(w_ld).
+// (docs/algorithms.md §7.2 step 3, before normalisation). `c` is h N_i / M, `ld_term` is
+// ld_weight_term(w_ld).
 GSMAP_HD double squared_regression_weight(double x, double c, double ld_term) {
   const double d = 1.0 + c * at_least_one(x);
   return ld_term / (d * d);
@@ -113,7 +114,7 @@ GSMAP_HD constexpr int jackknife_work_size(int n_features) {
   return 2 * moment_count(n_features) + n_features * n_features + n_features;
 }
 
-// ldsc.md 3.5 steps 5-8 from per-block moment records. Block b's entry k is at
+// docs/algorithms.md §7.2 steps 5-8 from per-block moment records. Block b's entry k is at
 // block_moments[(b * moment_count(P) + k) * stride]. Totals are summed in block order; each
 // delete-one system is total - block. With d_b = beta-hat - beta-hat_(b), the pseudovalues are
 // pi_b = beta-hat + (B-1) d_b, so their mean is beta-hat + (B-1) mean(d) and their variance
@@ -153,8 +154,9 @@ GSMAP_HD JackknifeEstimate jackknife_first_coefficient(int n_features, int n_blo
   return out;
 }
 
-// Per-spot statistics of ldsc.md 3.6 in f64: z = beta / se, one-sided p = 1 - Phi(z) computed as
-// erfc(z / sqrt 2) / 2 (accurate far into the upper tail), -log10(max(p, 1e-300)); NaN stays NaN.
+// Per-spot statistics of docs/algorithms.md §7.6 in f64: z = beta / se, one-sided p = 1 - Phi(z)
+// computed as erfc(z / sqrt 2) / 2 (accurate far into the upper tail), -log10(max(p, 1e-300)); NaN
+// stays NaN.
 struct SpotStatistics {
   double beta = NAN;
   double se = NAN;

@@ -1,7 +1,7 @@
 #pragma once
-// Resources shared by all traits of a spatial LDSC run (reference/ldsc.md 3.1): the common SNP set
-// C0, the baseline table, the LD weights and the SNP-gene weights of the genes that the marker
-// scores carry. Built once; read-only afterwards (safe to share between threads).
+// Resources shared by all traits of a spatial LDSC run (docs/algorithms.md §6.1–§6.3): the common
+// SNP set C0, the baseline table, the LD weights and the SNP-gene weights of the genes that the
+// marker scores carry. Built once; read-only afterwards (safe to share between threads).
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -56,9 +56,9 @@ struct CommonResources {
   int n_features() const { return n_baseline() + 2; }
 };
 
-// Builds C0 and the aligned weights (ldsc.md 3.1). Duplicate SNP ids in W or an extra baseline:
-// the first row is used (warning). InputError when C0 is empty or when no marker-score gene is a
-// column of W (the message shows a few names of each side).
+// Builds C0 and the aligned weights (docs/algorithms.md §6.1–§6.3). Duplicate SNP ids in W or an
+// extra baseline: the first row is used (warning). InputError when C0 is empty or when no
+// marker-score gene is a column of W (the message shows a few names of each side).
 CommonResources build_common_resources(const io::SnpGeneWeights& weights,
                                        const io::LdWeights& ld_weights,
                                        const std::vector<io::ExtraBaseline>& extra_baselines,

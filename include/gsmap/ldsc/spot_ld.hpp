@@ -1,5 +1,5 @@
 #pragma once
-// Spot LD scores for a chunk of spots (reference/ldsc.md 3.4): L = W · GSS_chunk^T, computed once
+// Spot LD scores for a chunk of spots (docs/algorithms.md §7.1): L = W · GSS_chunk^T, computed once
 // per chunk for all traits. The plan multiplies the union of all traits' kept SNP rows; each trait
 // then reads its own rows through an index list, so every extra trait costs only its regression.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Per-trait statistical summary logged after spatial LDSC (reference/ldsc.md 3.8).
+// Per-trait statistical summary logged after spatial LDSC (docs/algorithms.md §7.6).
 #include <cstdint>
 #include <span>
 #include <string>

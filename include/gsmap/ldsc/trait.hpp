@@ -1,5 +1,5 @@
 #pragma once
-// Per-trait data of spatial LDSC (reference/ldsc.md 3.3): chi2 filter, SNPs in common, N-bar,
+// Per-trait data of spatial LDSC (docs/algorithms.md §6.6): chi2 filter, SNPs in common, N-bar,
 // truncation to equal jackknife blocks, the static part of the design. Read-only once built.
 #include <cstdint>
 #include <optional>
@@ -55,8 +55,8 @@ struct TraitData {
   std::vector<std::string> log_lines() const;
 };
 
-// ldsc.md 3.3 steps 1-7. UsageError: n_blocks < 2. InputError (naming the files): every Z
-// missing, no SNP in common with the weight matrix and LD weights, fewer common SNPs than blocks.
+// docs/algorithms.md §6.6 steps 1-7. UsageError: n_blocks < 2. InputError (naming the files): every
+// Z missing, no SNP in common with the weight matrix and LD weights, fewer common SNPs than blocks.
 // Logs lambda GC and a warning when fewer than 200,000 SNPs are in common.
 TraitData prepare_trait(const CommonResources& common, const io::SumStats& sumstats,
                         const std::string& trait_name, const TraitOptions& options);

@@ -1,6 +1,6 @@
 #pragma once
 // IEEE binary16 helpers shared by host and device code. gsMap3D rounds several intermediates to
-// f16 (reference/gss.md 2.8); we reproduce those roundings bit for bit with these functions.
+// f16 (docs/algorithms.md §10.3); we reproduce those roundings bit for bit with these functions.
 // Storage type is the raw 16-bit pattern (uint16_t) so host code needs no compiler half type.
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,6 @@
 #pragma once
-// Backend choice of a step (ambiguities.md 5.5.2) and the local rank -> GPU mapping: every rank
-// finds its node-local rank through a shared-memory communicator and takes GPU
+// Backend choice of a step (docs/troubleshooting.md "GPU not used") and the local rank -> GPU
+// mapping: every rank finds its node-local rank through a shared-memory communicator and takes GPU
 // local_rank % visible GPUs; rank 0 logs rank -> host -> device. Collective.
 #include <mpi.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The concatenated, filtered cell set of latent-to-gene (reference/inputs.md 1.4-1.5): samples in
+// The concatenated, filtered cell set of latent-to-gene (docs/algorithms.md §1.1): samples in
 // declared order, cells filtered per sample, global cell index = position in the stacking. Every
 // rank builds it (obs, coordinates and embeddings are small); expression rows are read later, by
 // the rank that owns them.
@@ -19,7 +19,7 @@ struct SampleCells {
   std::vector<std::int64_t> kept_rows;  // original row numbers in the sample's file, ascending
   std::int64_t global_offset = 0;       // global index of the first kept cell
   std::string layer;                    // the expression layer actually used ("X" or a layer name)
-  // filter summary (inputs.md 1.4)
+  // filter summary (docs/algorithms.md §1.1)
   std::int64_t removed_nan_label = 0, removed_small_group = 0, removed_low_genes = 0;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // Every setting of every step, filled by the CLI (cli/) from gsMap's option names
-// (reference/pipeline.md 4.2, gss.md 2.0, ldsc.md 3.0, ambiguities.md 5.5). Defaults here are the
+// (docs/usage.md "All options", docs/algorithms.md §3.1). Defaults here are the
 // reference defaults. One struct for all steps keeps quick-mode a plain sequence of steps.
 #include <cstdint>
 #include <optional>

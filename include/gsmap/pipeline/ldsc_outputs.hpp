@@ -1,6 +1,6 @@
 #pragma once
-// Spot selection, file names and result files of spatial LDSC (reference/ldsc.md 3.2, 3.6;
-// ambiguities.md 5.5.4-5.5.5).
+// Spot selection, file names and result files of spatial LDSC (docs/algorithms.md §6.7, §7.6;
+// docs/formats.md "Outputs").
 #include <mpi.h>
 
 #include <cstdint>
@@ -33,7 +33,7 @@ struct LdscColumns {
   std::size_t size() const { return p.size(); }
 };
 LdscColumns flatten(const std::vector<ldsc::TraitChunkResult>& chunks, std::int64_t n_spots);
-// Collective: the ldsc.md 3.8 summary over all ranks' spots, logged by rank 0.
+// Collective: the docs/algorithms.md §7.6 summary over all ranks' spots, logged by rank 0.
 void log_trait_summary(const std::string& trait, const LdscColumns& own, const SpotSelection& sel,
                        MPI_Comm comm);
 // Collective: <path> with header spot,beta,se,z,p,neg_log10_p; rank r's rows after rank r-1's.

@@ -1,10 +1,10 @@
 #pragma once
-// Where spatial LDSC reads the marker scores (GSS) from (reference/ldsc.md 3.2, inputs.md 1.11):
+// Where spatial LDSC reads the marker scores (GSS) from (docs/algorithms.md §6.7):
 //  * ours: <project>/latent_to_gene/marker_scores.h5ad (dense f16 X, gsmap_complete = 1);
 //  * a gsMap3D workdir: latent_to_gene/marker_scores.dat (+ .meta.json, complete) with names from
 //    concatenated_latent_adata.h5ad;
 //  * any h5ad given with --marker-score-h5ad-path (cells x genes, dense or sparse, any float type).
-// Feather is rejected (no Arrow in Debian; ambiguities.md 5.5.3).
+// Feather is rejected (no Arrow in Debian; docs/migration.md "Files").
 #include <cstdint>
 #include <memory>
 #include <string>

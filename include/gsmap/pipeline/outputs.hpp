@@ -1,5 +1,5 @@
 #pragma once
-// The files of latent_to_gene (reference/ambiguities.md 5.5.4): where they are, and how ranks write
+// The files of latent_to_gene (docs/formats.md "Outputs"): where they are, and how ranks write
 // and read them. Each h5ad carries gsmap_complete = 1 as its last write; a resumed run trusts only
 // complete files.
 #include <mpi.h>

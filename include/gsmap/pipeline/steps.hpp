@@ -13,7 +13,7 @@ namespace gsmap::pipeline {
 
 // `gsmap-mpi merge`: joins the partial per-range results of spatial LDSC
 // (spatial_ldsc/<project>_<trait>_cells_<a>_<b>.csv.gz) into <project>_<trait>.csv.gz, ordered by
-// start index (reference/ambiguities.md S8).
+// start index (docs/usage.md "merge").
 struct MergeOptions {
   std::string workdir;
   std::string project_name;

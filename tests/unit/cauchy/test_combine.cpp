@@ -90,7 +90,7 @@ struct ZeroPGroup {
 };
 
 TEST(CauchyCombine, ZeroPSpotsSinkTheirGroupByDefault) {
-  // ambiguities.md 5.2.8: q = +inf for p = 0; median (q4 + inf)/2 = inf and NaN quartile -> the
+  // docs/algorithms.md §9.2: q = +inf for p = 0; median (q4 + inf)/2 = inf and NaN quartile -> the
   // strongest group is reported as p_cauchy = 1 with no spots.
   const ZeroPGroup g;
   const CombinedScores scores = combine_scores({g.trait}, g.obs, CauchyOptions{});

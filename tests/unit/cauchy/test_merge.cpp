@@ -1,5 +1,5 @@
 // Merging <project>_<trait>_cells_<start>_<end>.csv.gz files: numeric order (not glob's
-// lexicographic order, ambiguities.md 5.1 S8), and clear errors for gaps, overlaps and bad files.
+// lexicographic order, docs/usage.md "merge"), and clear errors for gaps, overlaps and bad files.
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -88,7 +88,7 @@ TEST(CauchyAcat, RejectsInvalidInput) {
 }
 
 TEST(CauchyGroup, AllEqualQKeepsNothing) {
-  // IQR = 0 and the strict q < median drops every spot (ambiguities.md 5.2.9).
+  // IQR = 0 and the strict q < median drops every spot (docs/algorithms.md §9.2).
   std::vector<double> q(10, 2.0);
   const GroupStatistics s = combine_group(q, 1e-3, 3.0);
   EXPECT_EQ(s.p_cauchy, 1.0);
@@ -123,7 +123,7 @@ TEST(CauchyGroup, UnflooredZeroPSpotsAreDroppedAsOutliers) {
   EXPECT_GT(s.p_cauchy, 0.0);
   // Half of the group at p = 0: the median is (0.4 + inf)/2 = inf and the 75th percentile
   // interpolates inf with inf -> NaN, so every spot is dropped and the strongest group reads
-  // p_cauchy = 1 (ambiguities.md 5.2.8, reproduced by default).
+  // p_cauchy = 1 (docs/algorithms.md §9.2, reproduced by default).
   std::vector<double> half_zero = {0.1, 0.2, 0.3, 0.4, kInf, kInf, kInf, kInf};
   s = combine_group(half_zero, 0.05 / 8, 3.0);
   EXPECT_EQ(s.total_spots, 0);

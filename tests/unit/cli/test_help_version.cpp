@@ -114,7 +114,7 @@ TEST_F(Executable, Version) {
       << r.output;
   EXPECT_CONTAINS(r.output, std::string("CUDA backend: ") + (gsmap::kHaveCuda ? "on" : "off"));
   EXPECT_CONTAINS(r.output, std::string("NCCL: ") + (gsmap::kHaveNccl ? "on" : "off"));
-  EXPECT_CONTAINS(r.output, "MPI: Open MPI v");  // Debian's Open MPI (toolchain.md)
+  EXPECT_CONTAINS(r.output, "MPI: Open MPI v");  // Debian's Open MPI (docs/development.md §1)
   EXPECT_CONTAINS(r.output, "HDF5: 1.");
   EXPECT_CONTAINS(r.output, "(parallel)");
 }

@@ -1,5 +1,5 @@
 // gsmap::cli::parse: options land in the right Config fields with the reference defaults
-// (pipeline.md 4.2, gss.md 2.0, ldsc.md 3.0, ambiguities.md 5.5), and every wrong command line
+// (docs/usage.md "All options", docs/algorithms.md §3.1), and every wrong command line
 // gives a UsageError that says what is wrong.
 #include <gtest/gtest.h>
 
@@ -70,7 +70,7 @@ TEST_F(ParseTest, LatentToGeneDefaults) {
   EXPECT_EQ(c.l2g.spatial_domain_similarity_threshold, 0.6);
   EXPECT_FALSE(c.l2g.no_expression_fraction);
   EXPECT_EQ(c.l2g.adjacent_slice_spatial_neighbors, 200);
-  EXPECT_EQ(c.l2g.n_adjacent_slices, 0);  // gss.md 2.0: forced to 0 for spatial2D
+  EXPECT_EQ(c.l2g.n_adjacent_slices, 0);  // docs/algorithms.md §3.1: forced to 0 for spatial2D
   EXPECT_EQ(c.l2g.cross_slice_marker_score_strategy, gsmap::CrossSliceStrategy::kHierarchicalPool);
   EXPECT_FALSE(c.l2g.high_quality_neighbor_filter);
   EXPECT_EQ(c.l2g.mkscore_batch_size, 500);
@@ -138,7 +138,7 @@ TEST_F(ParseTest, ScRnaHasNoCoordinatesNorNiche) {
   const ParseResult r = parse(step("latent-to-gene", {"--dataset-type", "scrna",
                                                       "--latent-representation-niche", "N"}));
   EXPECT_EQ(r.config.l2g.dataset_type, gsmap::DatasetType::kScRNA);
-  EXPECT_EQ(r.config.l2g.spatial_key, "");  // pipeline.md 4.3
+  EXPECT_EQ(r.config.l2g.spatial_key, "");  // docs/algorithms.md §3.1
   EXPECT_EQ(r.config.l2g.latent_representation_niche, "");
   EXPECT_EQ(r.config.l2g.n_adjacent_slices, 0);
   EXPECT_EQ(r.warnings, (Args{"--latent-representation-niche N is ignored for --dataset-type scRNA"}));
@@ -224,7 +224,7 @@ TEST_F(ParseTest, CauchyCombination) {
 
   const ParseResult d = parse(step("cauchy-combination", {"--sumstats-config-file", "t.yaml",
                                                           "--cauchy-annotations", "domain"}));
-  EXPECT_EQ(d.config.cauchy.cauchy_outlier_iqr_factor, 3.0);  // 5.5.7: the reference's code
+  EXPECT_EQ(d.config.cauchy.cauchy_outlier_iqr_factor, 3.0);  // docs/algorithms.md §9.2
   EXPECT_FALSE(d.config.cauchy.cauchy_use_floored_p);
 }
 
@@ -444,7 +444,7 @@ TEST_F(ParseTest, CaseRules) {
   EXPECT_CONTAINS(error_of(step("latent-to-gene", {"--h5ad-path", "a.h5ad", "b.h5ad"})),
                   "repeat it (--h5ad-path A --h5ad-path B)");
 
-  // inputs.md 1.7: trait options.
+  // docs/algorithms.md §6.5: trait options.
   const Args w = {"--snp-gene-weight-adata-path", "w.h5ad"};
   const auto ldsc = [&](Args extra) {
     extra.insert(extra.end(), w.begin(), w.end());

@@ -16,7 +16,7 @@ TEST(F16, KnownValues) {
   EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);  // rounds to inf
   EXPECT_EQ(f32_to_f16(0.0f), 0x0000);
   EXPECT_EQ(f32_to_f16(5.9604644775390625e-08f), 0x0001);  // smallest subnormal
-  EXPECT_FLOAT_EQ(round_f16(0.6f), 0.60009765625f);          // reference/gss.md 2.8 step 6
+  EXPECT_FLOAT_EQ(round_f16(0.6f), 0.60009765625f);          // docs/algorithms.md §10.3 step 6
   EXPECT_TRUE(std::isnan(f16_to_f32(f32_to_f16(std::numeric_limits<float>::quiet_NaN()))));
 }
 

@@ -1,4 +1,4 @@
-// GSS formula (reference/gss.md 2.3, 2.8 steps 8-12) on hand-made cases. Expected values are
+// GSS formula (docs/algorithms.md §4, §10.3 steps 8-12) on hand-made cases. Expected values are
 // derived by hand (exact f16 arithmetic) or by a plain double-precision evaluation of the recipe
 // ("textbook" below) where the f16 result is far from a rounding boundary.
 #include <gtest/gtest.h>
@@ -227,8 +227,8 @@ TEST(MarkerScore, HierarchicalMeanOverValidBlocks) {
   EXPECT_EQ(row.gss, (std::vector<f16_bits>{0, kEMinus1, 0}));
 }
 
-// gss.md 2.8 steps 8-12 for one pooling group, written out plainly; transcendental functions in
-// double. Returns the f32-equivalent score and whether the group is valid.
+// docs/algorithms.md §10.3 steps 8-12 for one pooling group, written out plainly; transcendental
+// functions in double. Returns the f32-equivalent score and whether the group is valid.
 struct Textbook {
   double score = 0.0;
   bool valid = false;

@@ -24,7 +24,7 @@ struct FixtureGss {
   std::vector<float> g_mean, frac;
 };
 
-// mean_frac.csv: gene,G_Mean,frac (f64 text) -> f32, as gss.md 2.8 step 2 uses them.
+// mean_frac.csv: gene,G_Mean,frac (f64 text) -> f32, as docs/algorithms.md §10.3 step 2 uses them.
 void read_mean_frac(const std::filesystem::path& path, std::vector<float>& g_mean,
                     std::vector<float>& frac) {
   std::ifstream in(path);

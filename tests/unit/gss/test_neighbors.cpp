@@ -1,6 +1,6 @@
-// Hand-made cases of the spatial homogeneous-neighbour search (gss.md 2.2.2-2.2.3, 2.8 steps 5-7):
-// distance ties on a square grid, slice adjacency, the niche-bonus SELECT with its f16 score,
-// padding, all-zero similarities, strategies, annotation / High_quality pools, validation.
+// Hand-made cases of the spatial homogeneous-neighbour search (docs/algorithms.md §3.3–§3.5, §10.3
+// steps 5-7): distance ties on a square grid, slice adjacency, the niche-bonus SELECT with its f16
+// score, padding, all-zero similarities, strategies, annotation / High_quality pools, validation.
 #include <gtest/gtest.h>
 
 #include <algorithm>

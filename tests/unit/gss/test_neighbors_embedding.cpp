@@ -1,6 +1,6 @@
-// Embedding preparation and similarities (gss.md 2.8 steps 3-5) against numpy, which is what the
-// reference computes them with: f64 -> f16 single rounding, the f16 cell normalisation, the niche
-// normalisation in the stored type, and the f32 dot products (numpy einsum order).
+// Embedding preparation and similarities (docs/algorithms.md §10.3 steps 3-5) against numpy, which
+// is what the reference computes them with: f64 -> f16 single rounding, the f16 cell normalisation,
+// the niche normalisation in the stored type, and the f32 dot products (numpy einsum order).
 #include <gtest/gtest.h>
 
 #include <cmath>

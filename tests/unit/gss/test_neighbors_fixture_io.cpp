@@ -27,7 +27,7 @@ struct SampleData {
   std::vector<std::int32_t> codes;
   std::vector<std::string> categories;
   std::vector<std::int8_t> high_quality;
-  std::vector<std::int64_t> x_indptr;  // X (filter uses X, inputs.md 1.4 step 3)
+  std::vector<std::int64_t> x_indptr;  // X (filter uses X, docs/algorithms.md §1.1 step 3)
   std::vector<std::int64_t> indptr;    // data layer
   std::vector<std::int32_t> indices;
   std::vector<float> values;
@@ -65,8 +65,9 @@ SampleData read_sample(const std::string& path, const FixtureCells& fx,
   return s;
 }
 
-// inputs.md 1.4: drop missing labels; drop labels with fewer than min_cells_per_type cells in
-// this sample (counted after the first step); drop cells with fewer than 20 stored entries in X.
+// docs/algorithms.md §1.1: drop missing labels; drop labels with fewer than min_cells_per_type
+// cells in this sample (counted after the first step); drop cells with fewer than 20 stored entries
+// in X.
 std::vector<std::int64_t> kept_rows(const SampleData& s, int min_cells_per_type) {
   const std::size_t n = s.names.size();
   std::map<std::int32_t, std::int64_t> per_label;

@@ -1,6 +1,6 @@
 #pragma once
 // Test helper of the gss rank / neighbour tests: reads a fixture's input h5ad files with the
-// low-level HDF5 helpers, applies the cell filter of reference/inputs.md 1.4 (so input rows map
+// low-level HDF5 helpers, applies the cell filter of docs/algorithms.md §1.1 (so input rows map
 // to the rows of expected/), and concatenates the kept cells in samples.yaml order. Also reads
 // expected.h5 datasets and mean_frac.csv. Independent of the pipeline's own loader on purpose.
 #include <cstdint>

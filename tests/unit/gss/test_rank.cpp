@@ -1,5 +1,5 @@
-// Hand-derived ranks (average ties over all G genes, gss.md 2.1) and the exact fixed-point
-// accumulator of the global gene statistics.
+// Hand-derived ranks (average ties over all G genes, docs/algorithms.md §1.2) and the exact
+// fixed-point accumulator of the global gene statistics.
 #include <gtest/gtest.h>
 
 #include <array>

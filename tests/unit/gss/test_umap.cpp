@@ -1,7 +1,7 @@
-// scRNA homogeneous neighbours (gss.md 2.2.4): smooth-kNN bisection and membership strengths by
-// hand, and a small two-cell-type graph against an independent numpy/scipy implementation of
-// the same recipe (gsMap's own f16 normalisation, umap-learn's f32 smooth_knn_dist, scipy's
-// sparse fuzzy union, gsMap's top-K and f16 normalisation).
+// scRNA homogeneous neighbours (docs/algorithms.md §3.7): smooth-kNN bisection and membership
+// strengths by hand, and a small two-cell-type graph against an independent numpy/scipy
+// implementation of the same recipe (gsMap's own f16 normalisation, umap-learn's f32
+// smooth_knn_dist, scipy's sparse fuzzy union, gsMap's top-K and f16 normalisation).
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -128,7 +128,7 @@ TEST(H5adMatrix, DenseRowsEqualPython) {
 TEST(H5adMatrix, DetectedCounts) {
   auto& f = shared_file();
   io::H5adReader r(f.path);
-  // CSR: stored entries, explicit zeros included (reference/inputs.md 1.4).
+  // CSR: stored entries, explicit zeros included (docs/algorithms.md §1.1).
   const auto csr = r.row_detected_counts("X");
   EXPECT_EQ(csr, f.py.at("csr_detected").get<std::vector<std::int64_t>>());
   // CSC and dense: entries > 0, streamed in chunks of any size.

@@ -1,6 +1,6 @@
 // Resources, trait preparation, spot LD and the CPU driver on synthetic inputs: hand-derived
-// values, errors, an independent numpy implementation of ldsc.md 3.1-3.6, and the invariances the
-// distributed step relies on (shared product across traits, chunking).
+// values, errors, an independent numpy implementation of docs/algorithms.md §6–§7, and the
+// invariances the distributed step relies on (shared product across traits, chunking).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -376,7 +376,7 @@ void write_file(const std::filesystem::path& p, const void* data, std::size_t by
                                            static_cast<std::streamsize>(bytes));
 }
 
-// numpy implementation of ldsc.md 3.1-3.6 from the raw inputs; prints, per trait, the meta
+// numpy implementation of docs/algorithms.md §6–§7 from the raw inputs; prints, per trait, the meta
 // counts and then beta se z p per spot.
 constexpr const char* kNumpyReference = R"PY(
 import numpy as np, pandas as pd, sys, json

@@ -163,7 +163,7 @@ TEST(LdscMath, SolveSpdHandDerived) {
 }
 
 TEST(LdscMath, RegressionWeightFormula) {
-  // w^2 = 1 / (2 (1 + c max(x,1))^2 max(w_ld,1)) (ldsc.md 3.5 step 3).
+  // w^2 = 1 / (2 (1 + c max(x,1))^2 max(w_ld,1)) (docs/algorithms.md §7.2 step 3).
   EXPECT_DOUBLE_EQ(squared_regression_weight(3.0, 0.5, ld_weight_term(4.0)),
                    1.0 / (2.0 * 2.5 * 2.5 * 4.0));
   EXPECT_DOUBLE_EQ(squared_regression_weight(0.2, 0.5, ld_weight_term(0.3)),
