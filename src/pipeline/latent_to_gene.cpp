@@ -25,6 +25,7 @@
 #include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/cells.hpp"
 #include "gsmap/pipeline/gss_options.hpp"
+#include "gsmap/pipeline/memory_report.hpp"
 #include "gsmap/pipeline/outputs.hpp"
 #include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
@@ -37,23 +38,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// One memory line per rank (core/memory.hpp), logged by rank 0. Collective.
-void log_memory(const char* step, MPI_Comm comm) {
-  const std::string mine = core::MemoryLedger::instance().summary();
-  const int me = dist::rank(comm), np = dist::size(comm);
-  int len = static_cast<int>(mine.size());
-  std::vector<int> lens(static_cast<std::size_t>(np)), displs(static_cast<std::size_t>(np), 0);
-  GSMAP_MPI_CALL(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, comm));
-  for (int r = 1; r < np; ++r) displs[r] = displs[r - 1] + lens[r - 1];
-  std::string all(me == 0 ? static_cast<std::size_t>(displs[np - 1] + lens[np - 1]) : 0, '\0');
-  GSMAP_MPI_CALL(MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(),
-                             MPI_CHAR, 0, comm));
-  if (me != 0) return;
-  for (int r = 0; r < np; ++r) {
-    GSMAP_LOG_INFO("{}: memory rank {}: {}", step, r, all.substr(displs[r], lens[r]));
-  }
 }
 
 }  // namespace

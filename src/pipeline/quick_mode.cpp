@@ -13,6 +13,7 @@
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/io/text.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
+#include "gsmap/pipeline/memory_report.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/pipeline/validate.hpp"
 
@@ -83,6 +84,7 @@ void run_quick_mode(const Config& cfg, MPI_Comm comm) {
                    format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count()));
   }
   if (dist::rank(comm) == 0 && cfg.stop_step == Step::kCauchyCombination) log_final_summary(cfg);
+  log_memory("quick-mode", comm);  // every rank's peak RSS over the whole run
   GSMAP_LOG_INFO("quick-mode finished in {}",
                  format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
 }

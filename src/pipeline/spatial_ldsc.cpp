@@ -32,6 +32,7 @@
 #include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/marker_source.hpp"
+#include "gsmap/pipeline/memory_report.hpp"
 #include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include <thread>
@@ -167,6 +168,7 @@ void run_spatial_ldsc(const Config& cfg, MPI_Comm comm) {
 void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l, MPI_Comm comm) {
   const int me = dist::rank(comm), np = dist::size(comm);
   const auto t_step = Clock::now();
+  core::MemoryLedger::instance().reset();
   const std::string dir = common_cfg.project_dir() + "/spatial_ldsc";
   if (me == 0) fs::create_directories(dir);
   std::vector<io::Trait> all_traits;
@@ -306,7 +308,7 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
                      n_singular);
     }
     for (std::size_t t = 0; t < todo.size(); ++t) results[t].push_back(std::move(er.traits[t]));
-    GSMAP_LOG_INFO("memory rank {}: {}", me, core::MemoryLedger::instance().summary());
+    log_memory("spatial_ldsc", comm);
   }
 
   // Per trait: summary, then one csv.gz written by all ranks.
