@@ -1,5 +1,5 @@
 // GSS on the device (docs/algorithms.md §10.3 steps 8-12). The arithmetic is entirely that of the
-// GSMAP_HD functions in gss/marker_score.hpp (prepare_group, cell_gene_gss, the numpy exp of
+// GSMAP_HD functions in gss/marker_score_math.hpp (prepare_group, cell_gene_gss, the numpy exp of
 // gss_float_math.hpp), compiled with -fmad=false and IEEE division, so every stored f16 value is
 // bit-identical to MarkerScoreCalculator on the CPU. These kernels only lay out the parallel loops.
 #include <cuda_runtime.h>
@@ -8,9 +8,8 @@
 #include <cstdint>
 
 #include "cuda_check.cuh"
-#include "cxx17_span.cuh"
 #include "gsmap/device/cuda_api.hpp"
-#include "gsmap/gss/marker_score.hpp"
+#include "gsmap/gss/marker_score_math.hpp"
 
 namespace gsmap::device::cuda {
 namespace {
