@@ -7,8 +7,8 @@
 #                              ranks under mpirun, the README demo with 2 ranks)
 #   scripts/sanitize.sh tsan   ThreadSanitizer: the tests labelled tsan (the staged pipeline of
 #                              core; builds test_core only)
-#   scripts/sanitize.sh tsan-full  ThreadSanitizer: also the labels tsan-full (the threaded
-#                              neighbour search, quick-mode on fx2d with 1 rank; builds everything)
+#   scripts/sanitize.sh tsan-full  ThreadSanitizer: also the labels tsan-full (quick-mode on fx2d
+#                              with 1 rank; builds everything)
 # Only the targets the subset needs are built (the build presets list them), into build-<preset>,
 # through ccache when installed. Runtime options and the suppressions of third-party reports
 # (Open MPI, HDF5, TBB) come from tests/sanitizers/ via the tests' environment
