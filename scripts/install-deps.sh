@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git ccache
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libeigen3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libtbb-dev libnanoflann-dev zlib1g-dev libdeflate-dev

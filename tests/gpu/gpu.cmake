@@ -12,7 +12,8 @@ add_executable(test_gpu ${_gpu_dir}/test_gpu.cpp ${_gpu_dir}/gpu_cases.cpp)
 target_link_libraries(test_gpu PRIVATE gsmap_device gsmap_gss gsmap_ldsc GTest::gtest_main
                                        gsmap_warnings)
 target_compile_options(test_gpu PRIVATE -ffp-contract=off)
-gtest_discover_tests(test_gpu PROPERTIES ENVIRONMENT "${GSMAP_TEST_ENV}" DISCOVERY_TIMEOUT 60)
+gtest_discover_tests(test_gpu PROPERTIES ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS gpu
+                     DISCOVERY_TIMEOUT 60)
 
 if(GSMAP_HAVE_CUDA)
   file(GLOB _gpu_kernel_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/*.cu)

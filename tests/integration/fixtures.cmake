@@ -11,7 +11,11 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
       add_test(NAME ${_name} COMMAND ${_it}/fixture_test.sh ${_exe}
                ${GSMAP_SHARED_DIR}/fixtures/${_fx} ${_np} ${_scratch})
       set_tests_properties(${_name} PROPERTIES PROCESSORS ${_np} TIMEOUT 300
-                           ENVIRONMENT "${GSMAP_TEST_ENV}")
+                           ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
+      # fx2d with 1 and 2 ranks is the integration subset of the asan preset (scripts/sanitize.sh).
+      if(_fx STREQUAL "fx2d" AND _np LESS_EQUAL 2)
+        set_property(TEST ${_name} APPEND PROPERTY LABELS asan)
+      endif()
       if(_np EQUAL 1)
         set_tests_properties(${_name} PROPERTIES FIXTURES_SETUP ${_fx}_np1)
       else()
@@ -21,18 +25,19 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
     add_test(NAME integration.${_fx}.ldsc_from_expected_gss
              COMMAND bash -c "${_it}/ldsc_from_expected.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/${_fx} 2 ${_scratch}/lfe_${_fx} h5ad && /usr/bin/python3 ${_it}/fixture_check.py ldsc ${GSMAP_SHARED_DIR}/fixtures/${_fx} ${_scratch}/lfe_${_fx}/expected")
     set_tests_properties(integration.${_fx}.ldsc_from_expected_gss PROPERTIES PROCESSORS 2
-                         TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+                         TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"
+                         LABELS "integration;mpi")
   endforeach()
   add_test(NAME integration.fx2d.ldsc_from_gsmap3d_workdir
            COMMAND bash -c "${_it}/ldsc_from_expected.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d 3 ${_scratch}/g3d gsmap3d && /usr/bin/python3 ${_it}/fixture_check.py ldsc ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/g3d/proj")
   set_tests_properties(integration.fx2d.ldsc_from_gsmap3d_workdir PROPERTIES PROCESSORS 3
-                       TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+                       TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
 endif()
 if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
   add_test(NAME integration.fx2d.kill_and_resume
            COMMAND ${_it}/resume_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/resume)
   set_tests_properties(integration.fx2d.kill_and_resume PROPERTIES PROCESSORS 2 TIMEOUT 600
-                       SKIP_RETURN_CODE 77 ENVIRONMENT "${GSMAP_TEST_ENV}")
+                       SKIP_RETURN_CODE 77 ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
 endif()
 if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
   add_test(NAME integration.mpi.bad_input_on_one_rank
@@ -40,7 +45,8 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
   add_test(NAME integration.mpi.unequal_cell_types_per_rank
            COMMAND ${_it}/unequal_types_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/unequal)
   set_tests_properties(integration.mpi.bad_input_on_one_rank integration.mpi.unequal_cell_types_per_rank
-                       PROPERTIES PROCESSORS 3 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+                       PROPERTIES PROCESSORS 3 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"
+                       LABELS "integration;mpi")
 endif()
 if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
   add_test(NAME integration.fx2d.atomic_outputs_and_names
@@ -49,8 +55,9 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
            COMMAND ${_it}/disk_full_test.sh ${_exe} ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_scratch}/diskfull)
   set_tests_properties(integration.fx2d.atomic_outputs_and_names integration.fx2d.disk_full_message
                        PROPERTIES PROCESSORS 2 TIMEOUT 600 SKIP_RETURN_CODE 77
-                       ENVIRONMENT "${GSMAP_TEST_ENV}")
+                       ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
 endif()
 # The README demo needs nothing from ../shared.
 add_test(NAME integration.demo COMMAND ${_it}/demo_test.sh ${_exe} ${_scratch}/demo)
-set_tests_properties(integration.demo PROPERTIES PROCESSORS 2 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}")
+set_tests_properties(integration.demo PROPERTIES PROCESSORS 2 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"
+                     LABELS "integration;mpi;asan")

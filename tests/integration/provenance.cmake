@@ -14,7 +14,7 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
                    ${_scratch}/concurrent_files spatial-ldsc)
   set_tests_properties(integration.stale_inputs integration.concurrent_runs
                        integration.concurrent_runs.lock_files PROPERTIES
-                       PROCESSORS 2 TIMEOUT 600 SKIP_RETURN_CODE 77 ENVIRONMENT "${GSMAP_TEST_ENV}")
+                       PROCESSORS 2 TIMEOUT 600 SKIP_RETURN_CODE 77 ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
   set_tests_properties(integration.concurrent_runs.lock_files PROPERTIES
                        ENVIRONMENT "${GSMAP_TEST_ENV};GSMAP_LOCK_MODE=files")
 endif()

@@ -7,5 +7,5 @@ foreach(_np 1 2 3 4)
            COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${_np} --oversubscribe
                    $<TARGET_FILE:test_dist_mpi>)
   set_tests_properties(mpi.dist.np${_np} PROPERTIES PROCESSORS ${_np} TIMEOUT 120
-                       ENVIRONMENT "${GSMAP_TEST_ENV}")
+                       ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS mpi)
 endforeach()

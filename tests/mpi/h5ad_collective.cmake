@@ -7,4 +7,4 @@ add_test(NAME mpi.h5ad_collective.np3
          COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 3 --oversubscribe
                  $<TARGET_FILE:test_h5ad_collective>)
 set_tests_properties(mpi.h5ad_collective.np3 PROPERTIES PROCESSORS 3 TIMEOUT 120
-                     ENVIRONMENT "${GSMAP_TEST_ENV}")
+                     ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS mpi)
