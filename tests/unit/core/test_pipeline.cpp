@@ -281,9 +281,11 @@ TEST(StagedPipeline, SummaryTableNamesTheBottleneck) {
   const PipelineReport report = pipeline.run(make_batches(50 * 500, 500), "Brain", 500);
   ASSERT_NE(report.bottleneck(), nullptr);
   EXPECT_EQ(report.bottleneck()->name, "Computer");
-  // 2 ms per batch in one worker: at most 500 batches/s, i.e. 250000 cells/s.
+  // 2 ms per batch in one worker: at most 500 batches/s, i.e. 250000 cells/s. The lower bound only
+  // says a busy time was measured: a loaded machine (CI with parallel tests, sanitizers) may
+  // oversleep several-fold.
   EXPECT_LT(report.stages[1].per_worker_batches_per_second(), 500.0);
-  EXPECT_GT(report.stages[1].per_worker_batches_per_second(), 100.0);
+  EXPECT_GT(report.stages[1].per_worker_batches_per_second(), 20.0);
   EXPECT_GE(report.elapsed_seconds, 50 * 0.002);
   const std::string table = report.summary_table();
   std::cout << table << "\n";
