@@ -246,4 +246,14 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
   return cs;
 }
 
+CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks) {
+  std::vector<std::int64_t> per_sample;
+  for (const auto& sc : cells.samples) per_sample.push_back(static_cast<std::int64_t>(sc.kept_rows.size()));
+  auto chunks = gss::rank_chunks(per_sample, rank_batch_size);
+  std::vector<std::int64_t> chunk_starts;
+  for (const auto& ch : chunks) chunk_starts.push_back(ch.begin);
+  auto part = dist::Partition::aligned(cells.n, n_ranks, chunk_starts);
+  return {std::move(chunks), std::move(part)};
+}
+
 }  // namespace gsmap::pipeline

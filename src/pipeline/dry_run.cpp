@@ -114,12 +114,9 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
   const CellSet cells = load_cells(samples, c);
   check_unique_names(cells.genes, samples.front().path, "var index");
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
-  std::vector<std::int64_t> per_sample;
-  for (const auto& sc : cells.samples) per_sample.push_back(static_cast<std::int64_t>(sc.kept_rows.size()));
-  const auto chunks = gss::rank_chunks(per_sample, c.rank_batch_size);
-  std::vector<std::int64_t> chunk_starts;
-  for (const auto& ch : chunks) chunk_starts.push_back(ch.begin);
-  const auto part = dist::Partition::aligned(cells.n, np, chunk_starts);
+  const CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
+  const auto& chunks = cell_partition.chunks;
+  const auto& part = cell_partition.partition;
 
   // The expression values of own cells, read chunk by chunk as Stage A reads them.
   const bool reuse =

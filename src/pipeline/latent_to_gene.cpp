@@ -60,12 +60,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   check_unique_names(cells.genes, samples.front().path, "var index");  // validate.hpp
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
   // Ranking chunks (docs/algorithms.md §2) stay whole on one rank: the partition is aligned to them.
-  std::vector<std::int64_t> per_sample;
-  for (const auto& sc : cells.samples) per_sample.push_back(static_cast<std::int64_t>(sc.kept_rows.size()));
-  const auto chunks = gss::rank_chunks(per_sample, c.rank_batch_size);
-  std::vector<std::int64_t> chunk_starts;
-  for (const auto& ch : chunks) chunk_starts.push_back(ch.begin);
-  const auto part = dist::Partition::aligned(cells.n, np, chunk_starts);
+  const CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
+  const auto& chunks = cell_partition.chunks;
+  const auto& part = cell_partition.partition;
   const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
 

@@ -234,7 +234,6 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
     topt.n_blocks = l.n_blocks;
     for (const auto& t : todo) {
       traits.push_back(ldsc::prepare_trait(common, io::read_sumstats(t.sumstats_path), t.name, topt));
-      for (const auto& line : traits.back().log_lines()) GSMAP_LOG_INFO("{}", line);
     }
     std::vector<const ldsc::TraitData*> trait_ptrs;
     for (const auto& t : traits) trait_ptrs.push_back(&t);

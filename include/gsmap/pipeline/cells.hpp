@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "gsmap/dist/mpi.hpp"
+#include "gsmap/gss/rank.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/samples.hpp"
 #include "gsmap/pipeline/config.hpp"
@@ -50,6 +52,15 @@ struct CellSet {
 // InputError for: genes differing between samples, a missing embedding/coordinate key, an unknown
 // annotation column, NaN in an embedding, no cell left.
 CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneConfig& cfg);
+
+// The ranking chunks of the kept cells (--rank-batch-size per sample) and the partition of the
+// cells over `n_ranks` aligned to them: a chunk stays whole on one rank, so G_Mean's summation
+// order is the same for any rank count (docs/algorithms.md §2, §5.1).
+struct CellPartition {
+  std::vector<gss::RankChunk> chunks;
+  dist::Partition partition;
+};
+CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks);
 
 // Pandas-style make-unique of obs names within a sample: repeats get -1, -2, ...
 std::vector<std::string> make_unique_names(const std::vector<std::string>& names);
