@@ -23,6 +23,14 @@ esac
 configure=${preset%-full}
 jobs=$(nproc 2>/dev/null || echo 2)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# The sanitizers' runtime options, as tests/CMakeLists.txt sets them on the integration tests; the
+# GoogleTest cases discovered by gtest_discover_tests take them from here (its PROPERTIES cannot
+# carry a list-valued ENVIRONMENT), and mpirun passes them on to the ranks.
+supp=$PWD/tests/sanitizers
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:check_initialization_order=1:strict_init_order=1:detect_odr_violation=1
+export LSAN_OPTIONS=suppressions=$supp/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp
 cmake --preset "$configure"
 cmake --build --preset "$preset" -j"$jobs"
 ctest --preset "$preset" -j"$jobs" "$@"
