@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "gsmap/gss/backend.hpp"
+#include "gsmap/ldsc/engine.hpp"
 #include "gsmap/pipeline/config.hpp"
 
 namespace gsmap::pipeline {
@@ -17,14 +18,6 @@ bool setup_backend(const CommonConfig& common, MPI_Comm comm);
 // The GSS backend of latent-to-gene: CUDA when every rank has a GPU (setup_backend), else CPU.
 // The one place that chooses; the engine only sees gss::GssBackend. Collective.
 std::unique_ptr<gss::GssBackend> make_gss_backend(const CommonConfig& common, MPI_Comm comm);
-
-}  // namespace gsmap::pipeline
-
-namespace gsmap::ldsc {
-class LdscBackend;
-}
-
-namespace gsmap::pipeline {
 
 // The spatial-LDSC backend of this step (setup_backend decides CUDA or CPU): the one object the
 // engine is given; nothing else branches on the choice. Collective.
