@@ -119,15 +119,17 @@ void select_in_place(std::vector<T>& v, const std::vector<std::size_t>& keep) {
 // ---------------------------------------------------------------------------------------------
 // Summary statistics
 
-SumStats read_sumstats(const std::string& path) {
-  if (path.ends_with(".bz2")) {
-    throw InputError(path, "", "bzip2-compressed summary statistics are not supported",
-                     "decompress it (bunzip2) or recompress it with gzip");
-  }
-  LineReader reader(path);
+namespace {
+
+// The header of a sumstats file (the first non-blank line) and its SNP, Z, N columns; the reader is
+// left on the first data line. InputError for bzip2, an empty file or missing columns.
+struct SumstatsHeader {
+  std::vector<std::string> names;
+  int snp = -1, z = -1, n = -1;
+};
+SumstatsHeader read_sumstats_header(const std::string& path, LineReader& reader) {
   std::string_view line;
   std::vector<std::string_view> fields;
-  // The header is the first non-blank line.
   do {
     if (!reader.next_view(line)) {
       throw InputError(path, "", "empty file: no header line",
@@ -137,21 +139,48 @@ SumStats read_sumstats(const std::string& path) {
     split_whitespace(line, fields);
   } while (fields.empty());
   const std::int64_t header_line = reader.line_number();
-  const std::vector<std::string> header = to_strings(fields);
-  const int col_snp = find_column(header, "SNP");
-  const int col_z = find_column(header, "Z");
-  const int col_n = find_column(header, "N");
+  SumstatsHeader h;
+  h.names = to_strings(fields);
+  h.snp = find_column(h.names, "SNP");
+  h.z = find_column(h.names, "Z");
+  h.n = find_column(h.names, "N");
   std::vector<std::string> missing;
-  if (col_snp < 0) missing.emplace_back("SNP");
-  if (col_z < 0) missing.emplace_back("Z");
-  if (col_n < 0) missing.emplace_back("N");
+  if (h.snp < 0) missing.emplace_back("SNP");
+  if (h.z < 0) missing.emplace_back("Z");
+  if (h.n < 0) missing.emplace_back("N");
   if (!missing.empty()) {
     throw InputError(path, fmt::format("header (line {})", header_line),
                      fmt::format("missing required column(s) {}; the header found is: {}",
-                                 join(missing, ", "), join(header, " ")),
+                                 join(missing, ", "), join(h.names, " ")),
                      "the file needs whitespace-separated columns SNP, Z and N (exact, "
                      "case-sensitive names); convert raw GWAS files with `gsmap format-sumstats`");
   }
+  return h;
+}
+
+void refuse_bzip2(const std::string& path) {
+  if (path.ends_with(".bz2")) {
+    throw InputError(path, "", "bzip2-compressed summary statistics are not supported",
+                     "decompress it (bunzip2) or recompress it with gzip");
+  }
+}
+
+}  // namespace
+
+void check_sumstats_header(const std::string& path) {
+  refuse_bzip2(path);
+  LineReader reader(path);
+  read_sumstats_header(path, reader);
+}
+
+SumStats read_sumstats(const std::string& path) {
+  refuse_bzip2(path);
+  LineReader reader(path);
+  const SumstatsHeader h = read_sumstats_header(path, reader);
+  const std::vector<std::string>& header = h.names;
+  const int col_snp = h.snp, col_z = h.z, col_n = h.n;
+  std::string_view line;
+  std::vector<std::string_view> fields;
 
   SumStats s;
   s.path = path;

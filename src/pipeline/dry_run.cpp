@@ -355,7 +355,7 @@ void run_dry_run(const Config& cfg, const std::string& subcommand, MPI_Comm comm
   if (range.has(Step::kSpatialLdsc) || range.has(Step::kCauchyCombination)) traits_of(cfg.ldsc);
   if (range.has(Step::kCauchyCombination)) cauchy_annotations(cfg.cauchy);
   if (range.has(Step::kSpatialLdsc)) {
-    for (const auto& t : traits_of(cfg.ldsc)) check_sumstats_header(t.sumstats_path);
+    for (const auto& t : traits_of(cfg.ldsc)) io::check_sumstats_header(t.sumstats_path);
   }
   std::optional<SpotsInfo> pending;
   if (range.has(Step::kLatentToGene)) pending = plan_latent_to_gene(cfg, range.has(Step::kCauchyCombination), plan, comm);

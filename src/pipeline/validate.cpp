@@ -12,7 +12,6 @@
 #include "gsmap/core/error.hpp"
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/samples.hpp"
-#include "gsmap/io/text.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/outputs.hpp"
 
@@ -106,41 +105,10 @@ void require_obs_columns(const io::H5adReader& obs, const std::vector<std::strin
   }
 }
 
-void check_sumstats_header(const std::string& path) {
-  io::LineReader reader(path);
-  std::string_view line;
-  std::vector<std::string_view> fields;
-  do {
-    if (!reader.next_view(line)) {
-      throw InputError(path, "", "empty file: no header line",
-                       "summary statistics need a header with columns SNP, Z and N (as written "
-                       "by `gsmap format-sumstats`)");
-    }
-    io::split_whitespace(line, fields);
-  } while (fields.empty());
-  std::vector<std::string> missing;
-  for (const char* c : {"SNP", "Z", "N"}) {
-    if (std::find(fields.begin(), fields.end(), std::string_view(c)) == fields.end()) {
-      missing.emplace_back(c);
-    }
-  }
-  if (missing.empty()) return;
-  std::string header;
-  for (auto f : fields) {
-    if (!header.empty()) header.push_back(' ');
-    header.append(f.data(), f.size());
-  }
-  throw InputError(path, fmt::format("header (line {})", reader.line_number()),
-                   fmt::format("missing required column(s) {}; the header found is: {}",
-                               join_first(missing, 3), header),
-                   "the file needs whitespace-separated columns SNP, Z and N (exact, "
-                   "case-sensitive names); convert raw GWAS files with `gsmap format-sumstats`");
-}
-
 void preflight_quick_mode(const Config& cfg, MPI_Comm) {
   const auto in_range = [&](Step s) { return cfg.start_step <= s && s <= cfg.stop_step; };
   if (in_range(Step::kSpatialLdsc)) {
-    for (const auto& t : traits_of(cfg.ldsc)) check_sumstats_header(t.sumstats_path);
+    for (const auto& t : traits_of(cfg.ldsc)) io::check_sumstats_header(t.sumstats_path);
     const auto& w = cfg.ldsc.snp_gene_weight_adata_path;
     std::error_code ec;
     if (!fs::is_regular_file(w, ec)) {

@@ -25,6 +25,9 @@ struct SumStats {
 // InputError: missing file, empty file, no SNP/Z/N column (names the missing column and lists the
 // header found), non-numeric Z or N (names the line), truncated gzip.
 SumStats read_sumstats(const std::string& path);
+// The header checks of read_sumstats alone (format, SNP/Z/N columns), for start-up checks of
+// later steps: reads only up to the header line.
+void check_sumstats_header(const std::string& path);
 
 // chi2 filter (docs/algorithms.md §6.4): chisq_max given, else max(0.001 * max N, 80).
 double default_chisq_max(const SumStats& s);

@@ -32,9 +32,6 @@ void check_unique_names(const std::vector<std::string>& names, const std::string
 void require_obs_columns(const io::H5adReader& obs, const std::vector<std::string>& columns,
                          const std::string& option);
 
-// The header line of a summary-statistics file has SNP, Z and N (InputError as read_sumstats).
-void check_sumstats_header(const std::string& path);
-
 // quick-mode's start-up checks of the later steps' inputs, before step 1 writes anything: the
 // traits and their sumstats headers, the w_ld folder, the weight matrix's file, and the Cauchy
 // annotation columns in the samples (or in complete marker scores). Collective; every rank checks.
