@@ -383,15 +383,7 @@ class CpuWorker final : public LdscWorker {
         const JackknifeEstimate e = jackknife_first_coefficient(
             trait.n_features, trait.n_blocks, s_.blocks[t].data() + j, static_cast<int>(sp),
             s_.work.data());
-        if (!e.ok) ++r.n_singular;
-        const SpotStatistics st = spot_statistics(e.mean / nbar, e.se / nbar);
-        const auto spot = static_cast<std::size_t>(j0 + j);
-        r.beta[spot] = st.beta;
-        r.se[spot] = st.se;
-        r.z[spot] = st.z;
-        r.p[spot] = st.p;
-        r.neg_log10_p[spot] = st.neg_log10_p;
-        r.beta_full[spot] = e.full / nbar;
+        r.store(static_cast<std::size_t>(j0 + j), e, nbar);
       }
     }
     regression += seconds(t3, Clock::now());

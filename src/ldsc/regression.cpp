@@ -107,15 +107,7 @@ template <int kP>
   for (Index j = 0; j < G; ++j) {
     const JackknifeEstimate e = jackknife_first_coefficient(
         P, t.n_blocks, s.blocks.data() + j, static_cast<int>(G), s.work.data());
-    const Index spot = j0 + j;
-    if (!e.ok) ++out.n_singular;
-    const SpotStatistics st = spot_statistics(e.mean / nbar, e.se / nbar);
-    out.beta[spot] = st.beta;
-    out.se[spot] = st.se;
-    out.z[spot] = st.z;
-    out.p[spot] = st.p;
-    out.neg_log10_p[spot] = st.neg_log10_p;
-    out.beta_full[spot] = e.full / nbar;
+    out.store(static_cast<std::size_t>(j0 + j), e, nbar);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gsmap/ldsc/cpu_simd.hpp"
+#include "gsmap/ldsc/regression_math.hpp"
 #include "gsmap/ldsc/spot_ld.hpp"
 #include "gsmap/ldsc/trait.hpp"
 
@@ -22,6 +23,19 @@ struct TraitChunkResult {
   std::int64_t n_singular = 0;      // spots whose systems were singular or non-finite: all NaN
 
   std::int64_t n_spots() const { return static_cast<std::int64_t>(beta.size()); }
+
+  // Stores spot `spot`'s statistics from its jackknife estimate (divided by N-bar, docs/algorithms.md
+  // §7.6) and counts it when its systems were singular.
+  void store(std::size_t spot, const JackknifeEstimate& e, double nbar) {
+    if (!e.ok) ++n_singular;
+    const SpotStatistics st = spot_statistics(e.mean / nbar, e.se / nbar);
+    beta[spot] = st.beta;
+    se[spot] = st.se;
+    z[spot] = st.z;
+    p[spot] = st.p;
+    neg_log10_p[spot] = st.neg_log10_p;
+    beta_full[spot] = e.full / nbar;
+  }
 };
 
 // Regresses every spot of `ld` for `trait`. ld_rows[k] is the row of `ld` holding the trait's k-th
