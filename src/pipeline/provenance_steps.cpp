@@ -334,7 +334,8 @@ void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const S
         rr.add("upstream.trait_" + traits[t].name, pv::read_sidecar(outputs[t]).fingerprint);
       }
       pv::write_h5ad_attributes(results_file, rr);
-      plan.locks->release(plan.results_lock);
+      // The results lock stays held until the step ends (LockSet's destructor), i.e. until the
+      // caller has committed the file: no other run can replace it in between.
       meta.emplace_back(file_name(results_path), rr);
     }
     if (!meta.empty()) {
