@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
+#include <memory>
 #include <numeric>
 
 #include <sys/resource.h>
@@ -38,33 +40,52 @@ double cpu_seconds() {
 
 // ---- Resident rows ----------------------------------------------------------------------------
 
-// Where every row a cell of this rank reads lives: own rows first (in own order), then the halo
-// rows (sorted global ids), all in one RowBlock so that a batch indexes them directly.
+// Where every row a processed cell reads lives: the processed cells' rows first (in processing
+// order), then the halo rows (sorted global ids), all in one RowBlock so that a batch indexes them
+// directly. Lookups go through one sorted (global, row) table: nothing here is sized by the whole
+// data set.
 class ResidentIndex {
  public:
-  ResidentIndex(std::int64_t own_start, std::int64_t own_end, std::vector<std::int64_t> halo)
-      : own_start_(own_start), own_end_(own_end), halo_(std::move(halo)) {}
-  std::int64_t own() const { return own_end_ - own_start_; }
-  std::int64_t rows() const { return own() + static_cast<std::int64_t>(halo_.size()); }
-  const std::vector<std::int64_t>& halo() const { return halo_; }
-  bool is_own(std::int64_t global) const { return global >= own_start_ && global < own_end_; }
-  std::int64_t own_position(std::int64_t global) const {
-    return is_own(global) ? global - own_start_ : -1;
+  ResidentIndex(std::span<const std::int64_t> own_cells, std::vector<std::int64_t> halo_cells)
+      : own_(own_cells.begin(), own_cells.end()), halo_(std::move(halo_cells)) {
+    where_.reserve(own_.size() + halo_.size());
+    for (std::size_t i = 0; i < own_.size(); ++i) where_.emplace_back(own_[i], static_cast<std::int64_t>(i));
+    for (std::size_t i = 0; i < halo_.size(); ++i) {
+      where_.emplace_back(halo_[i], static_cast<std::int64_t>(own_.size() + i));
+    }
+    std::sort(where_.begin(), where_.end());
+    for (std::size_t i = 1; i < where_.size(); ++i) {
+      if (where_[i].first == where_[i - 1].first) {
+        throw ComputeError(fmt::format("cell {} is twice among the resident rows", where_[i].first));
+      }
+    }
   }
-  std::int64_t global_of_own(std::int64_t position) const { return own_start_ + position; }
+  std::int64_t own() const { return static_cast<std::int64_t>(own_.size()); }
+  std::int64_t rows() const { return static_cast<std::int64_t>(where_.size()); }
+  const std::vector<std::int64_t>& halo() const { return halo_; }
+  // (global, resident row) of every resident row, by global id.
+  const std::vector<std::pair<std::int64_t, std::int64_t>>& by_global() const { return where_; }
+  // Resident row of a global cell, -1 when it is not resident.
+  std::int64_t find(std::int64_t global) const {
+    const auto it = std::lower_bound(where_.begin(), where_.end(),
+                                     std::pair<std::int64_t, std::int64_t>(global, -1));
+    return it != where_.end() && it->first == global ? it->second : -1;
+  }
+  std::int64_t own_position(std::int64_t global) const {
+    const std::int64_t r = find(global);
+    return r < own() ? r : -1;
+  }
   // Resident row of a global cell; throws when it is neither own nor in the halo.
   std::int64_t row(std::int64_t global) const {
-    if (is_own(global)) return global - own_start_;
-    const auto it = std::lower_bound(halo_.begin(), halo_.end(), global);
-    if (it == halo_.end() || *it != global) {
-      throw ComputeError(fmt::format("log-rank row {} is neither own nor in the halo", global));
-    }
-    return own() + (it - halo_.begin());
+    const std::int64_t r = find(global);
+    if (r < 0) throw ComputeError(fmt::format("log-rank row {} is neither own nor in the halo", global));
+    return r;
   }
 
  private:
-  std::int64_t own_start_, own_end_;
+  std::vector<std::int64_t> own_;
   std::vector<std::int64_t> halo_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> where_;
 };
 
 // ---- Stage A ------------------------------------------------------------------------------------
@@ -189,39 +210,61 @@ std::vector<double> fold_g_mean(const std::vector<RankChunk>& own_chunks,
 
 // ---- Halo ---------------------------------------------------------------------------------------
 
-// Every remote row the own cells' neighbours name, sorted and unique.
-std::vector<std::int64_t> remote_rows(const NeighborResult& nb, std::int64_t own_start,
-                                      std::int64_t own_end) {
-  std::vector<std::int64_t> remote;
+// Every row the processed cells' neighbours name that is not a processed cell, sorted and unique.
+std::vector<std::int64_t> halo_rows(const NeighborResult& nb, std::span<const std::int64_t> own) {
+  std::vector<std::int64_t> sorted_own(own.begin(), own.end());
+  std::sort(sorted_own.begin(), sorted_own.end());
+  std::vector<std::int64_t> halo;
   for (const auto idx : nb.indices) {
-    if (idx >= 0 && (idx < own_start || idx >= own_end)) remote.push_back(idx);
-  }
-  std::sort(remote.begin(), remote.end());
-  remote.erase(std::unique(remote.begin(), remote.end()), remote.end());
-  return remote;
-}
-
-// Fetches the halo rows into rows [own, own + halo) of `block`, each row once, in exchanges of at
-// most `bytes_per_exchange`. Collective: every rank joins every exchange.
-void fetch_halo(const dist::Partition& part, const ResidentIndex& index, RowBlock& block,
-                std::size_t bytes_per_exchange, MPI_Comm comm) {
-  const std::size_t row_bytes = static_cast<std::size_t>(block.cols()) * sizeof(f16_bits);
-  dist::HaloExchange halo(part, comm, row_bytes, reinterpret_cast<const std::byte*>(block.data()));
-  const auto& rows = index.halo();
-  const std::size_t per = std::max<std::size_t>(1, bytes_per_exchange / std::max<std::size_t>(1, row_bytes));
-  const std::int64_t mine = static_cast<std::int64_t>((rows.size() + per - 1) / per);
-  const std::int64_t n_exchanges = dist::allreduce_max(mine, comm);
-  for (std::int64_t x = 0; x < n_exchanges; ++x) {
-    const std::size_t b = std::min(rows.size(), static_cast<std::size_t>(x) * per);
-    const std::size_t e = std::min(rows.size(), b + per);
-    const std::vector<std::int64_t> needed(rows.begin() + static_cast<std::ptrdiff_t>(b),
-                                           rows.begin() + static_cast<std::ptrdiff_t>(e));
-    const auto bytes = halo.exchange(needed);
-    if (!needed.empty()) {
-      std::copy(bytes.begin(), bytes.end(),
-                reinterpret_cast<std::byte*>(block.row(index.own() + static_cast<std::int64_t>(b))));
+    if (idx >= 0 && !std::binary_search(sorted_own.begin(), sorted_own.end(), std::int64_t{idx})) {
+      halo.push_back(idx);
     }
   }
+  std::sort(halo.begin(), halo.end());
+  halo.erase(std::unique(halo.begin(), halo.end()), halo.end());
+  return halo;
+}
+
+struct FetchCounts {
+  std::int64_t own_received = 0, halo_received = 0, rounds = 0;
+};
+
+// Fills every resident row of `block` from the ranked blocks of Stage A: rows this rank ranked are
+// copied, the others fetched from the ranks that ranked them, each row once, in exchanges of at
+// most `bytes_per_exchange`. Collective: every rank joins every exchange.
+FetchCounts fetch_resident_rows(const dist::Partition& stage_a, const ResidentIndex& index,
+                                const RowBlock& ranked, RowBlock& block,
+                                std::size_t bytes_per_exchange, MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  const std::int64_t a0 = stage_a.start(me), a1 = stage_a.end(me);
+  const std::size_t g = static_cast<std::size_t>(block.cols());
+  const std::size_t row_bytes = g * sizeof(f16_bits);
+  FetchCounts counts;
+  std::vector<std::int64_t> remote, remote_row;  // by global id (by_global() is sorted)
+  for (const auto& [global, row] : index.by_global()) {
+    if (global >= a0 && global < a1) {
+      std::copy_n(ranked.row(global - a0), g, block.row(row));
+    } else {
+      remote.push_back(global);
+      remote_row.push_back(row);
+      ++(row < index.own() ? counts.own_received : counts.halo_received);
+    }
+  }
+  dist::HaloExchange halo(stage_a, comm, row_bytes, reinterpret_cast<const std::byte*>(ranked.data()));
+  const std::size_t per = std::max<std::size_t>(1, bytes_per_exchange / std::max<std::size_t>(1, row_bytes));
+  const std::int64_t mine = static_cast<std::int64_t>((remote.size() + per - 1) / per);
+  counts.rounds = dist::allreduce_max(mine, comm);
+  for (std::int64_t x = 0; x < counts.rounds; ++x) {
+    const std::size_t b = std::min(remote.size(), static_cast<std::size_t>(x) * per);
+    const std::size_t e = std::min(remote.size(), b + per);
+    const std::vector<std::int64_t> needed(remote.begin() + static_cast<std::ptrdiff_t>(b),
+                                           remote.begin() + static_cast<std::ptrdiff_t>(e));
+    const auto bytes = halo.exchange(needed);
+    for (std::size_t i = b; i < e; ++i) {
+      std::memcpy(block.row(remote_row[i]), bytes.data() + (i - b) * row_bytes, row_bytes);
+    }
+  }
+  return counts;
 }
 
 // ---- Stage C ------------------------------------------------------------------------------------
@@ -320,7 +363,8 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   }
   const auto& part = *in.partition;
   const int me = dist::rank(comm);
-  const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
+  const std::int64_t start = part.start(me), end = part.end(me), n_ranked = end - start;
+  const auto n_own = static_cast<std::int64_t>(in.own_cells.size());
   const std::int64_t n_genes = in.n_genes;
   const CellTable& table = *in.cells;
   {
@@ -332,43 +376,45 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
       }
       covered += ch.end - ch.begin;
     }
-    if (covered != n_own) {
+    if (covered != n_ranked) {
       throw ComputeError(fmt::format("GSS engine: the ranking chunks cover {} of this rank's {} "
-                                     "cells", covered, n_own));
+                                     "cells", covered, n_ranked));
+    }
+    for (const auto c : in.own_cells) {
+      if (c < 0 || c >= table.n) {
+        throw ComputeError(fmt::format("GSS engine: processed cell {} outside [0, {})", c, table.n));
+      }
     }
   }
   GssRunResult result;
   auto& ledger = core::MemoryLedger::instance();
 
-  // Stage B: neighbours of own cells (every rank holds the small per-cell tables).
+  // Stage B: neighbours of the processed cells.
   const auto t_b = Clock::now();
   double cpu0 = cpu_seconds();
   {
     HomogeneousNeighborFinder finder(table, options.neighbors);
-    std::vector<std::int64_t> own_cells(static_cast<std::size_t>(n_own));
-    std::iota(own_cells.begin(), own_cells.end(), start);
-    result.neighbors = finder.find(own_cells);
+    result.neighbors = finder.find(in.own_cells);
   }
   const NeighborResult& nb = result.neighbors;
   const int k_tot = nb.k_total;
+  if (hooks.stage_b_done) hooks.stage_b_done();
   result.seconds_b = seconds_since(t_b);
   result.cpu_b = cpu_seconds() - cpu0;
   ledger.set("neighbours", static_cast<std::int64_t>(
                                nb.indices.size() * (sizeof(std::int32_t) + 2 * sizeof(f16_bits)) +
                                nb.candidates.size() * sizeof(std::int32_t)));
 
-  // The resident block: own rows, then the halo rows.
-  const ResidentIndex index(start, end, remote_rows(nb, start, end));
-  RowBlock block(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
+  const ResidentIndex index(in.own_cells, halo_rows(nb, in.own_cells));
   const std::int64_t row_bytes = n_genes * static_cast<std::int64_t>(sizeof(f16_bits));
-  core::MemoryPart ledger_own("log-rank block", n_own * row_bytes);
-  core::MemoryPart ledger_halo("halo", (index.rows() - n_own) * row_bytes);
 
-  // Stage A: ranks of own rows, global statistics (or a previous run's).
+  // Stage A: ranks of the input share, global statistics (or a previous run's).
+  auto ranked = std::make_unique<RowBlock>(n_ranked, n_genes, options.memmap_tmp_dir, "ranked");
+  auto ledger_ranked = std::make_unique<core::MemoryPart>("ranked block", n_ranked * row_bytes);
   const auto t_a = Clock::now();
   cpu0 = cpu_seconds();
   std::optional<GeneStats> resumed;
-  if (hooks.resume_stage_a) resumed = hooks.resume_stage_a(block, n_own);
+  if (hooks.resume_stage_a) resumed = hooks.resume_stage_a(*ranked, n_ranked);
   // Every rank must take the same path (the fold and the all-reduce are collective).
   const bool all_resumed = !dist::any(!resumed.has_value(), comm);
   if (all_resumed) {
@@ -376,21 +422,32 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     result.stage_a_resumed = true;
   } else {
     std::vector<float> chunk_sums;
-    auto acc = rank_own_cells(in, start, block, chunk_sums);
+    auto acc = rank_own_cells(in, start, *ranked, chunk_sums);
     dist::allreduce_sum_span(acc.raw(), comm);
     result.stats = acc.finalize();  // frac from exact counts
     result.stats.g_mean = fold_g_mean(in.own_chunks, chunk_sums, static_cast<std::size_t>(n_genes),
                                       part.total(), comm);
     result.seconds_a = seconds_since(t_a);
     result.cpu_a = cpu_seconds() - cpu0;
-    if (hooks.stage_a_done) hooks.stage_a_done(result.stats, block, n_own);
+    if (hooks.stage_a_done) hooks.stage_a_done(result.stats, *ranked, n_ranked);
   }
 
-  // Halo: every remote row once per run.
+  // The resident block: processed cells' rows, then the halo, each row fetched once per run.
   const auto t_h = Clock::now();
-  fetch_halo(part, index, block, options.halo_bytes_per_exchange, comm);
+  RowBlock block(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
+  core::MemoryPart ledger_own("log-rank block", n_own * row_bytes);
+  core::MemoryPart ledger_halo("halo", (index.rows() - n_own) * row_bytes);
+  const FetchCounts fetched = fetch_resident_rows(part, index, *ranked, block,
+                                                  options.halo_bytes_per_exchange, comm);
+  ranked.reset();
+  ledger_ranked.reset();
+  result.own_rows = n_own;
+  result.redistributed_rows = fetched.own_received;
   result.halo_rows = static_cast<std::int64_t>(index.halo().size());
+  result.halo_rows_received = fetched.halo_received;
+  result.exchange_rounds = fetched.rounds;
   result.seconds_halo = seconds_since(t_h);
+  if (hooks.stage_c_begins) hooks.stage_c_begins();
 
   // Stage C.
   const auto t_c = Clock::now();
@@ -472,9 +529,10 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const std::size_t n_types = std::max<std::size_t>(1, table.group_names.size());
   std::vector<std::vector<std::int64_t>> by_type(n_types);
   for (std::int64_t i = 0; i < n_own; ++i) {
-    const std::int32_t t = table.group.empty() ? 0 : table.group[static_cast<std::size_t>(start + i)];
+    const std::int64_t cell = in.own_cells[static_cast<std::size_t>(i)];
+    const std::int32_t t = table.group.empty() ? 0 : table.group[static_cast<std::size_t>(cell)];
     if (t < 0 || static_cast<std::size_t>(t) >= n_types) {
-      throw ComputeError(fmt::format("cell {} has cell type label {} outside [0, {})", start + i, t,
+      throw ComputeError(fmt::format("cell {} has cell type label {} outside [0, {})", cell, t,
                                      n_types));
     }
     by_type[static_cast<std::size_t>(t)].push_back(i);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -69,6 +70,36 @@ std::pair<int, std::int64_t> CellSet::locate(std::int64_t global) const {
                              [](std::int64_t g, const SampleCells& s) { return g < s.global_offset; });
   const int si = static_cast<int>(it - samples.begin()) - 1;
   return {si, samples[si].kept_rows[global - samples[si].global_offset]};
+}
+
+void CellSet::keep_only_rows(std::int64_t start, std::int64_t end) {
+  if (first_row != 0 || static_cast<std::int64_t>(spot_names.size()) != n) {
+    throw ComputeError("CellSet::keep_only_rows called twice");
+  }
+  const auto trim = [&](auto& v, std::size_t per_row) {
+    using V = std::decay_t<decltype(v)>;
+    if (v.empty()) return;
+    V kept(v.begin() + static_cast<std::ptrdiff_t>(start * per_row),
+           v.begin() + static_cast<std::ptrdiff_t>(end * per_row));
+    v.swap(kept);
+  };
+  label_categories.clear();
+  for (auto& [name, labels] : label_columns) {
+    std::vector<std::string> categories;
+    std::unordered_set<std::string> seen;
+    for (const auto& l : labels) {
+      if (!l.empty() && seen.insert(l).second) categories.push_back(l);
+    }
+    label_categories.push_back(std::move(categories));
+    trim(labels, 1);
+  }
+  trim(spot_names, 1);
+  trim(slice_id, 1);
+  trim(high_quality, 1);
+  trim(coords, static_cast<std::size_t>(coord_dims));
+  std::vector<double>().swap(emb_cell);
+  std::vector<double>().swap(emb_niche);
+  first_row = start;
 }
 
 CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneConfig& cfg) {
@@ -253,7 +284,69 @@ CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_r
   std::vector<std::int64_t> chunk_starts;
   for (const auto& ch : chunks) chunk_starts.push_back(ch.begin);
   auto part = dist::Partition::aligned(cells.n, n_ranks, chunk_starts);
-  return {std::move(chunks), std::move(part)};
+  CellPartition cp{std::move(chunks), std::move(part), processing_order(cells),
+                   dist::Partition(cells.n, n_ranks)};
+  return cp;
+}
+
+std::uint64_t hilbert_index(std::uint32_t x, std::uint32_t y) {
+  constexpr std::uint32_t kSide = 1u << 16;
+  std::uint64_t d = 0;
+  for (std::uint32_t s = kSide / 2; s > 0; s /= 2) {
+    const std::uint32_t rx = (x & s) ? 1 : 0, ry = (y & s) ? 1 : 0;
+    d += static_cast<std::uint64_t>(s) * s * ((3 * rx) ^ ry);
+    if (ry == 0) {  // rotate the quadrant so that the curve stays continuous
+      if (rx == 1) {
+        x = kSide - 1 - x;
+        y = kSide - 1 - y;
+      }
+      std::swap(x, y);
+    }
+  }
+  return d;
+}
+
+std::vector<std::int64_t> processing_order(const CellSet& cells) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(cells.n));
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keyed;
+  const std::int64_t dims = cells.coords.empty() ? 0 : cells.coord_dims;
+  for (const auto& sc : cells.samples) {
+    const std::int64_t first = sc.global_offset;
+    const auto count = static_cast<std::int64_t>(sc.kept_rows.size());
+    keyed.clear();
+    if (dims >= 1) {
+      // Grid over the sample's bounding box, one scale for both axes (the curve's cells stay
+      // square, so a range of the curve stays compact in space).
+      const int used = dims >= 2 ? 2 : 1;
+      double lo[2] = {0, 0}, hi[2] = {0, 0};
+      for (int d = 0; d < used; ++d) {
+        lo[d] = std::numeric_limits<double>::infinity();
+        hi[d] = -std::numeric_limits<double>::infinity();
+        for (std::int64_t i = first; i < first + count; ++i) {
+          const double v = cells.coords[static_cast<std::size_t>(i * dims + d)];
+          lo[d] = std::min(lo[d], v);
+          hi[d] = std::max(hi[d], v);
+        }
+      }
+      double extent = 0;
+      for (int d = 0; d < used; ++d) extent = std::max(extent, hi[d] - lo[d]);
+      const double scale = extent > 0 && std::isfinite(extent) ? 65535.0 / extent : 0.0;
+      const auto cell_of = [&](std::int64_t i, int d) -> std::uint32_t {
+        const double v = (cells.coords[static_cast<std::size_t>(i * dims + d)] - lo[d]) * scale;
+        return std::isfinite(v) ? static_cast<std::uint32_t>(std::clamp(v, 0.0, 65535.0)) : 0u;
+      };
+      for (std::int64_t i = first; i < first + count; ++i) {
+        keyed.emplace_back(used == 2 ? hilbert_index(cell_of(i, 0), cell_of(i, 1)) : cell_of(i, 0), i);
+      }
+    } else {
+      for (std::int64_t i = first; i < first + count; ++i) {
+        keyed.emplace_back(cells.group.empty() ? 0 : static_cast<std::uint64_t>(cells.group[static_cast<std::size_t>(i)]), i);
+      }
+    }
+    std::sort(keyed.begin(), keyed.end());
+    for (std::int64_t j = 0; j < count; ++j) order[static_cast<std::size_t>(first + j)] = keyed[static_cast<std::size_t>(j)].second;
+  }
+  return order;
 }
 
 }  // namespace gsmap::pipeline

@@ -4,6 +4,7 @@
 // collectively into one file each.
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -14,6 +15,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
 #include "gsmap/core/row_block.hpp"
+#include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/gss/embedding.hpp"
 #include "gsmap/gss/engine.hpp"
@@ -40,6 +42,100 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+constexpr std::size_t kBytesPerRound = std::size_t{64} << 20;  // one redistribution round
+
+// The GSS rows of the processed cells (processing order) moved to the ranks that write them (input
+// order, `part`): one redistribution, in rounds. Collective. Returns the rows this rank received
+// from other ranks.
+std::int64_t scores_to_input_order(std::span<const std::int64_t> own_cells, const RowBlock& scores,
+                                   const dist::Partition& part, RowBlock& out, MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  const std::int64_t start = part.start(me);
+  std::vector<int> dest(own_cells.size());
+  for (std::size_t i = 0; i < own_cells.size(); ++i) dest[i] = part.owner(own_cells[i]);
+  const std::size_t row_bytes = static_cast<std::size_t>(scores.cols()) * sizeof(gss::f16_bits);
+  const auto counts = dist::send_rows_to_owners(
+      own_cells, dest, row_bytes,
+      [&](std::size_t i) { return reinterpret_cast<const std::byte*>(scores.row(static_cast<std::int64_t>(i))); },
+      [&](std::int64_t global, const std::byte* bytes) {
+        std::memcpy(out.row(global - start), bytes, row_bytes);
+      },
+      kBytesPerRound, comm);
+  return counts.rows_received;
+}
+
+// The neighbour rows and QC of the processed cells moved to the ranks that write them, as one
+// record per cell. Collective.
+gss::NeighborResult neighbors_to_input_order(std::span<const std::int64_t> own_cells,
+                                             const gss::NeighborResult& nb,
+                                             const dist::Partition& part, MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  const std::int64_t start = part.start(me), n = part.count(me);
+  const auto k = static_cast<std::size_t>(nb.k_total);
+  gss::NeighborResult out;
+  out.n_query = n;
+  out.k_total = nb.k_total;
+  out.indices.assign(static_cast<std::size_t>(n) * k, -1);
+  out.cell_sims.assign(static_cast<std::size_t>(n) * k, 0);
+  out.niche_sims.assign(static_cast<std::size_t>(n) * k, 0);
+  out.neighbor_count.assign(static_cast<std::size_t>(n), 0);
+  out.cell_sim_median.assign(static_cast<std::size_t>(n), 0.0f);
+  out.niche_sim_median.assign(static_cast<std::size_t>(n), 0.0f);
+  // Record: indices (i32 x k), cell sims (f16 x k), niche sims (f16 x k), count (i32), medians (f32 x 2).
+  const std::size_t bytes = k * (sizeof(std::int32_t) + 2 * sizeof(gss::f16_bits)) + 3 * 4;
+  std::vector<std::byte> record(bytes);
+  std::vector<int> dest(own_cells.size());
+  for (std::size_t i = 0; i < own_cells.size(); ++i) dest[i] = part.owner(own_cells[i]);
+  const auto pack = [&](std::size_t i) {
+    std::byte* p = record.data();
+    const auto put = [&p](const void* src, std::size_t len) {
+      std::memcpy(p, src, len);
+      p += len;
+    };
+    put(nb.indices.data() + i * k, k * sizeof(std::int32_t));
+    put(nb.cell_sims.data() + i * k, k * sizeof(gss::f16_bits));
+    put(nb.niche_sims.data() + i * k, k * sizeof(gss::f16_bits));
+    put(&nb.neighbor_count[i], 4);
+    put(&nb.cell_sim_median[i], 4);
+    put(&nb.niche_sim_median[i], 4);
+    return static_cast<const std::byte*>(record.data());
+  };
+  const auto place = [&](std::int64_t global, const std::byte* p) {
+    const auto j = static_cast<std::size_t>(global - start);
+    const auto get = [&p](void* dst, std::size_t len) {
+      std::memcpy(dst, p, len);
+      p += len;
+    };
+    get(out.indices.data() + j * k, k * sizeof(std::int32_t));
+    get(out.cell_sims.data() + j * k, k * sizeof(gss::f16_bits));
+    get(out.niche_sims.data() + j * k, k * sizeof(gss::f16_bits));
+    get(&out.neighbor_count[j], 4);
+    get(&out.cell_sim_median[j], 4);
+    get(&out.niche_sim_median[j], 4);
+  };
+  dist::send_rows_to_owners(own_cells, dest, bytes, pack, place, kBytesPerRound, comm);
+  return out;
+}
+
+// Per rank: processed rows, halo rows, rows received for either, exchange rounds (rank 0 logs).
+void log_rank_traffic(const gss::GssRunResult& run, std::int64_t returned, std::int64_t n_genes,
+                      MPI_Comm comm) {
+  const int np = dist::size(comm);
+  const std::int64_t mine[6] = {run.own_rows, run.halo_rows, run.halo_rows_received,
+                                run.redistributed_rows, returned, run.exchange_rounds};
+  std::vector<std::int64_t> all(dist::rank(comm) == 0 ? 6 * static_cast<std::size_t>(np) : 0);
+  GSMAP_MPI_CALL(MPI_Gather(mine, 6, MPI_INT64_T, all.data(), 6, MPI_INT64_T, 0, comm));
+  if (dist::rank(comm) != 0) return;
+  const double mib = static_cast<double>(n_genes) * 2.0 / (1 << 20);
+  for (int r = 0; r < np; ++r) {
+    const std::int64_t* v = all.data() + 6 * static_cast<std::size_t>(r);
+    GSMAP_LOG_INFO("  rank {}: {} own rows, {} halo rows ({} received, {:.1f} MiB), "
+                   "redistribution {} rows in ({:.1f} MiB) and {} GSS rows back ({:.1f} MiB), "
+                   "{} rounds", r, v[0], v[1], v[2], v[2] * mib, v[3], v[3] * mib, v[4], v[4] * mib,
+                   v[5]);
+  }
+}
+
 }  // namespace
 
 void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common, MPI_Comm comm) {
@@ -64,10 +160,13 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto& chunks = cell_partition.chunks;
   const auto& part = cell_partition.partition;
   const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
+  const std::span<const std::int64_t> own_cells = cell_partition.work_cells(me);
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
+  GSMAP_LOG_INFO("Processing order: {} (Stages B and C: rank r processes the cells at positions "
+                 "[start, end) of it)", cell_partition.work.describe());
 
   // The per-cell tables of Stage B.
-  const auto cell_emb = gss::normalize_cell_embedding(
+  auto cell_emb = gss::normalize_cell_embedding(
       cells.emb_cell, cells.n, static_cast<int>(cells.cell_dims),
       cells.emb_cell_is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32,
       "obsm/" + c.latent_representation_cell);
@@ -96,6 +195,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
 
   gss::GssInputs in;
   in.partition = &part;
+  in.own_cells = own_cells;
   in.n_genes = n_genes;
   in.cells = &table;
   for (const auto& ch : chunks) {
@@ -116,10 +216,30 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     return rows;
   };
 
-  // The GSS block this rank writes, filled by the engine's sink.
-  RowBlock scores(n_own, n_genes, common.memmap_tmp_dir, "marker_scores");
-  core::MemoryPart ledger_scores("GSS block", static_cast<std::int64_t>(scores.bytes()));
+  // The GSS rows of the processed cells, filled by the engine's sink (allocated once the engine
+  // released its ranked block).
+  std::unique_ptr<RowBlock> scores;
+  std::unique_ptr<core::MemoryPart> ledger_scores;
   gss::GssHooks hooks;
+  const bool with_niche = niche_emb.has_value();
+  hooks.stage_b_done = [&] {
+    // Memory follows the rank's share from here on: the embeddings go, the per-cell tables keep
+    // the rows this rank writes (docs/scalability.md "Memory").
+    std::vector<gss::f16_bits>().swap(cell_emb.values);
+    niche_emb.reset();
+    gss::CellTable kept;  // Stage C reads only the cell types
+    kept.n = table.n;
+    kept.group = table.group;
+    kept.group_names = table.group_names;
+    table = kept;
+    cells.keep_only_rows(start, end);
+  };
+  hooks.stage_c_begins = [&] {
+    scores = std::make_unique<RowBlock>(static_cast<std::int64_t>(own_cells.size()), n_genes,
+                                        common.memmap_tmp_dir, "marker_scores");
+    ledger_scores = std::make_unique<core::MemoryPart>("GSS block",
+                                                       static_cast<std::int64_t>(scores->bytes()));
+  };
   hooks.resume_stage_a = [&](RowBlock& block, std::int64_t own) -> std::optional<gss::GeneStats> {
     if (!prov.reuse_stage_a) return std::nullopt;  // -- provenance: complete and up to date --
     GSMAP_LOG_INFO("Stage A: reusing {} and {}", paths.log_ranks, paths.mean_frac);
@@ -135,7 +255,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {
     for (std::size_t i = 0; i < own_positions.size(); ++i) {
-      std::copy_n(rows.data() + i * n_genes, n_genes, scores.row(own_positions[i]));
+      std::copy_n(rows.data() + i * n_genes, n_genes, scores->row(own_positions[i]));
     }
   };
 
@@ -155,16 +275,32 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
                    cells.n, n_genes, run.seconds_a, run.cpu_a);
   }
   const auto halo_in = dist::allreduce_sum(run.halo_rows, comm);
-  GSMAP_LOG_INFO("Halo exchange: {} rows, {:.1f} MiB received over all ranks (each row once), "
-                 "{:.1f} s on rank 0", halo_in, halo_in * n_genes * 2.0 / (1 << 20), run.seconds_halo);
+  const auto halo_received = dist::allreduce_sum(run.halo_rows_received, comm);
+  const auto moved = dist::allreduce_sum(run.redistributed_rows, comm);
+  GSMAP_LOG_INFO("Halo exchange: {} rows ({:.1f} % of the cells), {:.1f} MiB received over all "
+                 "ranks (each row once; {} rows from other ranks); redistribution into processing "
+                 "order: {} rows, {:.1f} MiB; {:.1f} s on rank 0",
+                 halo_in, 100.0 * static_cast<double>(halo_in) / static_cast<double>(cells.n),
+                 halo_in * n_genes * 2.0 / (1 << 20), halo_received, moved,
+                 moved * n_genes * 2.0 / (1 << 20), run.seconds_halo);
   GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0)",
                  cells.n, backend->name(), run.seconds_c, run.cpu_c);
   if (me == 0) GSMAP_LOG_INFO("\n{}", run.report.summary_table());
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
+  // Back to input order: the GSS rows and the neighbour rows go to the ranks that write them.
+  if (!scores) throw ComputeError("latent_to_gene: the engine never started Stage C");
+  RowBlock scores_out(n_own, n_genes, common.memmap_tmp_dir, "marker_scores_out");
+  const std::int64_t returned = scores_to_input_order(own_cells, *scores, part, scores_out, comm);
+  scores.reset();
+  ledger_scores = std::make_unique<core::MemoryPart>("GSS block",
+                                                     static_cast<std::int64_t>(scores_out.bytes()));
+  const gss::NeighborResult nb_out = neighbors_to_input_order(own_cells, nb, part, comm);
+  log_rank_traffic(run, returned, n_genes, comm);
+
   io::AtomicOutput marker_out(paths.marker_scores, comm);  // docs/troubleshooting.md
-  write_marker_scores(marker_out.temp_path(), cells, part, scores, nb, niche_emb.has_value(), comm);
+  write_marker_scores(marker_out.temp_path(), cells, part, scores_out, nb_out, with_niche, comm);
   record_latent_to_gene(prov, paths, marker_out.temp_path(), comm);  // -- provenance --
   marker_out.commit();
   log_memory("latent_to_gene", comm);

@@ -15,38 +15,58 @@ namespace {
 
 using io::ParallelH5adWriter;
 
-// Per-cell label columns for this rank's rows as categoricals (categories in order of first
-// appearance over ALL cells, so every rank encodes identically).
-io::Column categorical_rows(const std::vector<std::string>& labels, std::int64_t start,
-                            std::int64_t end) {
+// Per-cell label columns for this rank's rows as categoricals: `labels` holds rows [first, ...),
+// `categories` are in order of first appearance over ALL cells, so every rank encodes identically.
+io::Column categorical_rows(const std::vector<std::string>& labels,
+                            std::vector<std::string> categories, std::int64_t first,
+                            std::int64_t start, std::int64_t end) {
   io::Categorical cat;
+  cat.categories = std::move(categories);
   std::unordered_map<std::string, std::int32_t> code;
-  for (const auto& l : labels) {
-    if (!l.empty() && code.try_emplace(l, static_cast<std::int32_t>(cat.categories.size())).second) {
-      cat.categories.push_back(l);
-    }
+  for (std::size_t c = 0; c < cat.categories.size(); ++c) {
+    code.emplace(cat.categories[c], static_cast<std::int32_t>(c));
   }
   for (std::int64_t i = start; i < end; ++i) {
-    cat.codes.push_back(labels[i].empty() ? -1 : code.at(labels[i]));
+    const auto& l = labels[static_cast<std::size_t>(i - first)];
+    cat.codes.push_back(l.empty() ? -1 : code.at(l));
   }
   return cat;
 }
 
+// Categories in order of first appearance (for tables that still hold every cell).
+std::vector<std::string> first_appearance(const std::vector<std::string>& labels) {
+  std::vector<std::string> categories;
+  std::unordered_map<std::string, int> seen;
+  for (const auto& l : labels) {
+    if (!l.empty() && seen.emplace(l, 0).second) categories.push_back(l);
+  }
+  return categories;
+}
+
 io::DataFrame obs_rows(const CellSet& cells, std::int64_t start, std::int64_t end) {
   io::DataFrame obs;
-  obs.index.assign(cells.spot_names.begin() + start, cells.spot_names.begin() + end);
-  std::vector<std::string> sample_name(cells.n);
+  const std::int64_t first = cells.first_row;
+  obs.index.assign(cells.spot_names.begin() + (start - first), cells.spot_names.begin() + (end - first));
+  // sample_name: the samples with kept cells, in order (their first appearance).
+  std::vector<std::string> sample_name, samples;
   for (const auto& s : cells.samples) {
-    for (std::size_t i = 0; i < s.kept_rows.size(); ++i) sample_name[s.global_offset + i] = s.sample.name;
+    if (!s.kept_rows.empty()) samples.push_back(s.sample.name);
   }
-  obs.columns.emplace_back("sample_name", categorical_rows(sample_name, start, end));
+  for (std::int64_t i = start; i < end; ++i) {
+    sample_name.push_back(cells.samples[static_cast<std::size_t>(cells.locate(i).first)].sample.name);
+  }
+  obs.columns.emplace_back("sample_name",
+                           categorical_rows(sample_name, first_appearance(samples), start, start, end));
   io::NumericColumn slice;
   slice.is_integer = true;
-  for (std::int64_t i = start; i < end; ++i) slice.values.push_back(cells.slice_id[i]);
+  for (std::int64_t i = start; i < end; ++i) slice.values.push_back(cells.slice_id[i - first]);
   obs.columns.emplace_back("slice_id", std::move(slice));
-  for (const auto& [name, labels] : cells.label_columns) {
+  for (std::size_t c = 0; c < cells.label_columns.size(); ++c) {
+    const auto& [name, labels] = cells.label_columns[c];
     if (name == "sample_name" || name == "slice_id") continue;
-    obs.columns.emplace_back(name, categorical_rows(labels, start, end));
+    auto categories = c < cells.label_categories.size() ? cells.label_categories[c]
+                                                        : first_appearance(labels);
+    obs.columns.emplace_back(name, categorical_rows(labels, std::move(categories), first, start, end));
   }
   return obs;
 }
@@ -118,7 +138,8 @@ void write_log_ranks(const std::string& path, const CellSet& cells, const dist::
   w.create_dense("X", ParallelH5adWriter::DType::kF16, ranks.cols());
   w.write_rows("X", part.start(me), rows, ranks.data());
   io::DataFrame obs;
-  obs.index.assign(cells.spot_names.begin() + part.start(me), cells.spot_names.begin() + part.end(me));
+  obs.index.assign(cells.spot_names.begin() + (part.start(me) - cells.first_row),
+                   cells.spot_names.begin() + (part.end(me) - cells.first_row));
   w.write_obs_local(obs);
   w.write_var(me == 0 ? var_frame(cells) : io::DataFrame{});
   w.finish(true);
@@ -152,7 +173,8 @@ void write_marker_scores(const std::string& path, const CellSet& cells, const di
   w.write_rows("X", start, n_own, scores.data());
   if (cells.coord_dims > 0) {
     w.create_dense("obsm/spatial", ParallelH5adWriter::DType::kF64, cells.coord_dims);
-    w.write_rows("obsm/spatial", start, n_own, cells.coords.data() + start * cells.coord_dims);
+    w.write_rows("obsm/spatial", start, n_own,
+                 cells.coords.data() + (start - cells.first_row) * cells.coord_dims);
   }
   w.create_dense("obsm/gsMap_homo_indices", ParallelH5adWriter::DType::kI32, nb.k_total);
   w.write_rows("obsm/gsMap_homo_indices", start, n_own, nb.indices.data());

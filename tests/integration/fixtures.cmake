@@ -57,6 +57,25 @@ if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
                        PROPERTIES PROCESSORS 2 TIMEOUT 600 SKIP_RETURN_CODE 77
                        ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
 endif()
+# Rank invariance on a shuffled input (docs/algorithms.md §5.1): 2-4 ranks against 1 rank.
+if(EXISTS ${GSMAP_SHARED_DIR}/fixtures)
+  foreach(_np 1 2 3 4)
+    set(_name integration.fx2d_shuffled.np${_np})
+    add_test(NAME ${_name} COMMAND ${_it}/shuffled_ranks_test.sh ${_exe}
+             ${GSMAP_SHARED_DIR}/fixtures/fx2d ${_np} ${_scratch}/shuffled)
+    set_tests_properties(${_name} PROPERTIES PROCESSORS ${_np} TIMEOUT 300
+                         ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
+    if(_np EQUAL 1)
+      set_tests_properties(${_name} PROPERTIES FIXTURES_SETUP fx2d_shuffled_np1)
+    else()
+      set_tests_properties(${_name} PROPERTIES FIXTURES_REQUIRED fx2d_shuffled_np1)
+    endif()
+  endforeach()
+endif()
+# The halo is the region's boundary: a shuffled simulated section at 4 ranks (needs no ../shared).
+add_test(NAME integration.halo_bound COMMAND ${_it}/halo_bound_test.sh ${_exe} ${_scratch}/halo)
+set_tests_properties(integration.halo_bound PROPERTIES PROCESSORS 4 TIMEOUT 300
+                     ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
 # The README demo needs nothing from ../shared.
 add_test(NAME integration.demo COMMAND ${_it}/demo_test.sh ${_exe} ${_scratch}/demo)
 set_tests_properties(integration.demo PROPERTIES PROCESSORS 2 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"

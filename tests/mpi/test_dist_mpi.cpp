@@ -58,6 +58,50 @@ TEST(Halo, EveryRankGetsTheRowsItAsksFor) {
   EXPECT_EQ(halo.rows_received(), static_cast<std::int64_t>(needed.size()));
 }
 
+TEST(Redistribution, EveryRowReachesItsOwnerOnceInSmallRounds) {
+  // 41 rows keyed 0..40, held round-robin (key k on rank k % n), sent to the owners of a
+  // contiguous partition; rounds of at most 2 rows force several rounds.
+  const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
+  const std::int64_t total = 41;
+  const Partition p(total, n);
+  std::vector<std::int64_t> keys;
+  std::vector<int> dest;
+  for (std::int64_t k = me; k < total; k += n) {
+    keys.push_back(k);
+    dest.push_back(p.owner(k));
+  }
+  const std::size_t row_bytes = 2 * sizeof(std::int64_t);
+  std::vector<std::int64_t> row(2);
+  std::vector<std::int64_t> got(static_cast<std::size_t>(2 * p.count(me)), -1);
+  const auto counts = send_rows_to_owners(
+      keys, dest, row_bytes,
+      [&](std::size_t i) {
+        row = {keys[i], 7 * keys[i]};
+        return reinterpret_cast<const std::byte*>(row.data());
+      },
+      [&](std::int64_t key, const std::byte* bytes) {
+        ASSERT_GE(key, p.start(me));
+        ASSERT_LT(key, p.end(me));
+        auto* slot = got.data() + 2 * (key - p.start(me));
+        EXPECT_EQ(slot[0], -1) << "key " << key << " placed twice";
+        std::memcpy(slot, bytes, row_bytes);
+      },
+      2 * row_bytes, MPI_COMM_WORLD);
+  for (std::int64_t k = p.start(me); k < p.end(me); ++k) {
+    EXPECT_EQ(got[static_cast<std::size_t>(2 * (k - p.start(me)))], k);
+    EXPECT_EQ(got[static_cast<std::size_t>(2 * (k - p.start(me)) + 1)], 7 * k);
+  }
+  EXPECT_EQ(counts.rows_local + counts.rows_received, p.count(me));
+  EXPECT_EQ(counts.rows_local + counts.rows_sent, static_cast<std::int64_t>(keys.size()));
+  std::int64_t most = 0;
+  for (int r = 0; r < n; ++r) {
+    std::int64_t away = 0;
+    for (std::int64_t k = r; k < total; k += n) away += p.owner(k) != r;
+    most = std::max(most, (away + 1) / 2);
+  }
+  EXPECT_EQ(counts.rounds, most);
+}
+
 TEST(Reduce, ExactSumIndependentOfRanks) {
   const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
   Partition p(1000, n);

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "gsmap/dist/mpi.hpp"
@@ -39,5 +41,20 @@ class HaloExchange {
   MPI_Datatype row_type_;
   std::int64_t rows_received_ = 0, rows_sent_ = 0;
 };
+
+// Collective: moves fixed-size rows to the ranks that keep them (the push counterpart of
+// HaloExchange, for a redistribution between two orders of the same cells). Row i of this rank
+// (`row(i)`, `row_bytes` bytes) has the key keys[i] and goes to rank dest[i]; every rank receives
+// the rows sent to it and hands each to `place(key, bytes)`, rows to itself included (copied,
+// not sent). Runs in rounds of at most `bytes_per_round` rows sent per rank (every rank joins every
+// round). Returns what this rank sent and received over MPI and the rounds.
+struct RedistributionCounts {
+  std::int64_t rows_sent = 0, rows_received = 0, rows_local = 0, rounds = 0;
+};
+RedistributionCounts send_rows_to_owners(std::span<const std::int64_t> keys,
+                                         std::span<const int> dest, std::size_t row_bytes,
+                                         const std::function<const std::byte*(std::size_t)>& row,
+                                         const std::function<void(std::int64_t, const std::byte*)>& place,
+                                         std::size_t bytes_per_round, MPI_Comm comm);
 
 }  // namespace gsmap::dist

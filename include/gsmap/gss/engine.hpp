@@ -2,14 +2,20 @@
 // The GSS engine (docs/algorithms.md §1-§5): everything latent-to-gene computes, for the cells one
 // rank owns, given how to read their expression rows and where to put their GSS rows.
 //
-//   Stage B  neighbours of the own cells (all workers); they decide the halo, the remote rows the
-//            own cells read.
-//   Stage A  f16 ln ranks of the own rows into the resident block (one reader prefetching chunks,
+// A rank has two shares of the cells (docs/algorithms.md §5.1): the input positions of Stage A
+// (whole ranking chunks, so that G_Mean has the same bits for any rank count) and the cells it
+// processes in Stages B and C (a contiguous range of the spatial processing order, so that the
+// halo is the region's boundary).
+//
+//   Stage B  neighbours of the processed cells (all workers); they decide the resident rows: the
+//            processed cells' own rows, then the halo (the other rows their neighbours name).
+//   Stage A  f16 ln ranks of the input share into the ranked block (one reader prefetching chunks,
 //            ranking on all workers), exact non-zero counts (all-reduced) and G_Mean (the chunked
 //            f32 order of docs/algorithms.md §2, folded along the ranks in order, so any rank count
 //            gives the same bits). A resumed run may provide Stage A instead.
-//   halo     the remote rows are fetched once per run into the same resident block, after the own
-//            rows (collective; in bounded exchanges).
+//   fetch    the resident rows come from the ranked blocks once per run (collective; in bounded
+//            exchanges): the processed cells' rows (the redistribution into processing order) and
+//            the halo rows. The ranked block is released afterwards.
 //   Stage C  per cell type, cells ordered for neighbour locality (docs/algorithms.md §4), batches
 //            through reader -> compute -> writer workers. Compute workers read neighbour rows in
 //            place from the resident block (nothing is gathered); the writer hands each batch's
@@ -55,34 +61,45 @@ struct ChunkRows {
 };
 
 struct GssInputs {
-  // Ownership of every cell (the halo asks owners for rows). This rank's cells are
-  // [partition.start(me), partition.end(me)); the engine addresses them through the resident
-  // block's index, so a later partition with index lists changes only that index and the halo.
+  // Stage A's partition of the input positions: this rank ranks [partition.start(me),
+  // partition.end(me)) and serves those rows to the ranks that process or read them.
   const dist::Partition* partition = nullptr;
+  // The cells this rank processes in Stages B and C (global indices, the processing order).
+  std::span<const std::int64_t> own_cells;
   std::int64_t n_genes = 0;
   const CellTable* cells = nullptr;  // all cells: Stage B's tables and the cell types (group)
-  std::vector<RankChunk> own_chunks;  // ranking chunks of the own cells, in global order
+  std::vector<RankChunk> own_chunks;  // ranking chunks of the Stage A rows, in global order
   std::function<ChunkRows(const RankChunk&)> read_chunk;  // called from one thread at a time
 };
 
 struct GssHooks {
-  // Resume: fill the own rows (rows [0, own) of `block`) from a previous run and return the
-  // statistics, or nullopt to compute Stage A.
+  // Resume: fill the Stage A rows (rows [0, own) of `block`, input positions partition.start(me)
+  // onwards) from a previous run and return the statistics, or nullopt to compute Stage A.
   std::function<std::optional<GeneStats>(RowBlock& block, std::int64_t own)> resume_stage_a;
-  // Called (collectively) after Stage A was computed: persist the own rows and statistics.
+  // Called (collectively) after Stage A was computed: persist the Stage A rows and statistics.
   std::function<void(const GeneStats& stats, const RowBlock& block, std::int64_t own)>
       stage_a_done;
-  // Receives each batch's GSS rows: positions of its cells among the own cells (0 .. own - 1) and
+  // Called after Stage B: the per-cell tables of the neighbour search (embeddings, coordinates,
+  // quality flags) are no longer read; only `group` of the processed cells is (Stage C).
+  std::function<void()> stage_b_done;
+  // Called once the ranked block is released, before the first GSS row reaches the sink (the
+  // caller allocates its GSS rows here, so they never coexist with the ranked block).
+  std::function<void()> stage_c_begins;
+  // Receives each batch's GSS rows: positions of its cells among own_cells (0 .. own - 1) and
   // their n_cells x n_genes f16 rows. Called from writer workers concurrently (distinct cells).
   std::function<void(std::span<const std::int64_t> own_positions, std::span<const f16_bits> rows)>
       sink;
 };
 
 struct GssRunResult {
-  NeighborResult neighbors;  // of the own cells, in own order (global indices)
+  NeighborResult neighbors;  // of own_cells, in that order (global indices)
   GeneStats stats;
   bool stage_a_resumed = false;
-  std::int64_t halo_rows = 0;           // remote rows this rank fetched (once each)
+  std::int64_t own_rows = 0;            // rows of the processed cells
+  std::int64_t redistributed_rows = 0;  // ... of which ranked by another rank (received)
+  std::int64_t halo_rows = 0;           // rows outside the processed cells that they read (once each)
+  std::int64_t halo_rows_received = 0;  // ... of which ranked by another rank (received)
+  std::int64_t exchange_rounds = 0;     // rounds of the fetch
   std::int64_t zero_weight_cells = 0;   // this rank's cells whose weights were all 0
   double seconds_a = 0, seconds_b = 0, seconds_halo = 0, seconds_c = 0;  // wall, this rank
   double cpu_a = 0, cpu_b = 0, cpu_c = 0;  // CPU time of this process (all threads) per stage

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "gsmap/core/error.hpp"
@@ -184,11 +186,18 @@ struct EngineRun {
   int sink_calls = 0;
 };
 
+// `order`: the processing order of the cells (empty: the input order).
 EngineRun run_engine(const Section& s, const GssEngineOptions& o, std::int64_t chunk_rows,
-                     const std::optional<Reference>& resume_from = std::nullopt) {
+                     const std::optional<Reference>& resume_from = std::nullopt,
+                     std::vector<std::int64_t> order = {}) {
   const dist::Partition part(s.n, 1);
+  if (order.empty()) {
+    order.resize(static_cast<std::size_t>(s.n));
+    std::iota(order.begin(), order.end(), std::int64_t{0});
+  }
   GssInputs in;
   in.partition = &part;
+  in.own_cells = order;
   in.n_genes = s.n_genes;
   in.cells = &s.table;
   in.own_chunks = rank_chunks(s.per_sample, chunk_rows);
@@ -216,7 +225,8 @@ EngineRun run_engine(const Section& s, const GssEngineOptions& o, std::int64_t c
     std::lock_guard lock(mu);
     ++run.sink_calls;
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      std::copy_n(rows.data() + i * s.n_genes, s.n_genes, run.gss.data() + cells[i] * s.n_genes);
+      std::copy_n(rows.data() + i * s.n_genes, s.n_genes,
+                  run.gss.data() + order[static_cast<std::size_t>(cells[i])] * s.n_genes);
     }
   };
   auto backend = make_cpu_gss_backend();
@@ -259,6 +269,32 @@ TEST(GssEngine, OneRankMatchesTheReferenceFunctionsBitForBit) {
   }
 }
 
+TEST(GssEngine, AnyProcessingOrderGivesTheSameScoresAndNeighbours) {
+  // The processed cells in a scrambled order (not the input order Stage A ranks in): the resident
+  // rows are a redistribution of the ranked block, and every cell's GSS and neighbours are those
+  // of the input order.
+  const Section s = make_section(120, 30, 7);
+  const auto o = engine_options(23, 2);
+  const Reference ref = reference(s, o, 50);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(s.n));
+  for (std::int64_t i = 0; i < s.n; ++i) order[static_cast<std::size_t>(i)] = (i * 37 + 11) % s.n;
+  ASSERT_EQ(std::set<std::int64_t>(order.begin(), order.end()).size(), order.size());
+  const EngineRun run = run_engine(s, o, 50, std::nullopt, order);
+  EXPECT_EQ(run.result.own_rows, s.n);
+  EXPECT_EQ(run.result.halo_rows, 0);
+  EXPECT_EQ(run.result.redistributed_rows, 0);  // one rank: every row was ranked here
+  EXPECT_EQ(run.persisted_ranks, ref.log_ranks);  // Stage A rows stay in input order
+  EXPECT_EQ(run.gss, ref.gss);
+  const auto k = static_cast<std::size_t>(run.result.neighbors.k_total);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto g = static_cast<std::size_t>(order[i]);
+    for (std::size_t j = 0; j < k; ++j) {
+      ASSERT_EQ(run.result.neighbors.indices[i * k + j], ref.nb.indices[g * k + j]) << "cell " << g;
+      ASSERT_EQ(run.result.neighbors.cell_sims[i * k + j], ref.nb.cell_sims[g * k + j]);
+    }
+  }
+}
+
 TEST(GssEngine, ResumedStageAGivesTheSameScores) {
   const Section s = make_section(90, 30, 5);
   const auto o = engine_options(500, 2);
@@ -276,6 +312,9 @@ TEST(GssEngine, RejectsChunksThatDoNotCoverTheOwnCells) {
   in.partition = &part;
   in.n_genes = s.n_genes;
   in.cells = &s.table;
+  std::vector<std::int64_t> all(static_cast<std::size_t>(s.n));
+  std::iota(all.begin(), all.end(), std::int64_t{0});
+  in.own_cells = all;
   in.own_chunks = rank_chunks(s.per_sample, 500);
   in.own_chunks.pop_back();  // the second sample's cells are not ranked by anyone
   in.read_chunk = [](const RankChunk&) { return ChunkRows{}; };

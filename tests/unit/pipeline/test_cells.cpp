@@ -1,0 +1,106 @@
+// The processing order of latent-to-gene (docs/algorithms.md §5.1): Hilbert curve per sample.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "gsmap/pipeline/cells.hpp"
+
+using namespace gsmap::pipeline;
+
+TEST(HilbertIndex, FirstSquareIsOneContinuousPath) {
+  // The first 4^4 points of the curve fill the 16 x 16 corner, each a grid step from the last.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> at(256, {99, 99});
+  for (std::uint32_t x = 0; x < 16; ++x) {
+    for (std::uint32_t y = 0; y < 16; ++y) {
+      const auto d = hilbert_index(x, y);
+      ASSERT_LT(d, 256u) << x << "," << y;
+      at[d] = {x, y};
+    }
+  }
+  for (std::size_t d = 1; d < at.size(); ++d) {
+    const int step = std::abs(static_cast<int>(at[d].first) - static_cast<int>(at[d - 1].first)) +
+                     std::abs(static_cast<int>(at[d].second) - static_cast<int>(at[d - 1].second));
+    EXPECT_EQ(step, 1) << "index " << d;
+  }
+  EXPECT_EQ(hilbert_index(65535, 0), (std::uint64_t{1} << 32) - 1);  // the path ends at a corner
+}
+
+namespace {
+
+// One sample: a side x side grid of cells, stored in the order `perm` (cell i of the file is grid
+// point perm[i]), coordinates (x, y) = (2.5 * column, 2.5 * row).
+CellSet grid_cells(int side, const std::vector<int>& perm, int samples = 1) {
+  CellSet cs;
+  cs.coord_dims = 2;
+  for (int s = 0; s < samples; ++s) {
+    SampleCells sc;
+    sc.global_offset = cs.n;
+    for (std::size_t i = 0; i < perm.size(); ++i) {
+      sc.kept_rows.push_back(static_cast<std::int64_t>(i));
+      cs.coords.push_back(2.5 * (perm[i] % side));
+      cs.coords.push_back(2.5 * (perm[i] / side));
+      cs.group.push_back(0);
+    }
+    cs.n += static_cast<std::int64_t>(perm.size());
+    cs.samples.push_back(sc);
+  }
+  return cs;
+}
+
+}  // namespace
+
+TEST(ProcessingOrder, ShuffledInputGivesTheSameSpatialOrderAndCompactQuarters) {
+  const int side = 64, n = side * side;
+  std::vector<int> identity(n), shuffled(n);
+  std::iota(identity.begin(), identity.end(), 0);
+  shuffled = identity;
+  std::mt19937 rng(5);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  const auto plain = processing_order(grid_cells(side, identity));
+  const auto mixed = processing_order(grid_cells(side, shuffled));
+  ASSERT_EQ(plain.size(), static_cast<std::size_t>(n));
+  ASSERT_EQ(std::set<std::int64_t>(mixed.begin(), mixed.end()).size(), static_cast<std::size_t>(n));
+  // The same grid points in the same order, whatever the order of the file.
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(shuffled[static_cast<std::size_t>(mixed[static_cast<std::size_t>(i)])],
+              plain[static_cast<std::size_t>(i)]);
+  }
+  // Each quarter of the order is one 32 x 32 quadrant of the grid.
+  for (int q = 0; q < 4; ++q) {
+    std::set<std::pair<int, int>> quadrants;
+    for (int i = q * n / 4; i < (q + 1) * n / 4; ++i) {
+      const int point = shuffled[static_cast<std::size_t>(mixed[static_cast<std::size_t>(i)])];
+      quadrants.insert({point % side / 32, point / side / 32});
+    }
+    EXPECT_EQ(quadrants.size(), 1u) << "quarter " << q;
+  }
+}
+
+TEST(ProcessingOrder, SamplesStayInDeclaredOrderAndPartitionSplitsTheOrder) {
+  std::vector<int> identity(100);
+  std::iota(identity.begin(), identity.end(), 0);
+  const CellSet cs = grid_cells(10, identity, 3);
+  const auto order = processing_order(cs);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ(order[i] / 100, static_cast<std::int64_t>(i) / 100) << "position " << i;
+  }
+  const CellPartition cp = partition_cells(cs, 40, 4);
+  std::vector<std::int64_t> seen;
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(cp.work.count(r), 75);
+    const auto cells = cp.work_cells(r);
+    seen.insert(seen.end(), cells.begin(), cells.end());
+    // Stage A keeps whole ranking chunks of the input order.
+    const bool at_chunk = std::any_of(cp.chunks.begin(), cp.chunks.end(), [&](const auto& ch) {
+      return ch.begin == cp.partition.start(r);
+    });
+    EXPECT_TRUE(at_chunk || cp.partition.count(r) == 0) << "rank " << r;
+  }
+  EXPECT_EQ(seen, order);
+}
