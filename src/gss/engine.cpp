@@ -437,8 +437,12 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   RowBlock block(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
   core::MemoryPart ledger_own("log-rank block", n_own * row_bytes);
   core::MemoryPart ledger_halo("halo", (index.rows() - n_own) * row_bytes);
-  const FetchCounts fetched = fetch_resident_rows(part, index, *ranked, block,
-                                                  options.halo_bytes_per_exchange, comm);
+  // Exchanges of at most 1/16 of the resident block (and the option's bound): the send and
+  // receive buffers of one exchange stay small beside the blocks.
+  const std::size_t per_exchange = std::min(
+      options.halo_bytes_per_exchange,
+      std::max(static_cast<std::size_t>(row_bytes), block.bytes() / 16));
+  const FetchCounts fetched = fetch_resident_rows(part, index, *ranked, block, per_exchange, comm);
   ranked.reset();
   ledger_ranked.reset();
   result.own_rows = n_own;

@@ -42,11 +42,12 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-constexpr std::size_t kBytesPerRound = std::size_t{64} << 20;  // one redistribution round
+constexpr std::size_t kBytesPerRound = std::size_t{64} << 20;  // one redistribution round, at most
 
 // The GSS rows of the processed cells (processing order) moved to the ranks that write them (input
-// order, `part`): one redistribution, in rounds. Collective. Returns the rows this rank received
-// from other ranks.
+// order, `part`): one redistribution, in rounds of at most 64 MiB and 1/16 of the block (so that the
+// round's buffers stay small beside the two blocks). Collective. Returns the rows this rank
+// received from other ranks.
 std::int64_t scores_to_input_order(std::span<const std::int64_t> own_cells, const RowBlock& scores,
                                    const dist::Partition& part, RowBlock& out, MPI_Comm comm) {
   const int me = dist::rank(comm);
@@ -60,7 +61,7 @@ std::int64_t scores_to_input_order(std::span<const std::int64_t> own_cells, cons
       [&](std::int64_t global, const std::byte* bytes) {
         std::memcpy(out.row(global - start), bytes, row_bytes);
       },
-      kBytesPerRound, comm);
+      std::min(kBytesPerRound, std::max(row_bytes, scores.bytes() / 16)), comm);
   return counts.rows_received;
 }
 
@@ -277,9 +278,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto halo_in = dist::allreduce_sum(run.halo_rows, comm);
   const auto halo_received = dist::allreduce_sum(run.halo_rows_received, comm);
   const auto moved = dist::allreduce_sum(run.redistributed_rows, comm);
-  GSMAP_LOG_INFO("Halo exchange: {} rows ({:.1f} % of the cells), {:.1f} MiB received over all "
-                 "ranks (each row once; {} rows from other ranks); redistribution into processing "
-                 "order: {} rows, {:.1f} MiB; {:.1f} s on rank 0",
+  GSMAP_LOG_INFO("Halo exchange: {} rows ({:.1f} % of the cells, {:.1f} MiB) over all ranks (each "
+                 "row once per rank that reads it; {} of them from other ranks); redistribution into "
+                 "processing order: {} rows, {:.1f} MiB; {:.1f} s on rank 0",
                  halo_in, 100.0 * static_cast<double>(halo_in) / static_cast<double>(cells.n),
                  halo_in * n_genes * 2.0 / (1 << 20), halo_received, moved,
                  moved * n_genes * 2.0 / (1 << 20), run.seconds_halo);
@@ -292,10 +293,10 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   // Back to input order: the GSS rows and the neighbour rows go to the ranks that write them.
   if (!scores) throw ComputeError("latent_to_gene: the engine never started Stage C");
   RowBlock scores_out(n_own, n_genes, common.memmap_tmp_dir, "marker_scores_out");
+  core::MemoryPart ledger_out("GSS block, input order", static_cast<std::int64_t>(scores_out.bytes()));
   const std::int64_t returned = scores_to_input_order(own_cells, *scores, part, scores_out, comm);
   scores.reset();
-  ledger_scores = std::make_unique<core::MemoryPart>("GSS block",
-                                                     static_cast<std::int64_t>(scores_out.bytes()));
+  ledger_scores.reset();
   const gss::NeighborResult nb_out = neighbors_to_input_order(own_cells, nb, part, comm);
   log_rank_traffic(run, returned, n_genes, comm);
 
