@@ -2,6 +2,8 @@
 // and runs the GSS engine (gss/engine.hpp: neighbours, ranks, halo, GSS) on its own cells. This
 // file keeps what is the pipeline's: paths, resume, logging and the output files, written
 // collectively into one file each.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -234,6 +236,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     kept.group_names = table.group_names;
     table = kept;
     cells.keep_only_rows(start, end);
+    // The released tables are many small heap blocks: give their pages back to the system, or
+    // they stay in the resident set under the blocks allocated next.
+    malloc_trim(0);
   };
   hooks.stage_c_begins = [&] {
     scores = std::make_unique<RowBlock>(static_cast<std::int64_t>(own_cells.size()), n_genes,
