@@ -64,7 +64,14 @@ bool is_partial_name(const std::string& trait) {
          trait.find("_total", start) != std::string::npos;
 }
 
-// The traits of the command, else every <project>_<trait>.csv.gz of spatial_ldsc/ (sorted).
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// The traits of the command, else every <project>_<trait>.csv.gz of spatial_ldsc/; in name order
+// either way, so that quick-mode and a later plain `report` draw the same page.
 std::vector<std::string> report_traits(const Config& cfg, const std::string& ldsc_dir) {
   const auto& l = cfg.ldsc;
   std::vector<std::string> out;
@@ -73,7 +80,7 @@ std::vector<std::string> report_traits(const Config& cfg, const std::string& lds
       io::require_safe_name(t.name, "trait name in " + l.sumstats_config_file + ":");
       out.push_back(t.name);
     }
-    return out;
+    return sorted_unique(out);
   }
   if (!l.trait_name.empty()) return {l.trait_name};
   const std::string prefix = cfg.common.project_name + "_";
@@ -94,11 +101,12 @@ std::vector<std::string> report_traits(const Config& cfg, const std::string& lds
   return out;
 }
 
-// The annotations of the command, else every <project>_<trait>.<annotation>.cauchy.csv found.
+// The annotations of the command, else every <project>_<trait>.<annotation>.cauchy.csv found;
+// in name order.
 std::vector<std::string> report_annotations(const Config& cfg, const std::string& cauchy_dir,
                                             const std::vector<std::string>& traits) {
   if (!cfg.cauchy.annotation.empty() || !cfg.cauchy.cauchy_annotations.empty()) {
-    return cauchy_annotations(cfg.cauchy);
+    return sorted_unique(cauchy_annotations(cfg.cauchy));
   }
   std::set<std::string> found;
   std::error_code ec;
