@@ -487,6 +487,7 @@ void record_merge(const std::string& project_dir, const std::string& dir, const 
       for (const auto& [k, v] : recs.front().items) {
         r.add(k, k == "selection.spots" ? "0:" + total + "/" + total : v);
       }
+      r.summary = recs.front().summary;  // the trait's SNP counts do not depend on the spots
     }
   }
   if (r.items.empty()) {

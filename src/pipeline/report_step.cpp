@@ -39,7 +39,7 @@ namespace {
 
 // Changes whenever the page's content or layout changes, so that reports are redrawn.
 constexpr const char* kReportLayout = "1";
-constexpr double kMetadataLockWait = 600.0;
+constexpr double kLockWait = 600.0;  // seconds; drawing a report takes a few
 const char* const kSteps[] = {"latent_to_gene", "spatial_ldsc", "cauchy_combination"};
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -298,6 +298,10 @@ void write_report(const Config& cfg) {
     locks.acquire_shared(lock_name("cauchy_combination." + project + "_" + traits[i]),
                          "the Cauchy results of trait " + traits[i] + " in " + cauchy_dir);
   }
+  // -- the report's own lock: a concurrent run (other traits) that is drawing it is waited for,
+  // then this run decides on the files as that run left them --
+  const std::string what = "the report (" + out + ")";
+  locks.acquire_exclusive_wait("report", what, kLockWait);
   // -- fingerprint: every file the page shows --
   pv::Record r;
   r.step = "report";
@@ -319,15 +323,11 @@ void write_report(const Config& cfg) {
     r.add(std::string("upstream.metadata_") + step,
           content_or_missing(project_dir + "/" + step + "/metadata.yaml"));
   }
-  const std::string what = "the report (" + out + ")";
-  const LockMode got = locks.acquire_output("report", what);
   const std::string reason = cfg.common.force ? "--force" : pv::stale_reason(pv::read_sidecar(out), r);
   if (reason.empty()) {
     GSMAP_LOG_INFO("skipping report: complete and up to date ({})", out);
     return;
   }
-  if (got != LockMode::kExclusive) locks.upgrade("report", what);
-  locks.mark_writing("report");
   GSMAP_LOG_INFO("recomputing report: {}", reason);
 
   // -- content --
@@ -372,9 +372,7 @@ void write_report(const Config& cfg) {
   }
   pv::write_sidecar(file.temp_path(), r, out);
   file.commit();
-  locks.acquire_exclusive_wait("report.metadata", out_dir + "/metadata.yaml", kMetadataLockWait);
-  pv::update_step_metadata(out_dir, "report", {{"index.html", r}});
-  locks.release("report.metadata");
+  pv::update_step_metadata(out_dir, "report", {{"index.html", r}});  // under the report's lock
   std::size_t panels = 0;
   for (const auto& t : content.traits) panels += t.panels.size();
   const auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
