@@ -20,6 +20,7 @@ struct Rgb {
 // matplotlib's viridis (perceptually uniform, CC0), 256 entries from dark blue to yellow.
 const std::array<Rgb, 256>& viridis();
 // The entry of viridis() for t in [0, 1] (clamped; NaN -> entry 0): index floor(t * 255 + 0.5).
+std::uint8_t viridis_index(double t);
 Rgb viridis_at(double t);
 
 // An opaque ARGB32 cairo image surface.
