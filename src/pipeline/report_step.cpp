@@ -49,7 +49,8 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // True for the partial outputs of spatial LDSC: ..._cells_<a>_<b>, ..._start<a>_end<b>_total<n>.
 bool is_partial_name(const std::string& trait) {
   const auto digits = [](std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   const auto cells = trait.rfind("_cells_");
   if (cells != std::string::npos) {
@@ -153,7 +154,7 @@ struct Spots {
   std::string source;
   std::vector<std::string> names;
   std::vector<double> x, y;
-  std::vector<std::string> samples;          // panel names, in order of first appearance
+  std::vector<std::string> samples;                 // panel names, in order of first appearance
   std::vector<std::vector<std::size_t>> by_sample;  // spot rows of each panel
   std::unordered_map<std::string_view, std::size_t> row;  // views into names
 };
@@ -171,7 +172,8 @@ Spots read_spots(const std::string& path, const std::string& project) {
   std::int64_t cols = 0;
   const auto xy = obs.obsm("spatial", &cols);
   if (cols < 2) {
-    throw InputError(path, "obsm/spatial", fmt::format("{} column(s), the maps need x and y", cols));
+    throw InputError(path, "obsm/spatial",
+                     fmt::format("{} column(s), the maps need x and y", cols));
   }
   s.x.resize(n);
   s.y.resize(n);
@@ -291,7 +293,8 @@ void write_report(const Config& cfg) {
 
   // -- locks: shared on what is read, exclusive on the report (pipeline/lock.hpp) --
   LockSet locks(project_dir);
-  locks.acquire_shared("latent_to_gene", "the latent_to_gene output (" + project_dir + "/latent_to_gene)");
+  locks.acquire_shared("latent_to_gene",
+                       "the latent_to_gene output (" + project_dir + "/latent_to_gene)");
   for (std::size_t i = 0; i < traits.size(); ++i) {
     locks.acquire_shared(lock_name("spatial_ldsc." + fs::path(csvs[i]).filename().string()),
                          csvs[i] + " (trait " + traits[i] + ")");
@@ -313,17 +316,20 @@ void write_report(const Config& cfg) {
   r.add("upstream.spot_annotations", pv::upstream_h5ad(obs_path));
   for (std::size_t i = 0; i < traits.size(); ++i) {
     r.add("upstream.spatial_ldsc_" + traits[i], pv::upstream_csv(csvs[i]));
-    r.add("upstream.spatial_ldsc_record_" + traits[i], content_or_missing(pv::sidecar_path(csvs[i])));
+    r.add("upstream.spatial_ldsc_record_" + traits[i],
+          content_or_missing(pv::sidecar_path(csvs[i])));
     for (const auto& a : annotations) {
-      r.add("upstream.cauchy_" + traits[i] + "." + a,
-            content_or_missing(cauchy::cauchy_result_path(cauchy_dir, project, traits[i], a, false)));
+      r.add(
+          "upstream.cauchy_" + traits[i] + "." + a,
+          content_or_missing(cauchy::cauchy_result_path(cauchy_dir, project, traits[i], a, false)));
     }
   }
   for (const char* step : kSteps) {
     r.add(std::string("upstream.metadata_") + step,
           content_or_missing(project_dir + "/" + step + "/metadata.yaml"));
   }
-  const std::string reason = cfg.common.force ? "--force" : pv::stale_reason(pv::read_sidecar(out), r);
+  const std::string reason =
+      cfg.common.force ? "--force" : pv::stale_reason(pv::read_sidecar(out), r);
   if (reason.empty()) {
     GSMAP_LOG_INFO("skipping report: complete and up to date ({})", out);
     return;
@@ -333,8 +339,8 @@ void write_report(const Config& cfg) {
   // -- content --
   report::ReportContent content;
   content.project = project;
-  content.generated = fmt::format("Generated {} by gsmap-mpi {} (git {}).", pv::utc_now(),
-                                  kVersion, kGitHash);
+  content.generated =
+      fmt::format("Generated {} by gsmap-mpi {} (git {}).", pv::utc_now(), kVersion, kGitHash);
   const Spots spots = read_spots(obs_path, project);
   // Paths relative to the project: the page is the same wherever the project lies.
   content.dataset = fmt::format(
@@ -344,7 +350,8 @@ void write_report(const Config& cfg) {
       fs::relative(obs_path, project_dir).string(), traits.size(), traits.size() == 1 ? "" : "s",
       annotations.empty() ? std::string("none") : join(annotations, ", "));
   for (std::size_t i = 0; i < traits.size(); ++i) {
-    content.traits.push_back(trait_section(traits[i], csvs[i], spots, annotations, cauchy_dir, project));
+    content.traits.push_back(
+        trait_section(traits[i], csvs[i], spots, annotations, cauchy_dir, project));
   }
   for (const char* step : kSteps) {
     const std::string path = project_dir + "/" + step + "/metadata.yaml";
@@ -367,7 +374,8 @@ void write_report(const Config& cfg) {
     f.flush();
     if (!f) {
       const auto why = io::storage_problem(out);
-      throw IoError(fmt::format("{}: cannot write the report{}", out, why.empty() ? "" : ": " + why));
+      throw IoError(
+          fmt::format("{}: cannot write the report{}", out, why.empty() ? "" : ": " + why));
     }
   }
   pv::write_sidecar(file.temp_path(), r, out);
@@ -376,11 +384,12 @@ void write_report(const Config& cfg) {
   std::size_t panels = 0;
   for (const auto& t : content.traits) panels += t.panels.size();
   const auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  GSMAP_LOG_INFO("report: wrote {} ({:.1f} MB: {} trait(s), {} map panel(s) of {} spots, {} "
-                 "Cauchy chart(s)); read {:.1f} s, drawn {:.1f} s, total {:.1f} s",
-                 out, static_cast<double>(html.size()) / 1e6, content.traits.size(), panels,
-                 spots.names.size(), content.traits.size() * annotations.size(), secs(t0, t_read),
-                 secs(t_read, t_render), secs(t0, std::chrono::steady_clock::now()));
+  GSMAP_LOG_INFO(
+      "report: wrote {} ({:.1f} MB: {} trait(s), {} map panel(s) of {} spots, {} "
+      "Cauchy chart(s)); read {:.1f} s, drawn {:.1f} s, total {:.1f} s",
+      out, static_cast<double>(html.size()) / 1e6, content.traits.size(), panels,
+      spots.names.size(), content.traits.size() * annotations.size(), secs(t0, t_read),
+      secs(t_read, t_render), secs(t0, std::chrono::steady_clock::now()));
 }
 
 }  // namespace

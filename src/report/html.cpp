@@ -12,7 +12,7 @@
 namespace gsmap::report {
 namespace {
 
-constexpr int kBarRow = 22;        // pixels per Cauchy bar (and per table row beside it)
+constexpr int kBarRow = 22;  // pixels per Cauchy bar (and per table row beside it)
 constexpr int kBarWidth = 360;
 constexpr int kMapMargin = 6;
 
@@ -62,10 +62,12 @@ void write_qc(std::string& h, const TraitQc& q) {
        "<th>mean &chi;<sup>2</sup></th><th>spots</th>"
        "<th>significant spots, Bonferroni (p &lt; 0.05 / spots)</th>"
        "<th>significant spots, FDR 5 % (Benjamini-Hochberg)</th></tr>";
-  h += fmt::format("<tr><td class=\"snps\">{}</td><td class=\"lambda\">{}</td><td class=\"chisq\">{}</td>"
-                   "<td class=\"spots\">{}</td><td class=\"bonferroni\">{}</td><td class=\"fdr\">{}</td></tr></table>\n",
-                   opt_int(q.n_snps_used), opt_num(q.lambda_gc), opt_num(q.mean_chisq), q.n_spots,
-                   q.n_bonferroni, q.n_fdr);
+  h += fmt::format(
+      "<tr><td class=\"snps\">{}</td><td class=\"lambda\">{}</td><td class=\"chisq\">{}</td>"
+      "<td class=\"spots\">{}</td><td class=\"bonferroni\">{}</td><td "
+      "class=\"fdr\">{}</td></tr></table>\n",
+      opt_int(q.n_snps_used), opt_num(q.lambda_gc), opt_num(q.mean_chisq), q.n_spots,
+      q.n_bonferroni, q.n_fdr);
 }
 
 void write_maps(std::string& h, const TraitSection& t) {
@@ -87,7 +89,8 @@ void write_maps(std::string& h, const TraitSection& t) {
     std::size_t n_missing = 0;
     for (double v : p.value) n_missing += std::isnan(v) ? 1 : 0;
     h += fmt::format(
-        "<figure class=\"panel\"><img class=\"map\" width=\"{0}\" height=\"{0}\" data-trait=\"{1}\" "
+        "<figure class=\"panel\"><img class=\"map\" width=\"{0}\" height=\"{0}\" "
+        "data-trait=\"{1}\" "
         "data-sample=\"{2}\" data-xmin=\"{3:.17g}\" data-ymax=\"{4:.17g}\" data-scale=\"{5:.17g}\" "
         "data-x0=\"{6:.17g}\" data-y0=\"{7:.17g}\" data-radius=\"{8:.6g}\" data-vmax=\"{9:.17g}\" "
         "alt=\"-log10 p of trait {1} in sample {2}\" src=\"{10}\">"
@@ -97,11 +100,12 @@ void write_maps(std::string& h, const TraitSection& t) {
         n_missing ? fmt::format(" ({} without a result, grey)", n_missing) : std::string());
   }
   h += "</div>\n";
-  h += fmt::format("<div class=\"scale\"><span>0</span><img alt=\"colour scale\" width=\"240\" "
-                   "height=\"12\" src=\"{}\"><span>{}</span><span class=\"note\">&minus;log<sub>10</sub> p "
-                   "(viridis; the strongest spots are drawn on top; {} spots in {} panel{})</span></div>\n",
-                   png_uri(colour_bar_png(240, 12)), num(vmax, "{:.3g}"), n_points,
-                   t.panels.size(), t.panels.size() == 1 ? "" : "s");
+  h += fmt::format(
+      "<div class=\"scale\"><span>0</span><img alt=\"colour scale\" width=\"240\" "
+      "height=\"12\" src=\"{}\"><span>{}</span><span class=\"note\">&minus;log<sub>10</sub> p "
+      "(viridis; the strongest spots are drawn on top; {} spots in {} panel{})</span></div>\n",
+      png_uri(colour_bar_png(240, 12)), num(vmax, "{:.3g}"), n_points, t.panels.size(),
+      t.panels.size() == 1 ? "" : "s");
 }
 
 void write_cauchy(std::string& h, const TraitSection& t, const CauchyTable& c) {
@@ -120,27 +124,32 @@ void write_cauchy(std::string& h, const TraitSection& t, const CauchyTable& c) {
   vmax *= 1.05;
   h += fmt::format("<h3>Cauchy combination by {}</h3>\n", html_escape(c.annotation));
   h += fmt::format(
-      "<table class=\"cauchy\" data-trait=\"{}\" data-annotation=\"{}\"><tr><th>{}</th><th>p_cauchy</th>"
-      "<th>p_median</th><th>significant / spots</th><th>&minus;log<sub>10</sub> p_cauchy (0 to {})</th></tr>\n",
+      "<table class=\"cauchy\" data-trait=\"{}\" "
+      "data-annotation=\"{}\"><tr><th>{}</th><th>p_cauchy</th>"
+      "<th>p_median</th><th>significant / spots</th><th>&minus;log<sub>10</sub> p_cauchy (0 to "
+      "{})</th></tr>\n",
       html_escape(t.name), html_escape(c.annotation), html_escape(c.annotation),
       num(vmax, "{:.3g}"));
   const std::string chart = png_uri(bar_chart_png(bars, threshold, vmax, kBarWidth, kBarRow));
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::size_t i = order[k];
-    h += fmt::format("<tr class=\"group\"><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td>",
-                     html_escape(c.labels[i]), num(c.p_cauchy[i], "{:.3g}"),
-                     num(c.p_median[i], "{:.3g}"), c.sig_spots[i], c.total_spots[i]);
+    h += fmt::format(
+        "<tr class=\"group\"><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td>",
+        html_escape(c.labels[i]), num(c.p_cauchy[i], "{:.3g}"), num(c.p_median[i], "{:.3g}"),
+        c.sig_spots[i], c.total_spots[i]);
     if (k == 0) {
-      h += fmt::format("<td class=\"bar\" rowspan=\"{0}\"><img alt=\"bar chart of -log10 p_cauchy\" "
-                       "width=\"{1}\" height=\"{2}\" src=\"{3}\"></td>",
-                       order.size(), kBarWidth, kBarRow * static_cast<int>(order.size()), chart);
+      h += fmt::format(
+          "<td class=\"bar\" rowspan=\"{0}\"><img alt=\"bar chart of -log10 p_cauchy\" "
+          "width=\"{1}\" height=\"{2}\" src=\"{3}\"></td>",
+          order.size(), kBarWidth, kBarRow * static_cast<int>(order.size()), chart);
     }
     h += "</tr>\n";
   }
   h += "</table>\n";
-  h += fmt::format("<p class=\"note\">Groups by p_cauchy (the file {} is ordered by p_median). "
-                   "Dashed line: p = 0.05 / {} groups (Bonferroni); dark bars are beyond it.</p>\n",
-                   html_escape(c.source), order.size());
+  h += fmt::format(
+      "<p class=\"note\">Groups by p_cauchy (the file {} is ordered by p_median). "
+      "Dashed line: p = 0.05 / {} groups (Bonferroni); dark bars are beyond it.</p>\n",
+      html_escape(c.source), order.size());
 }
 
 }  // namespace
@@ -150,12 +159,23 @@ std::string html_escape(const std::string& text) {
   out.reserve(text.size());
   for (char ch : text) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -187,8 +207,7 @@ std::string render_html(const ReportContent& c) {
   // The "generated" line and the provenance section are the page's only run-specific parts
   // (tests/integration/outputs_same.py leaves them out when comparing runs).
   h += fmt::format("<h1>gsmap-mpi report: {}</h1>\n<p class=\"generated\">{}</p>\n<p>{}</p>\n",
-                   html_escape(c.project),
-                   html_escape(c.generated), html_escape(c.dataset));
+                   html_escape(c.project), html_escape(c.generated), html_escape(c.dataset));
   h += "<p>Traits:";
   for (std::size_t i = 0; i < c.traits.size(); ++i) {
     h += fmt::format("{} <a href=\"#trait-{}\">{}</a>", i ? "," : "", html_escape(c.traits[i].name),

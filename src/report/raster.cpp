@@ -14,6 +14,7 @@
 namespace gsmap::report {
 namespace {
 
+// clang-format off
 constexpr std::array<Rgb, 256> kViridis = {{
     {68, 1, 84}, {68, 2, 86}, {69, 4, 87}, {69, 5, 89},
     {70, 7, 90}, {70, 8, 92}, {70, 10, 93}, {70, 11, 94},
@@ -80,12 +81,15 @@ constexpr std::array<Rgb, 256> kViridis = {{
     {236, 229, 27}, {239, 229, 28}, {241, 229, 29}, {244, 230, 30},
     {246, 230, 32}, {248, 230, 33}, {251, 231, 35}, {253, 231, 37},
 }};
+// clang-format on
 
 std::uint32_t argb(Rgb c) {
   return 0xFF000000u | (std::uint32_t{c.r} << 16) | (std::uint32_t{c.g} << 8) | std::uint32_t{c.b};
 }
 
-void set_source(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0); }
+void set_source(cairo_t* cr, Rgb c) {
+  cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
+}
 
 cairo_status_t append_png(void* closure, const unsigned char* data, unsigned int length) {
   static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
@@ -120,8 +124,8 @@ Raster::Raster(int width, int height, Rgb background)
   if (cairo_surface_status(impl_->surface) != CAIRO_STATUS_SUCCESS) {
     const std::string why = cairo_status_to_string(cairo_surface_status(impl_->surface));
     cairo_surface_destroy(impl_->surface);
-    throw Error(ExitCode::kCompute, fmt::format("report: cannot create a {} x {} image: {}", width,
-                                                height, why));
+    throw Error(ExitCode::kCompute,
+                fmt::format("report: cannot create a {} x {} image: {}", width, height, why));
   }
   impl_->cr = cairo_create(impl_->surface);
   set_source(impl_->cr, background);
@@ -243,7 +247,8 @@ MapGeometry render_map(Raster& image, std::span<const double> x, std::span<const
   const double w = std::max(1.0, image.width() - 2.0 * margin);
   const double h = std::max(1.0, image.height() - 2.0 * margin);
   const double dx = xmax - xmin, dy = ymax - ymin;
-  g.scale = (dx > 0 || dy > 0) ? std::min(dx > 0 ? w / dx : INFINITY, dy > 0 ? h / dy : INFINITY) : 1.0;
+  g.scale =
+      (dx > 0 || dy > 0) ? std::min(dx > 0 ? w / dx : INFINITY, dy > 0 ? h / dy : INFINITY) : 1.0;
   g.xmin = xmin;
   g.ymax = ymax;
   // Centred in the drawing area.

@@ -73,8 +73,8 @@ std::string colour_bar_png(int width, int height);
 // A horizontal bar chart: bar i in row i (`row_height` pixels, top to bottom) of length
 // value[i] / vmax of the plot width, dark when value[i] >= threshold, light otherwise; a dashed
 // red vertical line at `threshold`. Labels and numbers are HTML beside it.
-std::string bar_chart_png(std::span<const double> value, double threshold, double vmax,
-                          int width, int row_height);
+std::string bar_chart_png(std::span<const double> value, double threshold, double vmax, int width,
+                          int row_height);
 
 // RFC 4648 base64 (for data: URIs).
 std::string base64(std::string_view bytes);

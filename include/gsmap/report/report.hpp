@@ -24,9 +24,9 @@ struct TraitQc {
   // From spatial LDSC's record of the trait (absent for results of other tools or older runs).
   std::optional<std::int64_t> n_snps_used;
   std::optional<double> lambda_gc, mean_chisq;
-  std::int64_t n_spots = 0;        // spots with a p value
-  std::int64_t n_bonferroni = 0;   // p < 0.05 / n_spots
-  std::int64_t n_fdr = 0;          // Benjamini-Hochberg q < 0.05
+  std::int64_t n_spots = 0;       // spots with a p value
+  std::int64_t n_bonferroni = 0;  // p < 0.05 / n_spots
+  std::int64_t n_fdr = 0;         // Benjamini-Hochberg q < 0.05
 };
 
 // One <project>_<trait>.<annotation>.cauchy.csv, rows as in the file (sorted by p_median).

@@ -102,8 +102,8 @@ TEST(RenderMap, StrongestPointOnTopWhateverTheInputOrder) {
   for (const bool hot_first : {true, false}) {
     Raster image(9, 9, kWhite);
     const std::vector<double> x = {0, 0, 1}, y = {0, 0, 1};
-    const std::vector<double> v =
-        hot_first ? std::vector<double>{5.0, 1.0, std::nan("")} : std::vector<double>{1.0, 5.0, std::nan("")};
+    const std::vector<double> v = hot_first ? std::vector<double>{5.0, 1.0, std::nan("")}
+                                            : std::vector<double>{1.0, 5.0, std::nan("")};
     const MapGeometry g = render_map(image, x, y, v, 0.0, 5.0, 1);
     const int px = static_cast<int>(g.x0), py = static_cast<int>(g.y0 + g.scale);
     EXPECT_EQ(image.pixel(px, py), viridis()[255]) << hot_first;
@@ -161,8 +161,8 @@ TEST(Base64, Rfc4648Vectors) {
 
 TEST(Significance, BonferroniAndBenjaminiHochberg) {
   // Benjamini & Hochberg's textbook example shape: 8 finite p values, cut-offs i * 0.05 / 8.
-  const std::vector<double> p = {0.205, 0.001, 0.039, 0.008, 0.041, 0.042, 0.06, 0.074,
-                                 std::nan("")};
+  const std::vector<double> p = {0.205, 0.001, 0.039, 0.008,       0.041,
+                                 0.042, 0.06,  0.074, std::nan("")};
   EXPECT_EQ(count_bonferroni(p), 1);  // < 0.00625
   EXPECT_EQ(count_fdr(p), 2);         // 0.001 <= 0.00625, 0.008 <= 0.0125, 0.039 > 0.01875
   // The step-up rule: a later rank that passes carries the earlier ones.
@@ -209,7 +209,8 @@ TEST(Html, PageTextEscapingAndEmbeddedImages) {
   EXPECT_TRUE(has("s2: 2 spots (1 without a result, grey)"));
   EXPECT_TRUE(has("data-vmax=\"3\""));  // one colour scale per trait: its largest -log10 p
   // Groups by p_cauchy: A&B (1e-08) first.
-  const auto a = h.find("<td class=\"label\">A&amp;B</td>"), b = h.find("<td class=\"label\">B</td>");
+  const auto a = h.find("<td class=\"label\">A&amp;B</td>"),
+             b = h.find("<td class=\"label\">B</td>");
   ASSERT_NE(a, std::string::npos);
   ASSERT_NE(b, std::string::npos);
   EXPECT_LT(a, b);
