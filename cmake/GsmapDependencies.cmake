@@ -24,6 +24,8 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(DEFLATE REQUIRED IMPORTED_TARGET libdeflate)
+# The results report's images (src/report): Debian's libcairo2-dev.
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 if(GSMAP_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

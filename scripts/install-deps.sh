@@ -10,10 +10,12 @@ BUILD_PKGS=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libeigen3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libtbb-dev libnanoflann-dev zlib1g-dev libdeflate-dev
-  libyaml-cpp-dev nlohmann-json3-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcairo2-dev
 )
-# Test-time cross-checks only (Debian's python, never pyenv's).
-TEST_PKGS=(python3 python3-h5py python3-anndata python3-numpy python3-pandas python3-scipy)
+# Test-time cross-checks only (Debian's python, never pyenv's); Chromium and PIL for the report's
+# browser test (tests/integration/report_test.sh).
+TEST_PKGS=(python3 python3-h5py python3-anndata python3-numpy python3-pandas python3-scipy
+           python3-yaml python3-pil chromium)
 SLURM_PKGS=(slurmctld slurmd slurm-client munge)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

@@ -218,6 +218,8 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
     pipeline::run_spatial_ldsc(config, MPI_COMM_WORLD);
   } else if (sub == "cauchy-combination") {
     pipeline::run_cauchy_combination(config, MPI_COMM_WORLD);
+  } else if (sub == "report") {
+    pipeline::run_report(config, MPI_COMM_WORLD);
   } else if (sub == "simulate") {
     on_rank_zero(mpi, [&] { sim::simulate(parsed.simulate); });
   } else if (sub == "merge") {

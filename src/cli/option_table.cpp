@@ -215,13 +215,15 @@ Step parse_step(const std::string& option, const std::string& token) {
   if (t == "latent_to_gene" || t == "latent2gene") return Step::kLatentToGene;
   if (t == "spatial_ldsc") return Step::kSpatialLdsc;
   if (t == "cauchy_combination" || t == "cauchy") return Step::kCauchyCombination;
-  if (t == "find_latent" || t == "report") {
+  if (t == "report") return Step::kReport;
+  if (t == "find_latent") {
     throw UsageError(fmt::format(
         "--{}: step '{}' is not run by gsmap-mpi; gsMap's Python tool provides it (gsmap "
-        "quick-mode). gsmap-mpi's steps: latent_to_gene, spatial_ldsc, cauchy_combination",
+        "quick-mode). gsmap-mpi's steps: latent_to_gene, spatial_ldsc, cauchy_combination, report",
         option, token));
   }
-  bad_value(option, token, "is not a step", "latent_to_gene, spatial_ldsc, cauchy_combination");
+  bad_value(option, token, "is not a step",
+            "latent_to_gene, spatial_ldsc, cauchy_combination, report");
 }
 
 std::string step_name(Step s) {
@@ -229,6 +231,7 @@ std::string step_name(Step s) {
     case Step::kLatentToGene: return "latent_to_gene";
     case Step::kSpatialLdsc: return "spatial_ldsc";
     case Step::kCauchyCombination: return "cauchy_combination";
+    case Step::kReport: return "report";
   }
   return "?";
 }
@@ -236,7 +239,7 @@ std::string step_name(Step s) {
 template <class Get>
 OptionSpec step_option(std::string name, std::string help, Get get) {
   OptionSpec spec = make_spec(name, kControl, kQuickOnly, Arity::kOne, "STEP", std::move(help),
-                              "latent_to_gene | spatial_ldsc | cauchy_combination");
+                              "latent_to_gene | spatial_ldsc | cauchy_combination | report");
   spec.apply = [name, get](ParseResult& r, const Tokens& v) { get(r) = parse_step(name, v.at(0)); };
   spec.show = [get](const ParseResult& r) { return step_name(get(r)); };
   return spec;
@@ -306,11 +309,11 @@ void add_simulate_options(std::vector<OptionSpec>& t) {
 std::vector<OptionSpec> build_table() {
   std::vector<OptionSpec> t;
   const unsigned kSteps = kAllSteps;
-  const unsigned kTraits = kSpatialLdsc | kCauchy | kMerge;
+  const unsigned kTraits = kSpatialLdsc | kCauchy | kMerge | kReport;
 
   // ---- Input ----
   {
-    auto s = string_option("workdir", kInput, kSteps | kMerge, "DIR",
+    auto s = string_option("workdir", kInput, kSteps | kMerge | kReport, "DIR",
                            "Work directory (must exist); outputs go to DIR/PROJECT/. Required.",
                            [](auto& r) -> auto& { return r.config.common.workdir; });
     s.apply = [](ParseResult& r, const Tokens& v) {
@@ -321,7 +324,7 @@ std::vector<OptionSpec> build_table() {
     t.push_back(std::move(s));
   }
   {
-    auto s = string_option("project-name", kInput, kSteps | kMerge, "NAME",
+    auto s = string_option("project-name", kInput, kSteps | kMerge | kReport, "NAME",
                            "Project name: the sub-directory of the work directory. Required.",
                            [](auto& r) -> auto& { return r.config.common.project_name; });
     s.apply = [](ParseResult& r, const Tokens& v) {
@@ -348,7 +351,7 @@ std::vector<OptionSpec> build_table() {
                             "obsm key of the spatial coordinates.",
                             [](auto& r) -> auto& { return r.config.l2g.spatial_key; }));
   {
-    auto s = string_option("annotation", kInput, kLatentToGene | kCauchy, "COLUMN",
+    auto s = string_option("annotation", kInput, kLatentToGene | kCauchy | kReport, "COLUMN",
                            "obs column of cell types: neighbours stay within a type, and the "
                            "Cauchy combination groups by it.",
                            [](auto& r) -> auto& { return r.config.l2g.annotation; });
@@ -377,7 +380,7 @@ std::vector<OptionSpec> build_table() {
     };
     t.push_back(std::move(s));
   }
-  t.push_back(string_option("sumstats-file", kInput, kSpatialLdsc | kCauchy, "PATH",
+  t.push_back(string_option("sumstats-file", kInput, kSpatialLdsc | kCauchy | kReport, "PATH",
                             "GWAS summary statistics of --trait-name (.sumstats[.gz]).",
                             [](auto& r) -> auto& { return r.config.ldsc.sumstats_file; }));
   {
@@ -540,7 +543,7 @@ std::vector<OptionSpec> build_table() {
                             [](auto& r) -> auto& { return r.config.ldsc.marker_score_feather_path; }));
 
   // ---- Cauchy ----
-  t.push_back(list_option("cauchy-annotations", kCauchyGroup, kCauchy, "COLUMN",
+  t.push_back(list_option("cauchy-annotations", kCauchyGroup, kCauchy | kReport, "COLUMN",
                           "More obs columns to combine by; repeat for several.",
                           [](auto& r) -> auto& { return r.config.cauchy.cauchy_annotations; }));
   t.push_back(double_option(
@@ -570,7 +573,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(flag_option("no-gpu", kControl, kLatentToGene | kSpatialLdsc, "Use the CPU only.",
                           false, "use-gpu", false,
                           [](auto& r) -> auto& { return r.config.common.use_gpu; }));
-  t.push_back(flag_option("force", kControl, kAllSteps,
+  t.push_back(flag_option("force", kControl, kAllSteps | kReport,
                           "Recompute every output the command covers, even when its recorded "
                           "fingerprint says it is up to date.",
                           true, "", true, [](auto& r) -> auto& { return r.config.common.force; }));
@@ -583,7 +586,7 @@ std::vector<OptionSpec> build_table() {
                             "Existing directory for temporary copies of large intermediates.",
                             [](auto& r) -> auto& { return r.config.common.memmap_tmp_dir; }));
   {
-    OptionSpec help = make_spec("help", kControl, kAllSteps | kQuickOnly | kSimulate | kMerge,
+    OptionSpec help = make_spec("help", kControl, kAllSteps | kQuickOnly | kSimulate | kMerge | kReport,
                                 Arity::kFlag, "", "Show this help (-h).");
     help.display_only = true;
     t.push_back(std::move(help));
@@ -595,13 +598,15 @@ std::vector<OptionSpec> build_table() {
 
 const std::vector<Subcommand>& subcommand_table() {
   static const std::vector<Subcommand> table = {
-      {"quick-mode", kAllSteps | kQuickOnly,
-       "latent to gene, spatial LDSC and Cauchy combination in one run; finished steps are "
-       "skipped"},
+      {"quick-mode", kAllSteps | kQuickOnly | kReport,
+       "latent to gene, spatial LDSC, Cauchy combination and the report in one run; finished "
+       "steps are skipped"},
       {"latent-to-gene", kLatentToGene,
        "gene specificity scores (GSS) of every cell from its homogeneous neighbours"},
       {"spatial-ldsc", kSpatialLdsc, "per-spot stratified LD score regression for each trait"},
       {"cauchy-combination", kCauchy, "combine spot p values per annotation group (ACAT)"},
+      {"report", kReport,
+       "results report <project>/report/index.html: maps of -log10 p, Cauchy charts, QC"},
       {"simulate", kSimulate, "write a small simulated data set (samples, GWAS, weights)"},
       {"merge", kMerge,
        "join partial --cell-indices-range results into <project>_<trait>.csv.gz"},
@@ -641,7 +646,7 @@ const std::vector<PythonOnly>& python_only_options() {
     }
     for (const char* name : {"downsampling-n-spots-pcc", "downsampling-n-spots-3d",
                              "downsampling-n-spots-2d", "top-corr-genes", "plot-origin"}) {
-      t.push_back({name, "report"});
+      t.push_back({name, "report (gene diagnostics)"});
     }
     return t;
   }();
@@ -654,7 +659,6 @@ const std::vector<PythonOnly>& python_only_commands() {
       {"ldscore-weight-matrix", "ldscore-weight-matrix"},
       {"format-sumstats", "format-sumstats"},
       {"report-view", "report"},
-      {"report", "report"},
   };
   return table;
 }

@@ -324,7 +324,7 @@ void check_steps(ParseResult& r, const Subcommand& sub) {
   const bool quick = sub.name == "quick-mode";
   if (quick && static_cast<int>(c.start_step) > static_cast<int>(c.stop_step)) {
     throw UsageError("--start-step comes after --stop-step (order: latent_to_gene, spatial_ldsc, "
-                     "cauchy_combination)");
+                     "cauchy_combination, report)");
   }
   if (sub.scope & detail::kLatentToGene) check_latent_to_gene(c.l2g, &r.warnings);
   if (sub.scope & detail::kSpatialLdsc) {
@@ -341,6 +341,19 @@ void check_steps(ParseResult& r, const Subcommand& sub) {
   } else if (sub.name == "cauchy-combination") {
     c.start_step = c.stop_step = Step::kCauchyCombination;
   }
+}
+
+// `report`: traits and annotations are optional (default: every result found).
+void check_report(Config& c) {
+  require_workdir(c.common.workdir, c.common.project_name);
+  if (!c.ldsc.trait_name.empty()) io::require_safe_name(c.ldsc.trait_name, "--trait-name");
+  if (!c.ldsc.trait_name.empty() && !c.ldsc.sumstats_config_file.empty()) {
+    throw UsageError("report: --trait-name and --sumstats-config-file are exclusive (neither: "
+                     "every trait with results)");
+  }
+  if (!c.cauchy.annotation.empty()) io::require_safe_name(c.cauchy.annotation, "--annotation");
+  for (const auto& a : c.cauchy.cauchy_annotations) io::require_safe_name(a, "--cauchy-annotations");
+  c.start_step = c.stop_step = Step::kReport;
 }
 
 void check_merge(const pipeline::MergeOptions& m) {
@@ -493,6 +506,8 @@ ParseResult parse(const std::vector<std::string>& args) {
     check_steps(r, *sub);
   } else if (sub->scope & detail::kMerge) {
     check_merge(r.merge);
+  } else if (sub->scope & detail::kReport) {
+    check_report(r.config);
   } else if (sub->scope & detail::kSimulate) {
     detail::check_simulate(r.simulate);
   }
@@ -533,7 +548,8 @@ std::string help_text(const std::string& subcommand) {
   for (const auto& c : detail::python_only_commands()) commands.push_back(c.name);
   std::vector<std::string> options;
   for (const auto& o : detail::python_only_options()) options.push_back("--" + o.name);
-  out << "\nProvided by gsMap's Python tool, not by gsmap-mpi: the find_latent and report steps; "
+  out << "\nProvided by gsMap's Python tool, not by gsmap-mpi: the find_latent step and the "
+         "report's gene diagnostics; "
          "the commands "
       << join(commands, ", ") << "; the options " << join(options, ", ") << ".\n";
   return out.str();

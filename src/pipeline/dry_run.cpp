@@ -363,6 +363,10 @@ void run_dry_run(const Config& cfg, const std::string& subcommand, MPI_Comm comm
   if (range.has(Step::kCauchyCombination)) {
     plan_cauchy(cfg, range.has(Step::kSpatialLdsc), pending.has_value(), plan);
   }
+  if (range.has(Step::kReport)) {
+    plan.lines.push_back(fmt::format("report: {}/report/index.html (maps, Cauchy charts, QC; "
+                                     "skipped when up to date)", cfg.common.project_dir()));
+  }
   dist::any(false, comm);  // every rank validated its share
   if (me == 0) {
     GSMAP_LOG_INFO("Plan:");

@@ -249,6 +249,11 @@ std::string to_yaml(const Record& r, const std::string& output, const std::strin
   e << YAML::Key << "fingerprint_items" << YAML::Value << YAML::BeginMap;
   for (const auto& [k, v] : r.items) e << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
   e << YAML::EndMap;
+  if (!r.summary.empty()) {
+    e << YAML::Key << "summary" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : r.summary) e << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+    e << YAML::EndMap;
+  }
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }
@@ -261,6 +266,12 @@ bool parse_yaml(const std::string& text, Recorded& out, std::string* output_sha2
     out.items.clear();
     for (const auto& kv : n["fingerprint_items"]) {
       out.items.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+    }
+    out.summary.clear();
+    if (n["summary"] && n["summary"].IsMap()) {
+      for (const auto& kv : n["summary"]) {
+        out.summary.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+      }
     }
     if (output_sha256 && n["output_sha256"]) *output_sha256 = n["output_sha256"].as<std::string>();
     out.has_record = true;

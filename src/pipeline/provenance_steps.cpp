@@ -301,6 +301,18 @@ void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const Spa
   plan.results_fresh = flags.back() != 0;
 }
 
+void note_ldsc_trait(LdscPlan& plan, std::size_t trait, const ldsc::TraitData& d) {
+  if (trait >= plan.records.size()) return;  // not rank 0
+  auto& s = plan.records[trait].summary;
+  s = {{"n_sumstats_snps", std::to_string(d.n_sumstats_snps)},
+       {"n_common_snps", std::to_string(d.n_common_snps)},
+       {"n_snps_used", std::to_string(d.n_snps_used)},
+       {"n_blocks", std::to_string(d.n_blocks)},
+       {"chisq_max", num(d.chisq_max)},
+       {"lambda_gc", num(d.lambda_gc)},
+       {"mean_chisq", num(d.mean_chisq)}};
+}
+
 void record_ldsc_trait(const LdscPlan& plan, std::size_t trait, const std::string& path,
                        MPI_Comm comm) {
   dist::any(false, comm);
@@ -475,6 +487,7 @@ void record_merge(const std::string& project_dir, const std::string& dir, const 
       for (const auto& [k, v] : recs.front().items) {
         r.add(k, k == "selection.spots" ? "0:" + total + "/" + total : v);
       }
+      r.summary = recs.front().summary;  // the trait's SNP counts do not depend on the spots
     }
   }
   if (r.items.empty()) {

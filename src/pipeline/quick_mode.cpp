@@ -1,6 +1,6 @@
-// quick-mode: latent_to_gene -> spatial_ldsc -> cauchy_combination (--start-step..--stop-step),
-// each skipped when its outputs are complete, so re-running the same command after a kill
-// finishes the remaining work only.
+// quick-mode: latent_to_gene -> spatial_ldsc -> cauchy_combination -> report (--start-step..
+// --stop-step), each skipped when its outputs are complete, so re-running the same command after
+// a kill finishes the remaining work only.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +29,7 @@ const char* step_name(Step s) {
     case Step::kLatentToGene: return "latent_to_gene";
     case Step::kSpatialLdsc: return "spatial_ldsc";
     case Step::kCauchyCombination: return "cauchy_combination";
+    case Step::kReport: return "report";
   }
   return "?";
 }
@@ -79,11 +80,12 @@ void run_quick_mode(const Config& cfg, MPI_Comm comm) {
       case Step::kLatentToGene: run_latent_to_gene(cfg.l2g, cfg.common, comm); break;
       case Step::kSpatialLdsc: run_spatial_ldsc(cfg, comm); break;
       case Step::kCauchyCombination: run_cauchy_combination(cfg, comm); break;
+      case Step::kReport: run_report(cfg, comm); break;
     }
     GSMAP_LOG_INFO("Step {} finished in {}", step_name(step),
                    format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count()));
   }
-  if (dist::rank(comm) == 0 && cfg.stop_step == Step::kCauchyCombination) log_final_summary(cfg);
+  if (dist::rank(comm) == 0 && cfg.stop_step >= Step::kCauchyCombination) log_final_summary(cfg);
   log_memory("quick-mode", comm);  // every rank's peak RSS over the whole run
   GSMAP_LOG_INFO("quick-mode finished in {}",
                  format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));

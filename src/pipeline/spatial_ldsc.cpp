@@ -232,8 +232,10 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
     ldsc::TraitOptions topt;
     if (l.chisq_max) topt.chisq_max = *l.chisq_max;
     topt.n_blocks = l.n_blocks;
-    for (const auto& t : todo) {
-      traits.push_back(ldsc::prepare_trait(common, io::read_sumstats(t.sumstats_path), t.name, topt));
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      traits.push_back(
+          ldsc::prepare_trait(common, io::read_sumstats(todo[i].sumstats_path), todo[i].name, topt));
+      note_ldsc_trait(prov, todo_index[i], traits.back());  // -- provenance: QC for the report --
     }
     std::vector<const ldsc::TraitData*> trait_ptrs;
     for (const auto& t : traits) trait_ptrs.push_back(&t);

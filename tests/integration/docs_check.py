@@ -18,7 +18,8 @@ import shlex
 import subprocess
 import sys
 
-SUBCOMMANDS = ["quick-mode", "latent-to-gene", "spatial-ldsc", "cauchy-combination", "simulate", "merge"]
+SUBCOMMANDS = ["quick-mode", "latent-to-gene", "spatial-ldsc", "cauchy-combination", "report", "simulate",
+               "merge"]
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 

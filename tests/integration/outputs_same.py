@@ -7,13 +7,15 @@ Two project directories hold identical outputs when they contain the same output
   * every HDF5 file (h5ad) has the same objects, every data set the same values (NaN == NaN) and
     every attribute the same value, except the provenance attributes at the root (gsmap_* other
     than gsmap_complete);
-  * every csv.gz / .gz file has the same decompressed content; every other file the same bytes.
+  * every csv.gz / .gz file has the same decompressed content; the report (.html) the same bytes
+    outside its run-specific parts (the "generated" line and the provenance section); every other
+    file the same bytes.
 Provenance is excluded: sidecars <file>.provenance.yaml, metadata.yaml, the lock directory
 .locks/ and logs (*.log).
 
   outputs_same.py PROJECT_DIR_A PROJECT_DIR_B     # exit 0 = identical; prints what differs
 """
-import gzip, os, sys
+import gzip, os, re, sys
 
 import h5py
 import numpy as np
@@ -21,6 +23,13 @@ import numpy as np
 PROVENANCE_FILES = ("metadata.yaml",)
 PROVENANCE_SUFFIXES = (".provenance.yaml", ".log")
 PROVENANCE_DIRS = (".locks",)
+
+
+def html_content(path):
+    """The report page without its run-specific parts (src/report/html.cpp)."""
+    text = open(path, "rb").read().decode()
+    text = re.sub(r'<p class="generated">.*?</p>', "", text, flags=re.S)
+    return re.sub(r'<section id="provenance">.*?</section>', "", text, flags=re.S)
 
 
 def is_provenance_attr(obj_name, attr):
@@ -92,6 +101,9 @@ def compare(a, b, report):
         elif rel.endswith(".gz"):
             ok = gzip.open(pa).read() == gzip.open(pb).read()
             report(ok, f"{rel}: identical after decompression")
+        elif rel.endswith(".html"):
+            ok = html_content(pa) == html_content(pb)
+            report(ok, f"{rel}: identical outside the generated line and the provenance section")
         else:
             ok = open(pa, "rb").read() == open(pb, "rb").read()
             report(ok, f"{rel}: identical")

@@ -79,7 +79,7 @@ struct CauchyConfig {
   bool cauchy_use_floored_p = false;
 };
 
-enum class Step { kLatentToGene = 0, kSpatialLdsc = 1, kCauchyCombination = 2 };
+enum class Step { kLatentToGene = 0, kSpatialLdsc = 1, kCauchyCombination = 2, kReport = 3 };
 
 struct Config {
   CommonConfig common;
@@ -87,7 +87,7 @@ struct Config {
   SpatialLdscConfig ldsc;
   CauchyConfig cauchy;
   Step start_step = Step::kLatentToGene;
-  Step stop_step = Step::kCauchyCombination;
+  Step stop_step = Step::kReport;
   bool dry_run = false;      // --dry-run: validate and print the plan, write nothing
 };
 

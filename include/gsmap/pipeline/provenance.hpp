@@ -51,6 +51,8 @@ struct Record {
   std::string backend = "cpu";
   int ranks = 1;
   std::string command;
+  // What the computation found, e.g. a trait's SNP counts and lambda GC (the report shows it).
+  std::vector<std::pair<std::string, std::string>> summary;
 
   void add(const std::string& key, const std::string& value) { items.emplace_back(key, value); }
   std::string fingerprint() const;  // SHA-256 hex over "key=value\n" lines
@@ -62,6 +64,7 @@ struct Recorded {
   bool has_record = false;
   std::string fingerprint;
   std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::pair<std::string, std::string>> summary;  // Record::summary
   std::string problem;   // "missing", "incomplete", "no provenance recorded", "content changed"
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gsmap/io/gwas.hpp"
+#include "gsmap/ldsc/trait.hpp"
 #include "gsmap/pipeline/config.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 #include "gsmap/pipeline/lock.hpp"
@@ -57,6 +58,9 @@ void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const Spa
                        const SpotSelection& sel, const std::vector<io::Trait>& traits,
                        const std::vector<std::string>& outputs, const std::string& results_path,
                        bool full, MPI_Comm comm);
+// Rank 0 (no-op elsewhere), once the trait is prepared: its SNP counts, lambda GC and mean chi^2
+// go into the summary of its record (docs/formats.md "Provenance"; the report shows them).
+void note_ldsc_trait(LdscPlan& plan, std::size_t trait, const ldsc::TraitData& data);
 // Collective, after a trait's csv.gz is written: its sidecar.
 void record_ldsc_trait(const LdscPlan& plan, std::size_t trait, const std::string& path,
                        MPI_Comm comm);

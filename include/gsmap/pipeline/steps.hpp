@@ -26,6 +26,10 @@ void run_latent_to_gene(const LatentToGeneConfig& config, const CommonConfig& co
 void run_spatial_ldsc(const Config& config, MPI_Comm comm);  // = the next one
 void run_spatial_ldsc(const CommonConfig& common, const SpatialLdscConfig& ldsc, MPI_Comm comm);
 void run_cauchy_combination(const Config& config, MPI_Comm comm);
+// The results report <project>/report/index.html (docs/usage.md "report"): rank 0 writes it, the
+// other ranks wait. Traits: those of the configuration, else every <project>_<trait>.csv.gz of
+// spatial_ldsc/; annotations: those of the configuration, else every Cauchy result found.
+void run_report(const Config& config, MPI_Comm comm);
 // Steps config.start_step..config.stop_step in order, skipping those already complete.
 void run_quick_mode(const Config& config, MPI_Comm comm);
 // Not collective: the CLI calls it on rank 0 only.

@@ -240,8 +240,8 @@ TEST_F(ParseTest, QuickModeTakesEveryStepsOptions) {
   EXPECT_EQ(r.config.ldsc.n_blocks, 50);
   EXPECT_EQ(r.config.ldsc.ldsc_compute_workers, 2);
   EXPECT_EQ(r.config.cauchy.cauchy_annotations, (Args{"dom"}));
-  EXPECT_EQ(r.config.start_step, gsmap::Step::kLatentToGene);  // 5.5.1: first and last
-  EXPECT_EQ(r.config.stop_step, gsmap::Step::kCauchyCombination);
+  EXPECT_EQ(r.config.start_step, gsmap::Step::kLatentToGene);  // first and last
+  EXPECT_EQ(r.config.stop_step, gsmap::Step::kReport);
 
   Args steps = a;
   steps.insert(steps.end(), {"--start-step", "spatial_ldsc", "--stop-step", "cauchy"});
@@ -312,8 +312,8 @@ TEST_F(ParseTest, OptionOfAnotherStepSaysWhereItBelongs) {
   EXPECT_EQ(error_of(step("latent-to-gene", {"--n-blocks", "20"})),
             "--n-blocks is an option of spatial-ldsc (and quick-mode), not of latent-to-gene");
   EXPECT_EQ(error_of(step("spatial-ldsc", {"--annotation", "ct"})),
-            "--annotation is an option of latent-to-gene, cauchy-combination (and quick-mode), not "
-            "of spatial-ldsc");
+            "--annotation is an option of latent-to-gene, cauchy-combination, report (and "
+            "quick-mode), not of spatial-ldsc");
   EXPECT_EQ(error_of(step("latent-to-gene", {"--start-step", "spatial_ldsc"})),
             "--start-step is an option of quick-mode, not of latent-to-gene");
   EXPECT_EQ(error_of(step("cauchy-combination", {"--no-gpu"})),
@@ -334,15 +334,45 @@ TEST_F(ParseTest, GsmapPythonOnlyOptionsAndSteps) {
   for (const char* option : {"--downsampling-n-spots-pcc", "--downsampling-n-spots-3d",
                              "--downsampling-n-spots-2d", "--top-corr-genes", "--plot-origin"}) {
     EXPECT_CONTAINS(error_of(step("quick-mode", {option, "5"})),
-                    std::string(option) + " is an option of gsMap's report step");
+                    std::string(option) + " is an option of gsMap's report (gene diagnostics) step");
   }
   EXPECT_CONTAINS(error_of(step("quick-mode", {"--start-step", "find_latent"})),
-                  "gsMap's Python tool provides it");
-  EXPECT_CONTAINS(error_of(step("quick-mode", {"--stop-step", "report"})),
                   "gsMap's Python tool provides it");
   EXPECT_CONTAINS(error_of({"find-latent", "--workdir", "w"}),
                   "gsMap command that gsmap-mpi does not implement");
   EXPECT_CONTAINS(error_of({"format-sumstats"}), "gsMap's Python tool provides it");
+}
+
+TEST_F(ParseTest, ReportStepAndSubcommand) {
+  // quick-mode ends with the report by default; --stop-step cauchy_combination skips it.
+  const Args q = {"--annotation", "a", "--trait-name", "t", "--sumstats-file", "f",
+                  "--snp-gene-weight-adata-path", "w.h5ad"};
+  EXPECT_EQ(parse(step("quick-mode", q)).config.stop_step, gsmap::Step::kReport);
+  Args skip = q;
+  skip.insert(skip.end(), {"--stop-step", "cauchy_combination"});
+  EXPECT_EQ(parse(step("quick-mode", skip)).config.stop_step, gsmap::Step::kCauchyCombination);
+  Args only = q;
+  only.insert(only.end(), {"--start-step", "REPORT"});
+  EXPECT_EQ(parse(step("quick-mode", only)).config.start_step, gsmap::Step::kReport);
+
+  // The subcommand: traits and annotations optional, their names checked.
+  ParseResult r = parse(step("report", {}));
+  EXPECT_EQ(r.subcommand, "report");
+  EXPECT_EQ(r.config.start_step, gsmap::Step::kReport);
+  EXPECT_EQ(r.config.stop_step, gsmap::Step::kReport);
+  r = parse(step("report", {"--trait-name", "t1", "--annotation", "cell_type",
+                            "--cauchy-annotations", "domain", "--force"}));
+  EXPECT_EQ(r.config.ldsc.trait_name, "t1");
+  EXPECT_EQ(r.config.cauchy.annotation, "cell_type");
+  EXPECT_EQ(r.config.cauchy.cauchy_annotations, (Args{"domain"}));
+  EXPECT_TRUE(r.config.common.force);
+  EXPECT_CONTAINS(error_of(step("report", {"--trait-name", "a/b"})), "--trait-name");
+  EXPECT_CONTAINS(error_of(step("report", {"--trait-name", "t", "--sumstats-config-file", "y"})),
+                  "exclusive");
+  EXPECT_EQ(error_of(step("report", {"--n-blocks", "5"})),
+            "--n-blocks is an option of spatial-ldsc (and quick-mode), not of report");
+  EXPECT_CONTAINS(error_of({"report", "--project-name", "p"}), "--workdir is required");
+  EXPECT_CONTAINS(error_of({"report-view"}), "gsMap command that gsmap-mpi does not implement");
 }
 
 TEST_F(ParseTest, UnknownOptionsGetSuggestions) {
