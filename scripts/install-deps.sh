@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libeigen3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libtbb-dev libnanoflann-dev zlib1g-dev libdeflate-dev
-  libyaml-cpp-dev nlohmann-json3-dev
+  libyaml-cpp-dev nlohmann-json3-dev patchelf
 )
 # Test-time cross-checks only (Debian's python, never pyenv's).
 TEST_PKGS=(python3 python3-h5py python3-anndata python3-numpy python3-pandas python3-scipy)
