@@ -15,8 +15,10 @@
 # Without a GPU it runs the CPU half, says so, and exits 77 once that half passed. Exit 1 when a
 # comparison fails or a run breaks. Environment: GPU_CHECK_CELLS / _GENES / _SNPS / _NNZ size the
 # large run (GPU_CHECK_BIG=0 skips it); GPU_CHECK_SMALL_CELLS / _GENES / _SNPS the small set;
-# GPU_CHECK_BUDGET_S (default 240) skips the large run when the small half took too long for it;
-# GPU_CHECK_PYTHON the Python with numpy and h5py (default python3).
+# GPU_CHECK_LIMIT_S (default 570) bounds the whole check: the large quick-mode run is stopped when
+# it would overrun it (less 60 s kept for the kernels alone) and skipped when under 60 s are left;
+# GPU_CHECK_PYTHON the Python with numpy and h5py (default python3); GPU_CHECK_BIG_ON_CPU=1 runs
+# the large part on the CPU (to test this script on a machine without a GPU, at small sizes).
 set -uo pipefail
 t0=$SECONDS
 B=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -29,7 +31,7 @@ if [[ ! -x $exe || ! -x $mpirun ]]; then
 fi
 W=${1:-/tmp/gsmap-gpu-check}
 python=${GPU_CHECK_PYTHON:-python3}
-budget=${GPU_CHECK_BUDGET_S:-240}
+limit=${GPU_CHECK_LIMIT_S:-570}
 small=(--n-cells "${GPU_CHECK_SMALL_CELLS:-3000}" --n-genes "${GPU_CHECK_SMALL_GENES:-1000}"
        --n-snps "${GPU_CHECK_SMALL_SNPS:-20000}")
 big_cells=${GPU_CHECK_CELLS:-100000} big_genes=${GPU_CHECK_GENES:-20000}
@@ -60,7 +62,7 @@ quick() {
   shift 4
   local start=$SECONDS
   mkdir -p "$W/$name"
-  "$mpirun" -np "$np" --oversubscribe "$exe" quick-mode --workdir "$W/$name" --project-name p \
+  timeout "${GPU_CHECK_TIMEOUT:-600}" "$mpirun" -np "$np" --oversubscribe "$exe" quick-mode --workdir "$W/$name" --project-name p \
     --h5ad-yaml "$data/st/samples.yaml" --annotation annotation --cauchy-annotations domain \
     --latent-representation-cell emb_cell --latent-representation-niche emb_niche \
     --sumstats-config-file "$data/gwas/sumstats.yaml" \
@@ -69,6 +71,7 @@ quick() {
     --mkscore-write-workers 1 --ldsc-read-workers 1 --ldsc-compute-workers "$workers" \
     "$flag" "$@" >"$W/$name.log" 2>&1
   local rc=$?
+  [[ $rc -eq 124 ]] && say "$name: stopped after ${GPU_CHECK_TIMEOUT:-600} s"
   say "$name: $np rank(s), $flag: exit $rc in $(( SECONDS - start )) s ($(grep -o 'Backend [A-Z]*' "$W/$name.log" | head -1))"
   [[ $rc -eq 0 ]] || tail -n 25 "$W/$name.log" | sed 's/^/    /'
   return $rc
@@ -114,6 +117,17 @@ compare_pair() {  # LABEL REF GOT
 say "simulating the small set (${small[*]})"
 "$exe" simulate --out "$W/small" --seed 3 "${small[@]}" >"$W/simulate-small.log" 2>&1 ||
   { say "simulate failed"; cat "$W/simulate-small.log"; exit 1; }
+# The large set is simulated (one thread, the longest single task) while the small runs go on.
+big_wanted=0 big_flag=--use-gpu
+[[ ${GPU_CHECK_BIG_ON_CPU:-0} == 1 ]] && big_flag=--no-gpu   # tests this script without a GPU
+if (( gpus > 0 )) || [[ $big_flag == --no-gpu ]] && [[ ${GPU_CHECK_BIG:-1} != 0 ]]; then
+  big_wanted=1
+  say "simulating $big_cells cells x $big_genes genes, $big_snps SNPs at $big_nnz nnz/SNP (background)"
+  sim_start=$SECONDS
+  "$exe" simulate --out "$W/big" --seed 7 --n-cells "$big_cells" --n-genes "$big_genes" \
+    --n-snps "$big_snps" --weight-nnz-per-snp "$big_nnz" >"$W/simulate-big.log" 2>&1 &
+  sim_pid=$!
+fi
 quick cpu1 1 "$W/small" --no-gpu || failures=$((failures + 1))
 if (( gpus > 0 )); then
   quick gpu1 1 "$W/small" --use-gpu || failures=$((failures + 1))
@@ -130,38 +144,46 @@ fi
 row "small set" "$(echo "${small[*]}" | sed 's/--n-//g'), $(elapsed) s for simulate + runs + comparisons"
 
 # ---- 2. GPU alone at size -------------------------------------------------------------------
-stage_rate() {  # LOG: "<cells> cells in <s> s" of Stage C, and cells/s
-  sed -n 's/.*Stage C: GSS of \([0-9]*\) cells on the \([A-Za-z]*\) backend in \([0-9.]*\) s.*/\1 \2 \3/p' "$1" | head -1
+# "<cells/s> <seconds>" of the pipeline summary that follows "Pipeline summary: <what>" in a log.
+summary_rate() {
+  awk -v what="$2" '
+    index($0, "Pipeline summary: " what) { on = 1 }
+    on && /Time Elapsed/ { secs = $(NF - 1) }
+    on && /Pipeline Throughput/ { gsub(/[()]/, ""); print $(NF - 1), secs; exit }' "$1"
 }
-if (( gpus > 0 )) && [[ ${GPU_CHECK_BIG:-1} != 0 ]]; then
-  if (( $(elapsed) > budget / 3 )); then
-    say "the small half took $(elapsed) s: the large run would overrun ${budget} s; skipped"
-    row "large run" "skipped: the small half took $(elapsed) s"
+if (( big_wanted )); then
+  wait "$sim_pid"
+  sim_rc=$?
+  if (( sim_rc != 0 )); then
+    say "simulate of the large set failed (exit $sim_rc)"
+    tail "$W/simulate-big.log"
+    exit 1
+  fi
+  row "large set" "$big_cells cells × $big_genes genes, $big_snps SNPs at $big_nnz nnz/SNP; simulated in $(( SECONDS - sim_start )) s (one thread, beside the small runs)"
+  left=$(( limit - $(elapsed) - 60 ))
+  if (( left < 60 )); then
+    say "$(elapsed) s spent before the large run (GPU_CHECK_LIMIT_S=$limit): skipped"
+    row "large run" "skipped: $(elapsed) s spent before it (GPU_CHECK_LIMIT_S=$limit)"
   else
-    say "simulating $big_cells cells x $big_genes genes, $big_snps SNPs at $big_nnz nnz/SNP"
-    s0=$SECONDS
-    "$exe" simulate --out "$W/big" --seed 7 --n-cells "$big_cells" --n-genes "$big_genes" \
-      --n-snps "$big_snps" --weight-nnz-per-snp "$big_nnz" >"$W/simulate-big.log" 2>&1 ||
-      { say "simulate failed"; tail "$W/simulate-big.log"; exit 1; }
-    row "large set" "$big_cells cells × $big_genes genes, $big_snps SNPs at $big_nnz nnz/SNP; simulated in $(( SECONDS - s0 )) s"
     nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$W/memory.log" 2>/dev/null &
     smi=$!
     s0=$SECONDS
-    quick big 1 "$W/big" --use-gpu || failures=$((failures + 1))
+    GPU_CHECK_TIMEOUT=$left quick big 1 "$W/big" "$big_flag" ||
+      failures=$((failures + 1))
     wall=$(( SECONDS - s0 ))
     kill "$smi" 2>/dev/null; wait "$smi" 2>/dev/null
-    read -r n backend secs <<<"$(stage_rate "$W/big.log")"
-    if [[ -n ${secs:-} ]]; then
-      row "GSS step (Stage C, $backend)" "$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.0f cells/s (%d cells in %.1f s)", n/s, n, s}')"
-    fi
+    read -r rate secs <<<"$(summary_rate "$W/big.log" GSS)"
+    stage_c=$(grep -o 'Stage C: GSS of .*' "$W/big.log" | head -1)
+    row "GSS step (Stage C)" "${rate:-?} cells/s over ${secs:-?} s (pipeline summary); ${stage_c:-no Stage C line}"
     ldsc=$(grep -o 'spatial LDSC on rank 0: [^;]*' "$W/big.log" | head -1)
     [[ -n $ldsc ]] && row "LDSC step (transfers included)" "${ldsc#spatial LDSC on rank 0: }"
-    steps=$(grep -o 'Step [a-z_]* finished in [^ ]*' "$W/big.log" | sed 's/Step //; s/ finished in /: /' | tr '\n' ';')
+    steps=$(grep -o 'Step [a-z_]* finished in [0-9]*m [0-9]*s' "$W/big.log" |
+      sed 's/Step //; s/ finished in /: /' | tr '\n' ';')
     row "quick-mode wall, 1 rank, incl. I/O" "$wall s (${steps%;})"
     peak=$(sort -n "$W/memory.log" 2>/dev/null | tail -1)
     row "peak device memory (nvidia-smi, 100 ms samples)" "${peak:-?} MiB"
     if [[ -x $B/bin/gpu_selftest ]]; then
-      "$B/bin/gpu_selftest" --kernels "$big_genes" "$big_snps" >"$W/kernels.log" 2>&1
+      timeout 60 "$B/bin/gpu_selftest" --kernels "$big_genes" "$big_snps" >"$W/kernels.log" 2>&1
       echo "gpu_selftest --kernels: exit $?"
       grep -E '^(GSS|LDSC) ' "$W/kernels.log" | sed 's/^/    /'
       while IFS= read -r line; do row "kernel alone" "$line"; done < <(grep -E '^(GSS|LDSC) ' "$W/kernels.log")
