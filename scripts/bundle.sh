@@ -5,7 +5,7 @@
 #   scripts/bundle.sh [BUILD_DIR] [OUT_DIR]      # defaults: build, BUILD_DIR/gsmap-bundle
 #
 # OUT_DIR holds bin/gsmap-mpi and bin/mpirun (wrappers that set up the bundle's Open MPI, then run
-# the real programs in libexec/), lib/ (every shared library the program, Open MPI's launcher and
+# the real programs in libexec/; likewise bin/test_transport and bin/gpu_selftest when built), lib/ (every shared library the program, Open MPI's launcher and
 # its components need, RPATH $ORIGIN-relative), lib/openmpi and lib/pmix (Open MPI's and PMIx's
 # components), share/ (their help texts), etc/ (the transport settings, etc/openmpi-mca-params.conf)
 # and MANIFEST.txt (every packed file with its Debian package). Not packed: glibc, libstdc++ and
@@ -66,6 +66,12 @@ install_elf "$exe" "$out/libexec/gsmap-mpi"
 install_elf "$mpirun_real" "$out/libexec/mpirun"
 install_elf "$orted_real" "$out/bin/orted"
 [[ -x $build/bin/gpu_selftest ]] && install_elf "$build/bin/gpu_selftest" "$out/bin/gpu_selftest"
+# The device transport's test (NCCL self send/receive on one GPU), for bin/gpu-check.sh.
+tools=(gsmap-mpi mpirun)
+if [[ -x $build/bin/test_transport ]]; then
+  install_elf "$build/bin/test_transport" "$out/libexec/test_transport"
+  tools+=(test_transport)
+fi
 
 skipped=()
 for c in "$ompi_pkglibdir"/*.so "$pmix_root"/lib/pmix/*.so; do
@@ -144,7 +150,7 @@ for d in nvidia.__path__:
 fi
 EOF
 
-for tool in gsmap-mpi mpirun; do
+for tool in "${tools[@]}"; do
   cat >"$out/bin/$tool" <<EOF
 #!/bin/sh
 # gsmap-mpi bundle: runs libexec/$tool with the bundle's Open MPI (etc/gsmap-env.sh).
@@ -179,6 +185,10 @@ install -m 755 scripts/gpu-check.sh scripts/compare_runs.py "$out/bin/"
   echo "Components left out:"
   printf '  %s\n' "${skipped[@]}"
   echo
+  versions=$(for f in "${elves[@]}"; do objdump -T "$f" 2>/dev/null; done |
+             grep -o -E 'GLIBC_2\.[0-9]+|GLIBCXX_3\.4\.[0-9]+' | sort -u -V)
+  echo "Needs on the target: glibc with $(grep GLIBC_ <<<"$versions" | tail -1)," \
+       "libstdc++ with $(grep GLIBCXX_ <<<"$versions" | tail -1)"
   echo "Not packed (the machine provides them): glibc, libstdc++, libgcc_s, the CUDA driver;"
   echo "the CUDA runtime is linked statically; NCCL is opened at run time (GSMAP_NCCL_LIBRARY)."
 } >"$out/MANIFEST.txt"

@@ -136,6 +136,25 @@ if (( gpus > 0 )); then
     { say "gpu1 did not run on the GPU"; failures=$((failures + 1)); }
   compare_pair "small set: GPU 1 rank vs CPU 1 rank" cpu1 gpu1
   compare_pair "small set: GPU 2 ranks sharing the GPU vs CPU 1 rank" cpu1 gpu2
+  # The device transport: NCCL with one rank (a send to itself), MPI staging with two ranks on
+  # the one GPU (tests/gpu/test_transport.cpp).
+  if [[ -x $B/bin/test_transport ]]; then
+    for np in 1 2; do
+      timeout 120 "$mpirun" -np "$np" --oversubscribe "$B/bin/test_transport" >"$W/transport$np.log" 2>&1
+      rc=$?
+      paths=$(grep -a -o 'device transport: [^(]*([^)]*)' "$W/transport$np.log" | sort -u | tr '\n' ';')
+      moved=$(grep -a -o 'transport test (device[^:]*: .* moved [0-9.]* MiB' "$W/transport$np.log" | tr '\n' ';')
+      skipped=$(grep -a -c 'SKIPPED \]' "$W/transport$np.log")
+      say "test_transport, $np rank(s): exit $rc; $paths $moved"
+      if [[ $rc -eq 0 ]]; then
+        row "device transport, $np rank(s) on the GPU" "tests passed ($skipped skip lines): ${paths%;}; ${moved%;}"
+      else
+        row "device transport, $np rank(s) on the GPU" "**FAILED** (exit $rc; $W/transport$np.log)"
+        tail -n 30 "$W/transport$np.log" | sed 's/^/    /'
+        failures=$((failures + 1))
+      fi
+    done
+  fi
 else
   say "no GPU visible (nvidia-smi lists none): the GPU half is skipped; CPU 2 ranks vs CPU 1 rank"
   quick2 cpu2 2 "$W/small" --no-gpu || failures=$((failures + 1))
