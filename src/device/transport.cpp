@@ -158,7 +158,23 @@ DeviceTransport::DeviceTransport(MPI_Comm comm, Memory memory, bool allow_nccl)
   }
   dist::throw_if_any_failed(local_error, comm);
   choice_ = choose_transport(memory, allow_nccl, allgather_info(mine, comm));
-  if (choice_.path == TransportPath::kNccl) impl_->nccl = std::make_unique<nccl::Communicator>(comm);
+  if (choice_.path == TransportPath::kNccl) {
+    // NCCL reads the machine's topology and opens sockets while it initialises, which a sandbox
+    // may refuse: a failure on any rank sends every rank down the MPI path, logged.
+    std::string failed;
+    try {
+      impl_->nccl = std::make_unique<nccl::Communicator>(comm);
+    } catch (const Error& e) {
+      failed = e.what();
+    }
+    if (dist::any(!failed.empty(), comm)) {
+      impl_->nccl.reset();
+      choice_ = {TransportPath::kMpi,
+                 failed.empty() ? "NCCL initialisation failed on another rank"
+                                : "NCCL initialisation failed: " + failed};
+      GSMAP_LOG_WARN("device transport: {}", choice_.reason);
+    }
+  }
   if (dist::rank(comm) == 0) GSMAP_LOG_INFO("device transport: {}", describe());
 }
 

@@ -203,7 +203,7 @@ TEST(TransportGpu, DeviceBuffersThroughNcclWhenItApplies) {
     EXPECT_EQ(transport.path(), TransportPath::kMpi);
     EXPECT_NE(transport.reason().find("share GPU"), std::string::npos) << transport.reason();
   } else {
-    EXPECT_EQ(transport.path(), TransportPath::kNccl);
+    EXPECT_EQ(transport.path(), TransportPath::kNccl) << transport.reason();
   }
   device_round(transport, 3 << 20);
   transport.log_totals("transport test (device, default path)");

@@ -7,7 +7,8 @@
 // in CPU builds and on machines without a GPU.
 //
 // The path is chosen once, collectively, and is the same on every rank; the log names it, why,
-// and (log_totals) how many bytes it moved.
+// and (log_totals) how many bytes it moved. When NCCL was chosen but fails to initialise on any
+// rank, every rank takes the MPI path and the failure is logged as a warning.
 #include <mpi.h>
 
 #include <cstddef>
