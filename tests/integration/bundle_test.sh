@@ -20,7 +20,7 @@ B=$scratch/elsewhere/gsmap
 
 # A clean environment: nothing from the build or the system's Open MPI settings leaks in.
 run() {
-  env -i HOME="$HOME" PATH=/usr/bin:/bin OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+  env -i HOME="${HOME:-/tmp}" PATH=/usr/bin:/bin OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     GSMAP_NCCL_LIBRARY=none "$@"
 }
 data=$scratch/data
