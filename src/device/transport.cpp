@@ -52,7 +52,7 @@ std::vector<RankTransportInfo> allgather_info(const RankTransportInfo& mine, MPI
   return out;
 }
 
-std::string host_name() {
+[[maybe_unused]] std::string host_name() {  // device ids (CUDA builds only)
   char name[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
   GSMAP_MPI_CALL(MPI_Get_processor_name(name, &length));
