@@ -47,7 +47,7 @@ row() { rows+=("| $1 | $2 |"); }
 say() { echo "gpu-check: $*"; }
 elapsed() { echo $(( SECONDS - t0 )); }
 
-gpus=0 gpu_name="none"
+gpus=0 gpu_name="no GPU visible"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   gpus=$(nvidia-smi -L | grep -c '^GPU ' || true)
   gpu_name=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)

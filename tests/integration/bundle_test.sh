@@ -3,7 +3,8 @@
 # another path, it runs the demo with 2 ranks through its own mpirun, and the dynamic loader's log
 # (LD_DEBUG=libs) of every process shows no library from outside the bundle other than glibc,
 # libstdc++/libgcc_s and the CUDA driver/runtime. Then bin/gpu-check.sh's CPU half runs from it
-# (GPU_CHECK_BIG=0; exit 77 without a GPU). Skips (77) when the build has no CUDA backend.
+# (GPU_CHECK_BIG=0; exit 77 without a GPU), and its comparison must catch a flipped GSS bit and an
+# LDSC beta off by 1e-3. Skips (77) when the build has no CUDA backend.
 # Usage: bundle_test.sh SOURCE_DIR BUILD_DIR SCRATCH
 set -euo pipefail
 src=$1 build=$2 scratch=$3
@@ -76,4 +77,29 @@ if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
 else
   [[ $rc -eq 0 ]] || { echo "FAIL: gpu-check.sh exit $rc"; exit 1; }
 fi
+# The comparison finds a difference: one GSS bit flipped and one LDSC beta off by 1e-3.
+cp -r "$scratch/check/cpu1" "$scratch/check/bad"
+/usr/bin/python3 - "$scratch/check/bad/p" <<'PY'
+import sys, glob, gzip, csv, io, h5py, numpy as np
+p = sys.argv[1]
+with h5py.File(f"{p}/latent_to_gene/marker_scores.h5ad", "r+") as f:
+    x = f["X"][()]
+    x.view(np.uint16)[0, 0] ^= 1
+    f["X"][...] = x
+path = sorted(glob.glob(f"{p}/spatial_ldsc/*.csv.gz"))[0]
+rows = list(csv.DictReader(gzip.open(path, "rt")))
+rows[0]["beta"] = repr(float(rows[0]["beta"]) * (1 + 1e-3))
+out = io.StringIO()
+w = csv.DictWriter(out, fieldnames=list(rows[0]))
+w.writeheader(); w.writerows(rows)
+gzip.open(path, "wt").write(out.getvalue())
+PY
+set +e
+report=$(/usr/bin/python3 "$B/bin/compare_runs.py" "$scratch/check/cpu1/p" "$scratch/check/bad/p")
+rc=$?
+set -e
+grep '^FAIL' <<<"$report"
+[[ $rc -eq 1 ]] && grep -q '^FAIL latent_to_gene/marker_scores.h5ad: .* 1 differ' <<<"$report" &&
+  grep -q '^FAIL .*csv.gz: max rel err beta 1.0' <<<"$report" ||
+  { echo "FAIL: compare_runs.py missed a planted difference (exit $rc)"; echo "$report"; exit 1; }
 echo "bundle test passed: $(du -sh "$B" | cut -f1) at $B"
