@@ -36,6 +36,12 @@ std::string describe_device(int device) {
   return text;
 }
 
+std::string pci_bus_id(int device) {
+  char id[64] = {};
+  GSMAP_CUDA_CALL(cudaDeviceGetPCIBusId(id, sizeof id, device));
+  return id;
+}
+
 Stream create_stream() {
   cudaStream_t stream = nullptr;
   GSMAP_CUDA_CALL(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));

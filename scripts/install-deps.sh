@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libeigen3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libtbb-dev libnanoflann-dev zlib1g-dev libdeflate-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcairo2-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcairo2-dev patchelf
 )
 # Test-time cross-checks only (Debian's python, never pyenv's); Chromium and PIL for the report's
 # browser test (tests/integration/report_test.sh).

@@ -26,6 +26,7 @@ if(GSMAP_HAVE_CUDA)
     ${PROJECT_SOURCE_DIR}/src/device/ldsc_device.cpp
     ${PROJECT_SOURCE_DIR}/src/gss/marker_score.cpp
     ${PROJECT_SOURCE_DIR}/src/ldsc/regression.cpp
+    ${PROJECT_SOURCE_DIR}/src/ldsc/cpu_simd.cpp
     ${_gpu_kernel_sources})
   target_include_directories(gpu_selftest PRIVATE ${PROJECT_SOURCE_DIR}/include
                                                   ${PROJECT_BINARY_DIR}/generated)

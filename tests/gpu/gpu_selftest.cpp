@@ -199,11 +199,11 @@ void time_gss(std::size_t n_genes, const MarkerScoreOptions& options, std::size_
   g_summary.push_back({text});
 }
 
-void time_ldsc(std::int64_t n_spots) {
+void time_ldsc(std::int64_t n_spots, std::int64_t n_snps = 200000) {
   LdscSpec spec;
   spec.n_features = 4;
   spec.n_blocks = 200;
-  spec.block_size = 1000;  // m = 200,000 SNPs
+  spec.block_size = n_snps / spec.n_blocks;  // m = 200,000 SNPs by default
   spec.n_spots = n_spots;
   spec.extra_ld_rows = 20000;
   spec.seed = 3000 + static_cast<std::uint32_t>(n_spots);
@@ -223,10 +223,11 @@ void time_ldsc(std::int64_t n_spots) {
   const double ld_mib = static_cast<double>(c.ld.values.size() * 4) / (1024.0 * 1024.0);
   char text[640];
   std::snprintf(text, sizeof text,
-                "LDSC m=200000 B=200 P=4 chunk=%lld spots: GPU regress per trait %.2f ms = %.0f "
+                "LDSC m=%lld B=200 P=4 chunk=%lld spots: GPU regress per trait %.2f ms = %.0f "
                 "spots/s; spot-LD upload per chunk (%.0f MiB) %.1f ms; first call (upload + trait "
                 "arrays + regress) %.1f ms; CPU 1 thread %.1f ms = %.0f spots/s; bit mismatches "
                 "%lld, max rel p %.2g  %s",
+                static_cast<long long>(spec.n_blocks * spec.block_size),
                 static_cast<long long>(n_spots), regress_s * 1e3,
                 static_cast<double>(n_spots) / regress_s, ld_mib, load_s * 1e3, first_s * 1e3,
                 cpu_s * 1e3, static_cast<double>(n_spots) / cpu_s,
@@ -252,6 +253,20 @@ int ldsc_profile() {
                 r.beta[1]);
   }
   return 0;
+}
+
+int kernels(std::size_t n_genes, std::int64_t n_snps, std::int64_t n_spots) {
+  if (device::visible_gpus() == 0) {
+    std::printf("gpu_selftest: no CUDA device visible\n");
+    return 77;
+  }
+  device::select_device(0);
+  std::printf("device 0: %s\n", cuda::describe_device(0).c_str());
+  time_gss(n_genes, MarkerScoreOptions{21, 1, MarkerScorePooling::kWholeRow, false}, 0);
+  time_ldsc(n_spots, n_snps);
+  std::printf("gpu_selftest --kernels: %s (%d failed comparisons)\n",
+              g_failures == 0 ? "PASS" : "FAIL", g_failures);
+  return g_failures == 0 ? 0 : 1;
 }
 
 int run(bool checks_only) {
@@ -331,12 +346,19 @@ int run(bool checks_only) {
 }  // namespace gsmap::gpu_test
 
 // --checks-only: the comparisons without the throughput part (for compute-sanitizer runs);
-// --ldsc-profile: one LDSC regression per benchmark chunk size (for ncu).
+// --ldsc-profile: one LDSC regression per benchmark chunk size (for ncu);
+// --kernels GENES SNPS [SPOTS]: the GSS kernel (500 cells, K = 21) at GENES genes and the LDSC
+// regression (P = 4, 200 blocks, SPOTS-spot chunk, default 1000) at SNPS SNPs, each against its CPU
+// reference, kernel time apart from transfers (scripts/gpu-check.sh).
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   const bool checks_only = mode == "--checks-only";
   try {
     if (mode == "--ldsc-profile") return gsmap::gpu_test::ldsc_profile();
+    if (mode == "--kernels" && argc >= 4) {
+      return gsmap::gpu_test::kernels(std::stoul(argv[2]), std::stoll(argv[3]),
+                                      argc > 4 ? std::stoll(argv[4]) : 1000);
+    }
     return gsmap::gpu_test::run(checks_only);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpu_selftest: %s\n", e.what());

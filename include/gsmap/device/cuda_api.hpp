@@ -22,6 +22,8 @@ int device_count();
 void set_device(int device);
 // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)".
 std::string describe_device(int device);
+// The device's PCI bus id ("0000:19:00.0"): with the host name, what tells two ranks' GPUs apart.
+std::string pci_bus_id(int device);
 
 using Stream = void*;
 Stream create_stream();  // non-blocking with respect to the legacy default stream
