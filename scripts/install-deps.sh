@@ -14,6 +14,8 @@ BUILD_PKGS=(
 )
 # Test-time cross-checks only (Debian's python, never pyenv's).
 TEST_PKGS=(python3 python3-h5py python3-anndata python3-numpy python3-pandas python3-scipy)
+# tclsh evaluates the installed environment-module file (ctest integration.install).
+TEST_PKGS+=(tcl)
 SLURM_PKGS=(slurmctld slurmd slurm-client munge)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

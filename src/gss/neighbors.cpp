@@ -12,6 +12,7 @@
 #include <nanoflann.hpp>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/gss/umap.hpp"
 
 namespace gsmap::gss {
@@ -706,6 +707,7 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
           }
           fill_qc(result, i);
         }
+        core::progress_add(static_cast<std::int64_t>(range.size()));
       });
   return result;
 }
@@ -753,7 +755,9 @@ NeighborResult HomogeneousNeighborFinder::find(std::span<const std::int64_t> que
     if (needed[g])
       rows.insert(rows.end(), impl_->group_cells[g].begin(), impl_->group_cells[g].end());
   }
-  return scrna_select(scrna_knn(rows), query);
+  NeighborResult result = scrna_select(scrna_knn(rows), query);
+  core::progress_add(static_cast<std::int64_t>(query.size()));  // one step: the groups' kNN graph
+  return result;
 }
 
 std::vector<std::int32_t> HomogeneousNeighborFinder::candidate_row(std::int64_t cell) const {
@@ -920,6 +924,7 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
           select_strongest(q, edges, k, result.indices.data() + out, result.cell_sims.data() + out);
           fill_qc(result, i);
         }
+        core::progress_add(static_cast<std::int64_t>(range.size()));
       });
   return result;
 }
