@@ -20,6 +20,7 @@
 #include "gsmap/cli/resources.hpp"
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
+#include "gsmap/device/backend.hpp"
 #include "gsmap/io/hdf5.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/pipeline/validate.hpp"
@@ -311,7 +312,7 @@ int run(int argc, char** argv) {
     // neighbours) get the same number of threads.
     RankResources resources = probe_resources(MPI_COMM_WORLD);
     resources.compute_threads = apply_worker_defaults(
-        parsed, resources.cores, kHaveCuda && parsed.config.common.use_gpu);
+        parsed, resources.cores, parsed.config.common.use_gpu && device::visible_gpus() > 0);
     const tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism,
                                           static_cast<std::size_t>(resources.cores));
     const auto ranks = gather_resources(resources, MPI_COMM_WORLD);

@@ -480,7 +480,7 @@ std::vector<OptionSpec> build_table() {
     auto s = int_option("mkscore-compute-workers", kWorkers, kLatentToGene,
                         "Compute workers per rank (CPU threads or GPU streams).", 1, 16,
                         [](auto& r) -> auto& { return r.config.l2g.mkscore_compute_workers; });
-    s.default_text = "the rank's cores (1-16) on the CPU, 4 GPU streams with --use-gpu";
+    s.default_text = "the rank's cores (1-16) on the CPU, 4 GPU streams on a GPU";
     t.push_back(std::move(s));
   }
   {

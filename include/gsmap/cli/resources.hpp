@@ -34,8 +34,8 @@ std::string cores_source(int hardware_threads, int affinity_cpus, int slurm_cpus
 
 // Worker counts not given on the command line, from `cores` (docs/usage.md "Threads per rank"):
 // latent to gene: readers and writers cores/4 (1-16, 1-4), compute workers = cores (1-16) on the
-// CPU, 4 GPU streams with --use-gpu in a CUDA build; spatial LDSC: readers cores/8 (1-10), compute
-// = cores. Returns the compute workers of the busiest step the command runs.
+// CPU, 4 GPU streams when `gpu` (--use-gpu and a visible device); spatial LDSC: readers cores/8
+// (1-10), compute = cores. Returns the compute workers of the busiest step the command runs.
 int apply_worker_defaults(ParseResult& parsed, int cores, bool gpu);
 
 // This rank's resources. Collective over `comm` (the node's rank count).
