@@ -755,9 +755,7 @@ NeighborResult HomogeneousNeighborFinder::find(std::span<const std::int64_t> que
     if (needed[g])
       rows.insert(rows.end(), impl_->group_cells[g].begin(), impl_->group_cells[g].end());
   }
-  NeighborResult result = scrna_select(scrna_knn(rows), query);
-  core::progress_add(static_cast<std::int64_t>(query.size()));  // one step: the groups' kNN graph
-  return result;
+  return scrna_select(scrna_knn(rows), query);
 }
 
 std::vector<std::int32_t> HomogeneousNeighborFinder::candidate_row(std::int64_t cell) const {
