@@ -387,8 +387,8 @@ std::vector<OptionSpec> build_table() {
                            "GWAS summary statistics of --trait-name (.sumstats[.gz]).",
                            [](auto& r) -> auto& { return r.config.ldsc.sumstats_file; });
     s.help_for = {{kSpatialLdsc, "GWAS summary statistics of --trait-name (.sumstats[.gz])."},
-                  {kCauchy, "With --trait-name: names the trait whose spatial LDSC result is "
-                            "combined (the file is not read here)."}};
+                  {kCauchy, "GWAS summary statistics of --trait-name: with it, names the trait "
+                            "whose spatial LDSC result is combined."}};
     t.push_back(std::move(s));
   }
   {

@@ -584,8 +584,8 @@ std::string help_text(const std::string& subcommand) {
   out << "\nExample: a simulated data set, then the whole pipeline on 2 ranks:\n"
       << example_of("simulate") << "  mkdir -p demo/work\n"
       << example_of("quick-mode")
-      << "--start-step / --stop-step also accept gsMap3D's spellings latent2gene (latent_to_gene) "
-         "and cauchy (cauchy_combination), in any case.\n";
+      << "Step names (--start-step, --stop-step) are matched in any case and also take gsMap3D's\n"
+         "spellings latent2gene (latent_to_gene) and cauchy (cauchy_combination).\n";
   return out.str();
 }
 
