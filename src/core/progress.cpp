@@ -16,6 +16,9 @@ namespace {
 // The active stage. The counter pointer is read on the workers' hot path (relaxed: the count is
 // a statistic, read later by the same stage's owner); the poll function only by its owner thread.
 std::atomic<std::atomic<std::int64_t>*> g_counter{nullptr};
+// Per-part counters of the active stage; set before g_counter is published, cleared after it is
+// withdrawn, so a worker that sees g_counter also sees them.
+std::span<std::atomic<std::int64_t>> g_parts;
 std::mutex g_mutex;
 std::function<void()> g_poll;  // guarded by g_mutex
 std::thread::id g_owner;       // guarded by g_mutex
@@ -24,6 +27,13 @@ std::thread::id g_owner;       // guarded by g_mutex
 
 void progress_add(std::int64_t n) {
   if (auto* c = g_counter.load(std::memory_order_acquire)) c->fetch_add(n, std::memory_order_relaxed);
+}
+
+void progress_add(std::int64_t n, std::size_t part) {
+  if (auto* c = g_counter.load(std::memory_order_acquire)) {
+    c->fetch_add(n, std::memory_order_relaxed);
+    if (part < g_parts.size()) g_parts[part].fetch_add(n, std::memory_order_relaxed);
+  }
 }
 
 void poll_progress() {
@@ -36,19 +46,22 @@ void poll_progress() {
   poll();
 }
 
-ActiveProgress::ActiveProgress(std::atomic<std::int64_t>& counter, std::function<void()> poll) {
+ActiveProgress::ActiveProgress(std::atomic<std::int64_t>& counter, std::function<void()> poll,
+                               std::span<std::atomic<std::int64_t>> parts) {
   std::lock_guard lock(g_mutex);
   if (g_counter.load() != nullptr) {
     throw ComputeError("progress: a stage started while another one is still active");
   }
   g_poll = std::move(poll);
   g_owner = std::this_thread::get_id();
+  g_parts = parts;
   g_counter.store(&counter, std::memory_order_release);
 }
 
 ActiveProgress::~ActiveProgress() {
   std::lock_guard lock(g_mutex);
   g_counter.store(nullptr, std::memory_order_release);
+  g_parts = {};
   g_poll = nullptr;
   g_owner = {};
 }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/dist/mpi.hpp"
 
@@ -38,16 +39,36 @@ double StageProgress::interval_seconds() {
 
 StageProgress::StageProgress(std::string what, std::int64_t local_total, std::string unit,
                              MPI_Comm comm)
-    : local_total_(local_total),
+    : StageProgress(std::move(what), {}, {}, std::move(unit), comm) {
+  local_total_ = local_total;
+  start_round(false);  // the first round tells rank 0 the total
+}
+
+StageProgress::StageProgress(std::string what, std::vector<std::string> part_names,
+                             std::vector<std::int64_t> local_part_totals, std::string unit,
+                             MPI_Comm comm)
+    : local_total_(0),
       comm_(progress_comm(comm)),
       interval_(interval_seconds()),
+      part_names_(std::move(part_names)),
+      part_totals_(std::move(local_part_totals)),
+      part_done_(part_names_.size()),
+      part_shown_(part_names_.size(), 0),
       display_(std::move(what), std::move(unit)) {
+  if (part_totals_.size() != part_names_.size()) {
+    throw ComputeError("progress: part names and totals differ in number");
+  }
   size_ = size(comm_);
   rank0_ = rank(comm_) == 0 && log::rank() == 0;
   live_ = rank0_ && log::stderr_is_terminal();
   t0_ = Clock::now();
-  active_.emplace(done_, [this] { poll(); });
-  start_round(false);  // the first round tells rank 0 the total
+  const std::size_t n = 3 + 2 * part_names_.size();
+  send_.assign(n, 0);
+  recv_.assign(n, 0);
+  for (const auto t : part_totals_) local_total_ += t;
+  active_.emplace(done_, [this] { poll(); },
+                  std::span<std::atomic<std::int64_t>>(part_done_.data(), part_done_.size()));
+  if (!part_names_.empty()) start_round(false);
 }
 
 StageProgress::~StageProgress() {
@@ -55,9 +76,16 @@ StageProgress::~StageProgress() {
 }
 
 void StageProgress::start_round(bool finished) {
-  send_ = {done_.load(std::memory_order_relaxed), local_total_, finished ? 1 : 0};
-  GSMAP_MPI_CALL(MPI_Iallreduce(send_.data(), recv_.data(), 3, MPI_INT64_T, MPI_SUM, comm_,
-                                &request_));
+  const std::size_t parts = part_names_.size();
+  send_[0] = done_.load(std::memory_order_relaxed);
+  send_[1] = local_total_;
+  send_[2] = finished ? 1 : 0;
+  for (std::size_t k = 0; k < parts; ++k) {
+    send_[3 + k] = part_done_[k].load(std::memory_order_relaxed);
+    send_[3 + parts + k] = part_totals_[k];
+  }
+  GSMAP_MPI_CALL(MPI_Iallreduce(send_.data(), recv_.data(), static_cast<int>(send_.size()),
+                                MPI_INT64_T, MPI_SUM, comm_, &request_));
   last_round_ = Clock::now();
 }
 
@@ -68,8 +96,21 @@ bool StageProgress::test_round() {
   return flag != 0;
 }
 
+void StageProgress::show_parts() {
+  const std::size_t parts = part_names_.size();
+  for (std::size_t k = 0; k < parts; ++k) {
+    const std::int64_t done = recv_[3 + k], total = recv_[3 + parts + k];
+    if (part_shown_[k] || done < total) continue;
+    part_shown_[k] = 1;
+    if (part_names_[k].empty()) continue;
+    if (live_) log::progress_done();
+    GSMAP_LOG_INFO("{}: {} done ({} {})", display_.what(), part_names_[k], total, display_.unit());
+  }
+}
+
 void StageProgress::show(bool final_line) {
   if (!rank0_) return;
+  show_parts();
   const core::ProgressReading r{recv_[0], recv_[1],
                                 std::chrono::duration<double>(Clock::now() - t0_).count()};
   if (final_line) {

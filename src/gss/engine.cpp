@@ -467,7 +467,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     if (hooks.sink) hooks.sink(r.cells, r.scores);
     ledger.add("GSS batches", -static_cast<std::int64_t>(r.scores.size() * sizeof(f16_bits)));
     zero_weight += static_cast<std::int64_t>(r.zero_weight);
-    core::progress_add(static_cast<std::int64_t>(r.cells.size()));
+    const auto type =
+        table.group.empty() ? 0 : table.group[static_cast<std::size_t>(start + r.cells.front())];
+    core::progress_add(static_cast<std::int64_t>(r.cells.size()), static_cast<std::size_t>(type));
     kill_point("gss");
   };
   core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(options.shape, stages);
@@ -498,7 +500,16 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
       GSMAP_LOG_INFO("Cell type '{}': {} cells on rank {}", table.group_names[t], order.size(), me);
     }
   }
-  dist::StageProgress progress("GSS", n_own, "cells", comm);
+  // Progress per cell type (the batches are of one type each); no names: one unnamed part.
+  std::vector<std::string> type_names(n_types);
+  std::vector<std::int64_t> type_cells(n_types);
+  for (std::size_t t = 0; t < n_types; ++t) {
+    if (!table.group_names.empty()) {
+      type_names[t] = fmt::format("cell type '{}'", table.group_names[t]);
+    }
+    type_cells[t] = static_cast<std::int64_t>(by_type[t].size());
+  }
+  dist::StageProgress progress("GSS", std::move(type_names), std::move(type_cells), "cells", comm);
   result.report = pipeline.run(std::move(jobs), "GSS", batch_size);
   progress.finish();
   result.zero_weight_cells = zero_weight.load();

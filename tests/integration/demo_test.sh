@@ -21,6 +21,8 @@ GSMAP_PROGRESS_INTERVAL=0.05 mpirun -np 2 --oversubscribe "$exe" quick-mode --wo
 cat "$scratch/stderr.txt" >&2
 /usr/bin/python3 "$here/progress_check.py" "$scratch/stderr.txt" ranking=3000 neighbours=3000 \
   GSS=3000 "spatial LDSC (2 traits)=3000" "Cauchy: reading LDSC results=2"
+types_done=$(grep -c "\] GSS: cell type 'T[0-5]' done (" "$scratch/stderr.txt" || true)
+[[ $types_done == 6 ]] || { echo "FAIL: $types_done of 6 'GSS: cell type ... done' lines"; exit 1; }
 /usr/bin/python3 "$here/progress_check.py" "$scratch/work/demo/gsmap-mpi.log" ranking=3000 \
   neighbours=3000 GSS=3000 "spatial LDSC (2 traits)=3000" "Cauchy: reading LDSC results=2"
 /usr/bin/python3 - "$scratch" <<'PY'

@@ -151,6 +151,13 @@ TEST(StageProgress, AggregatesOverRanksBesideTheStagesCollectives) {
     EXPECT_EQ(q.finish(), 50 * np);
   }
   {
+    // Named parts (the GSS per cell type): a line when a part is complete on every rank.
+    StageProgress typed("typed", {"part 'A'", "part 'B'"}, {me + 1, 2}, "units", MPI_COMM_WORLD);
+    gsmap::core::progress_add(me + 1, 0);
+    gsmap::core::progress_add(2, 1);
+    EXPECT_EQ(typed.finish(), np * (np + 1) / 2 + 2 * np);
+  }
+  {
     StageProgress e("throws", 1, "units", MPI_COMM_SELF);
     EXPECT_THROW(e.run([]() -> int { throw std::runtime_error("stage failed"); }),
                  std::runtime_error);
@@ -164,5 +171,10 @@ TEST(StageProgress, AggregatesOverRanksBesideTheStagesCollectives) {
               std::string::npos) << err;
     EXPECT_NE(err.find(fmt::format("helper: 100 % ({} units in ", 50 * np)), std::string::npos)
         << err;
+    EXPECT_NE(err.find(fmt::format("typed: part 'A' done ({} units)", np * (np + 1) / 2)),
+              std::string::npos) << err;
+    EXPECT_NE(err.find(fmt::format("typed: part 'B' done ({} units)", 2 * np)), std::string::npos)
+        << err;
+    EXPECT_LT(err.find("typed: part 'B' done"), err.find("typed: 100 %")) << err;
   }
 }

@@ -15,22 +15,27 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace gsmap::core {
 
 // Adds n finished units to the active stage's counter (any thread).
 void progress_add(std::int64_t n);
+// The same, for a stage counted in parts (the GSS per cell type): also adds n to part `part`.
+void progress_add(std::int64_t n, std::size_t part);
 
 // Called by the thread that waits for workers (e.g. the staged pipeline's wait loop): runs the
 // active stage's poll function when the calling thread is the one that registered it, else nothing.
 void poll_progress();
 
 // The active stage, one at a time (dist::StageProgress registers itself). `poll` runs on the
-// registering thread only.
+// registering thread only. `parts` (may be empty) are the per-part counters. Workers must have
+// stopped counting before the stage ends (its destructor withdraws the counters).
 class ActiveProgress {
  public:
-  ActiveProgress(std::atomic<std::int64_t>& counter, std::function<void()> poll);
+  ActiveProgress(std::atomic<std::int64_t>& counter, std::function<void()> poll,
+                 std::span<std::atomic<std::int64_t>> parts = {});
   ~ActiveProgress();
   ActiveProgress(const ActiveProgress&) = delete;
   ActiveProgress& operator=(const ActiveProgress&) = delete;
@@ -58,6 +63,8 @@ class ProgressDisplay {
   std::optional<std::string> log_line(const ProgressReading& r);
   // "ranking: 100 % (10000 cells in 8.1 s, 1234 cells/s)".
   std::string final_line(const ProgressReading& r) const;
+  const std::string& what() const { return what_; }
+  const std::string& unit() const { return unit_; }
 
  private:
   std::string what_, unit_;

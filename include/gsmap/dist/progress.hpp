@@ -15,7 +15,6 @@
 // polls until it returns (fn must make no MPI call).
 #include <mpi.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -25,6 +24,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "gsmap/core/progress.hpp"
 
@@ -35,6 +35,11 @@ class StageProgress {
   // Collective over `comm` (the first use of a communicator duplicates it). `local_total`: the
   // units this rank will add. `what`/`unit` name the stage in rank 0's lines.
   StageProgress(std::string what, std::int64_t local_total, std::string unit, MPI_Comm comm);
+  // A stage counted in named parts (the GSS per cell type; names the same on every rank,
+  // local_part_totals[k] this rank's units of part k): core::progress_add(n, k) counts them, and
+  // rank 0 logs "<what>: <part> done (N <unit>)" once a part is complete on every rank.
+  StageProgress(std::string what, std::vector<std::string> part_names,
+                std::vector<std::int64_t> local_part_totals, std::string unit, MPI_Comm comm);
   // Without finish() (an exception unwinds the stage) nothing blocks: the round in flight is left
   // to the MPI_Abort that follows the error.
   ~StageProgress();
@@ -61,6 +66,7 @@ class StageProgress {
   void start_round(bool finished);
   bool test_round();  // true when the round in flight completed (its result is in recv_)
   void show(bool final_line);
+  void show_parts();  // rank 0: the parts that completed since the last round
 
   std::atomic<std::int64_t> done_{0};
   std::int64_t local_total_;
@@ -71,7 +77,12 @@ class StageProgress {
   bool finished_ = false;
   double interval_;
   MPI_Request request_ = MPI_REQUEST_NULL;
-  std::array<std::int64_t, 3> send_{}, recv_{};
+  // {done, total, finished, part done..., part total...}, summed over the ranks.
+  std::vector<std::int64_t> send_, recv_;
+  std::vector<std::string> part_names_;
+  std::vector<std::int64_t> part_totals_;
+  std::vector<std::atomic<std::int64_t>> part_done_;
+  std::vector<char> part_shown_;
   std::chrono::steady_clock::time_point t0_, last_round_;
   core::ProgressDisplay display_;
   std::optional<core::ActiveProgress> active_;
