@@ -16,6 +16,8 @@ BUILD_PKGS=(
 # browser test (tests/integration/report_test.sh).
 TEST_PKGS=(python3 python3-h5py python3-anndata python3-numpy python3-pandas python3-scipy
            python3-yaml python3-pil chromium)
+# tclsh evaluates the installed environment-module file (ctest integration.install).
+TEST_PKGS+=(tcl)
 SLURM_PKGS=(slurmctld slurmd slurm-client munge)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

@@ -2,6 +2,7 @@
 // steps, and the one place where errors become messages and exit codes.
 #include "gsmap/cli/commands.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,13 +12,15 @@
 #include <thread>
 #include <vector>
 
-#include <sched.h>
+#include <tbb/global_control.h>
 
 #include <fmt/format.h>
 
 #include "gsmap/cli/parse.hpp"
+#include "gsmap/cli/resources.hpp"
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
+#include "gsmap/device/backend.hpp"
 #include "gsmap/io/hdf5.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/pipeline/validate.hpp"
@@ -138,30 +141,32 @@ std::string workers_line(const ParseResult& parsed) {
   return line;
 }
 
-void log_banner(const ParseResult& parsed, const MpiSession& mpi) {
+void log_banner(const ParseResult& parsed, const MpiSession& mpi,
+                const std::vector<RankResources>& ranks) {
   GSMAP_LOG_INFO("gsmap-mpi {} (git {}; CUDA {}, NCCL {}{})", kVersion, kGitHash,
                  kHaveCuda ? "on" : "off", kHaveNccl ? "on" : "off",
                  kTestHooks ? "; test hooks on" : "");
   GSMAP_LOG_INFO("command: {}", parsed.config.common.command_line);
   GSMAP_LOG_INFO("MPI: {} rank{} ({}, {}); HDF5 {}", mpi.size(), mpi.size() == 1 ? "" : "s",
                  mpi_library_version(), thread_level_name(mpi.provided()), hdf5_version());
+  for (const auto& line : environment_lines(ranks)) GSMAP_LOG_INFO("{}", line);
   const std::string workers = workers_line(parsed);
   // The CPUs this rank may run on: mpirun binds a rank to one core by default when it starts at
   // most 2 ranks, and every worker thread (and TBB) then shares that core.
-  const unsigned hardware = std::thread::hardware_concurrency();
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  const unsigned usable = sched_getaffinity(0, sizeof allowed, &allowed) == 0
-                              ? static_cast<unsigned>(CPU_COUNT(&allowed))
-                              : hardware;
-  GSMAP_LOG_INFO("threads: {} hardware threads per rank, {} usable (CPU affinity){}{}", hardware,
-                 usable, workers.empty() ? "" : "; workers per rank: ", workers);
+  const RankResources& me = ranks.front();
+  const auto hardware = static_cast<unsigned>(me.hardware_threads);
+  const auto usable = static_cast<unsigned>(me.affinity_cpus);
+  GSMAP_LOG_INFO("threads: {} hardware threads per node, {} usable by rank 0 (CPU affinity), {} "
+                 "core{} used{}{}",
+                 hardware, usable, me.cores, me.cores == 1 ? "" : "s",
+                 workers.empty() ? "" : "; workers per rank: ", workers);
   if (usable < hardware && usable * static_cast<unsigned>(mpi.size()) < hardware) {
     GSMAP_LOG_WARN("rank 0 is bound to {} of {} hardware threads (the MPI launcher's CPU binding): "
                    "all its worker threads share them. Fix: mpirun --bind-to none (or "
                    "--map-by slot:PE=<threads per rank>), or srun --cpus-per-task",
                    usable, hardware);
   }
+  for (const auto& warning : oversubscription_warnings(ranks)) GSMAP_LOG_WARN("{}", warning);
   const auto lines = resolved_options(parsed);
   GSMAP_LOG_INFO("configuration (options that differ from the defaults):{}",
                  lines.empty() ? " none" : "");
@@ -303,10 +308,23 @@ int run(int argc, char** argv) {
   if (const int code = agree_on_usage(usage_error, mpi)) return code;
 
   log::init(mpi.rank(), mpi.size());
+  const auto t0 = std::chrono::steady_clock::now();
   try {
+    // Worker counts not given follow the cores this rank really has; TBB's loops (ranking,
+    // neighbours) get the same number of threads.
+    RankResources resources = probe_resources(MPI_COMM_WORLD);
+    resources.compute_threads = apply_worker_defaults(
+        parsed, resources.cores, parsed.config.common.use_gpu && device::visible_gpus() > 0);
+    const tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism,
+                                          static_cast<std::size_t>(resources.cores));
+    const auto ranks = gather_resources(resources, MPI_COMM_WORLD);
     open_log_file(parsed, mpi);
-    if (mpi.rank() == 0) log_banner(parsed, mpi);
+    if (mpi.rank() == 0) log_banner(parsed, mpi, ranks);
     dispatch(parsed, mpi);
+    log::progress_done();
+    log_run_summary(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+        MPI_COMM_WORLD);
   } catch (const Error& e) {
     return fail(mpi, e.code(), e.what(), e.origin_rank());
   } catch (const std::filesystem::filesystem_error& e) {

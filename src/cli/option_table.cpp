@@ -355,6 +355,9 @@ std::vector<OptionSpec> build_table() {
                            "obs column of cell types: neighbours stay within a type, and the "
                            "Cauchy combination groups by it.",
                            [](auto& r) -> auto& { return r.config.l2g.annotation; });
+    s.help_for = {{kLatentToGene, "obs column of cell types: neighbours stay within a type."},
+                  {kCauchy, "obs column whose groups the Cauchy combination combines the spots' "
+                            "p values over (one result row per label)."}};
     s.apply = [](ParseResult& r, const Tokens& v) {
       if (v.at(0).empty()) throw UsageError("--annotation: the value must not be empty");
       r.config.l2g.annotation = v[0];
@@ -373,6 +376,8 @@ std::vector<OptionSpec> build_table() {
     auto s = string_option("trait-name", kInput, kTraits, "NAME",
                            "Trait name, with --sumstats-file (merge: the trait to merge).",
                            [](auto& r) -> auto& { return r.config.ldsc.trait_name; });
+    s.help_for = {{kMerge, "The trait to merge (default: every trait with partial results)."},
+                  {kSpatialLdsc | kCauchy, "Trait name, with --sumstats-file."}};
     s.apply = [](ParseResult& r, const Tokens& v) {
       if (v.at(0).empty()) throw UsageError("--trait-name: the value must not be empty");
       r.config.ldsc.trait_name = v[0];
@@ -380,14 +385,24 @@ std::vector<OptionSpec> build_table() {
     };
     t.push_back(std::move(s));
   }
-  t.push_back(string_option("sumstats-file", kInput, kSpatialLdsc | kCauchy | kReport, "PATH",
-                            "GWAS summary statistics of --trait-name (.sumstats[.gz]).",
-                            [](auto& r) -> auto& { return r.config.ldsc.sumstats_file; }));
+  {
+    auto s = string_option("sumstats-file", kInput, kSpatialLdsc | kCauchy | kReport, "PATH",
+                           "GWAS summary statistics of --trait-name (.sumstats[.gz]).",
+                           [](auto& r) -> auto& { return r.config.ldsc.sumstats_file; });
+    s.help_for = {{kSpatialLdsc, "GWAS summary statistics of --trait-name (.sumstats[.gz])."},
+                  {kCauchy, "GWAS summary statistics of --trait-name: with it, names the trait "
+                            "whose spatial LDSC result is combined."},
+                  {kReport, "GWAS summary statistics of --trait-name: with it, names the trait "
+                            "the report shows."}};
+    t.push_back(std::move(s));
+  }
   {
     auto s = string_option("sumstats-config-file", kInput, kTraits, "PATH",
                            "YAML mapping trait_name: sumstats path, for several traits. Exclusive "
                            "with --trait-name and --sumstats-file.",
                            [](auto& r) -> auto& { return r.config.ldsc.sumstats_config_file; });
+    s.help_for = {{kMerge, "YAML mapping trait_name: sumstats path: merge these traits. Exclusive "
+                           "with --trait-name."}};
     s.apply = [](ParseResult& r, const Tokens& v) {
       if (v.at(0).empty()) throw UsageError("--sumstats-config-file: the value must not be empty");
       r.config.ldsc.sumstats_config_file = v[0];
@@ -459,27 +474,51 @@ std::vector<OptionSpec> build_table() {
                          [](auto& r) -> auto& { return r.config.l2g.min_cells_per_type; }));
 
   // ---- Pipeline workers ----
-  t.push_back(int_option("rank-read-workers", kWorkers, kLatentToGene,
-                         "Reader threads per rank (latent to gene).", 1, 50,
-                         [](auto& r) -> auto& { return r.config.l2g.rank_read_workers; }));
-  t.push_back(int_option("mkscore-compute-workers", kWorkers, kLatentToGene,
-                         "Compute workers per rank (CPU threads or GPU streams).", 1, 16,
-                         [](auto& r) -> auto& { return r.config.l2g.mkscore_compute_workers; }));
-  t.push_back(int_option("mkscore-write-workers", kWorkers, kLatentToGene,
-                         "Writer threads per rank.", 1, 50,
-                         [](auto& r) -> auto& { return r.config.l2g.mkscore_write_workers; }));
+  {
+    auto s = int_option("rank-read-workers", kWorkers, kLatentToGene,
+                        "Reader threads per rank (latent to gene).", 1, 50,
+                        [](auto& r) -> auto& { return r.config.l2g.rank_read_workers; });
+    s.default_text = "cores / 4, 1-16";
+    t.push_back(std::move(s));
+  }
+  {
+    auto s = int_option("mkscore-compute-workers", kWorkers, kLatentToGene,
+                        "Compute workers per rank (CPU threads or GPU streams).", 1, 16,
+                        [](auto& r) -> auto& { return r.config.l2g.mkscore_compute_workers; });
+    s.default_text = "the rank's cores (1-16) on the CPU, 4 GPU streams on a GPU";
+    t.push_back(std::move(s));
+  }
+  {
+    auto s = int_option("mkscore-write-workers", kWorkers, kLatentToGene,
+                        "Writer threads per rank.", 1, 50,
+                        [](auto& r) -> auto& { return r.config.l2g.mkscore_write_workers; });
+    s.default_text = "cores / 4, 1-4";
+    t.push_back(std::move(s));
+  }
   t.push_back(int_option("compute-input-queue-size", kWorkers, kLatentToGene,
                          "Reader -> compute queue capacity, in multiples of the compute workers.", 1,
                          10, [](auto& r) -> auto& { return r.config.l2g.compute_input_queue_size; }));
   t.push_back(int_option("writer-queue-size", kWorkers, kLatentToGene,
                          "Compute -> writer queue capacity (batches).", 10, 500,
                          [](auto& r) -> auto& { return r.config.l2g.writer_queue_size; }));
-  t.push_back(int_option("ldsc-read-workers", kWorkers, kSpatialLdsc,
-                         "GSS reader threads per rank (spatial LDSC; HDF5 reads are serialised, 1 is enough).", 1, kNoUpperBound,
-                         [](auto& r) -> auto& { return r.config.ldsc.ldsc_read_workers; }));
-  t.push_back(int_option("ldsc-compute-workers", kWorkers, kSpatialLdsc,
-                         "Compute threads per rank (spatial LDSC: spot LD and the regressions of every trait).", 1, kNoUpperBound,
-                         [](auto& r) -> auto& { return r.config.ldsc.ldsc_compute_workers; }));
+  {
+    auto s = int_option("ldsc-read-workers", kWorkers, kSpatialLdsc,
+                        "GSS reader threads per rank (spatial LDSC; HDF5 reads are serialised, 1 "
+                        "is enough).",
+                        1, kNoUpperBound,
+                        [](auto& r) -> auto& { return r.config.ldsc.ldsc_read_workers; });
+    s.default_text = "cores / 8, 1-10";
+    t.push_back(std::move(s));
+  }
+  {
+    auto s = int_option("ldsc-compute-workers", kWorkers, kSpatialLdsc,
+                        "Compute threads per rank (spatial LDSC: spot LD and the regressions of "
+                        "every trait).",
+                        1, kNoUpperBound,
+                        [](auto& r) -> auto& { return r.config.ldsc.ldsc_compute_workers; });
+    s.default_text = "the rank's cores";
+    t.push_back(std::move(s));
+  }
 
   // ---- Spatial LDSC ----
   t.push_back(string_option(

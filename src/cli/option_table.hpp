@@ -4,6 +4,7 @@
 // the resolved-configuration log, so they cannot disagree.
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gsmap/cli/parse.hpp"
@@ -52,6 +53,12 @@ struct OptionSpec {
   // The current value as text ("" = unset / none). Empty function: the option shows nothing
   // (the negative half of a flag pair). Flags show "on" / "off".
   std::function<std::string(const ParseResult&)> show;
+  // A subcommand's own meaning of a shared option: the first entry whose scope the subcommand's
+  // intersects replaces `help` in that subcommand's --help (quick-mode and the top-level help
+  // show `help`, which covers every meaning).
+  std::vector<std::pair<unsigned, std::string>> help_for;
+  // Replaces "Default: <value>" in --help when the default is decided at run time.
+  std::string default_text;
   std::string negation;  // flags: the other half of a --x/--no-x pair, if any
   bool display_only = false;  // --help: listed, but handled before option parsing
 };

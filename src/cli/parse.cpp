@@ -138,11 +138,21 @@ po::options_description describe_group(const std::string& group, const Subcomman
   for (const auto& spec : detail::option_table()) {
     if (spec.group != group || (sub && !accepts(*sub, spec))) continue;
     std::string text = spec.help;
+    if (sub && sub->name != "quick-mode") {
+      for (const auto& [scope, own] : spec.help_for) {
+        if (sub->scope & scope) {
+          text = own;
+          break;
+        }
+      }
+    }
     if (!spec.range.empty()) text += " Allowed: " + spec.range + ".";
     if (spec.arity == Arity::kFlag) {
       const OptionSpec* primary = spec.show ? &spec : detail::find_option(spec.negation);
       const bool primary_default_on = primary && primary->show(defaults) == "on";
       if (!spec.negation.empty() && (primary == &spec) == primary_default_on) text += " (default)";
+    } else if (!spec.default_text.empty()) {
+      text += " Default: " + spec.default_text + ".";
     } else if (spec.show) {
       const std::string def = spec.show(defaults);
       if (!def.empty()) text += " Default: " + def + ".";
@@ -399,6 +409,10 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+bool ParseResult::was_given(const std::string& name) const {
+  return std::find(given.begin(), given.end(), name) != given.end();
+}
+
 const std::vector<std::string>& subcommands() {
   static const std::vector<std::string> names = subcommand_names();
   return names;
@@ -495,6 +509,7 @@ ParseResult parse(const std::vector<std::string>& args) {
       throw UsageError(fmt::format("--{} given more than once", name));
     }
     spec->apply(r, opt.value);
+    r.given.push_back(name);
     previous = spec;
   }
 
@@ -514,6 +529,33 @@ ParseResult parse(const std::vector<std::string>& args) {
   return r;
 }
 
+// One example per subcommand: the demo data set of `gsmap-mpi simulate` (docs/usage.md).
+std::string example_of(const std::string& sub) {
+  const std::string mpirun = "mpirun -np 2 --bind-to none ";
+  const std::string traits = "    --sumstats-config-file demo/data/gwas/sumstats.yaml \\\n";
+  const std::string ldsc_inputs =
+      "    --snp-gene-weight-adata-path demo/data/weights/snp_gene_weights.h5ad \\\n"
+      "    --w-ld-dir demo/data/w_ld\n";
+  const std::string samples =
+      "    --h5ad-yaml demo/data/st/samples.yaml --annotation annotation \\\n"
+      "    --latent-representation-cell emb_cell --latent-representation-niche emb_niche";
+  const std::string project = " --workdir demo/work --project-name demo \\\n";
+  if (sub == "quick-mode") {
+    return "  " + mpirun + "gsmap-mpi quick-mode" + project + samples +
+           " \\\n    --cauchy-annotations domain \\\n" + traits + ldsc_inputs;
+  }
+  if (sub == "latent-to-gene") return "  " + mpirun + "gsmap-mpi latent-to-gene" + project + samples + "\n";
+  if (sub == "spatial-ldsc") return "  " + mpirun + "gsmap-mpi spatial-ldsc" + project + traits + ldsc_inputs;
+  if (sub == "cauchy-combination") {
+    return "  gsmap-mpi cauchy-combination" + project +
+           "    --annotation annotation --cauchy-annotations domain \\\n"
+           "    --sumstats-config-file demo/data/gwas/sumstats.yaml\n";
+  }
+  if (sub == "simulate") return "  gsmap-mpi simulate --out demo/data --seed 1\n";
+  if (sub == "merge") return "  gsmap-mpi merge --workdir demo/work --project-name demo --trait-name planted_T1\n";
+  return {};
+}
+
 std::string help_text(const std::string& subcommand) {
   std::ostringstream out;
   if (!subcommand.empty()) {
@@ -526,6 +568,9 @@ std::string help_text(const std::string& subcommand) {
       if (desc.options().empty()) continue;
       out << "\n" << desc;
     }
+    out << "\nExample (the demo data of `gsmap-mpi simulate --out demo/data --seed 1`; "
+           "mkdir -p demo/work):\n"
+        << example_of(sub->name);
     return out.str();
   }
   out << "gsmap-mpi " << kVersion
@@ -552,6 +597,11 @@ std::string help_text(const std::string& subcommand) {
          "report's gene diagnostics; "
          "the commands "
       << join(commands, ", ") << "; the options " << join(options, ", ") << ".\n";
+  out << "\nExample: a simulated data set, then the whole pipeline on 2 ranks:\n"
+      << example_of("simulate") << "  mkdir -p demo/work\n"
+      << example_of("quick-mode")
+      << "Step names (--start-step, --stop-step) are matched in any case and also take gsMap3D's\n"
+         "spellings latent2gene (latent_to_gene) and cauchy (cauchy_combination).\n";
   return out.str();
 }
 
@@ -580,6 +630,8 @@ std::vector<std::string> resolved_options(const ParseResult& parsed) {
   for (const auto& group : detail::group_order()) {
     for (const auto& spec : detail::option_table()) {
       if (spec.group != group || !accepts(*sub, spec) || !spec.show) continue;
+      // Run-time defaults (worker counts from the cores) are not choices of the user.
+      if (!spec.default_text.empty() && !parsed.was_given(spec.name)) continue;
       const std::string value = spec.show(parsed);
       if (value == spec.show(defaults)) continue;
       if (spec.arity == Arity::kFlag) {

@@ -18,6 +18,7 @@ int g_size = 1;
 std::mutex g_progress_mutex;
 bool g_progress_open = false;
 std::string g_file_path;  // guarded by g_progress_mutex
+std::shared_ptr<spdlog::sinks::basic_file_sink_mt> g_file_sink;  // rank 0's log file, if any
 }  // namespace
 
 void init(int rank, int size) {
@@ -27,6 +28,7 @@ void init(int rank, int size) {
     std::lock_guard lock(g_progress_mutex);
     g_file_path.clear();
   }
+  g_file_sink.reset();
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(spdlog::color_mode::automatic);
   g_logger = std::make_shared<spdlog::logger>("gsmap", sink);
   if (rank == 0) {
@@ -49,7 +51,17 @@ void add_file(const std::string& path) {
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
   file->set_pattern("[%Y-%m-%d %H:%M:%S] [%l] %v");
   g_logger->sinks().push_back(file);
+  g_file_sink = file;
 }
+
+void info_to_file(const std::string& line) {
+  if (g_rank != 0 || !g_file_sink) return;
+  spdlog::details::log_msg msg(g_logger->name(), spdlog::level::info, line);
+  g_file_sink->log(msg);
+  g_file_sink->flush();
+}
+
+bool stderr_is_terminal() { return isatty(fileno(stderr)) != 0; }
 
 std::shared_ptr<spdlog::logger> get() {
   if (!g_logger) init(0, 1);

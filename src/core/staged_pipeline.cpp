@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/progress.hpp"
 
 namespace gsmap::core {
 
@@ -98,7 +99,13 @@ void PipelineControl::wait() {
   std::exception_ptr error;
   {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return completed_ >= total_ || error_ != nullptr; });
+    // The waiting (main) thread also drives the stage's progress reductions (core/progress.hpp).
+    const auto finished = [&] { return completed_ >= total_ || error_ != nullptr; };
+    while (!done_.wait_for(lock, std::chrono::milliseconds(50), finished)) {
+      lock.unlock();
+      poll_progress();
+      lock.lock();
+    }
     error = error_;
     elapsed_seconds_ =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();

@@ -21,7 +21,9 @@
 #include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/dist/halo.hpp"
+#include "gsmap/dist/progress.hpp"
 
 namespace gsmap::gss {
 namespace {
@@ -125,9 +127,6 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
     explicit ThreadState(std::int64_t g) : ranker(g), stats(g) {}
   };
   tbb::enumerable_thread_specific<ThreadState> state([&] { return ThreadState(n_genes); });
-  const auto t0 = Clock::now();
-  std::int64_t done = 0, total_rows = 0;
-  for (const auto& ch : chunks) total_rows += ch.end - ch.begin;
   std::vector<float> ln;  // chunk rows x G, f32 ln ranks
   chunk_sums.assign(chunks.size() * static_cast<std::size_t>(n_genes), 0.0f);
   core::MemoryPart ledger_sums("ranking chunk sums",
@@ -166,12 +165,10 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
         for (std::int64_t q = r.begin(); q != r.end(); ++q) sums[q] += row[q];
       }
     });
-    done += rows;
     kill_point("ranking");
-    log::progress(fmt::format("ranking: {}/{} cells on rank 0 ({:.0f} cells/s)", done, total_rows,
-                              done / std::max(1e-9, seconds_since(t0))));
+    core::progress_add(rows);
+    core::poll_progress();
   }
-  log::progress_done();
   GeneStatsAccumulator total(n_genes);
   for (auto& ts : state) total.merge(ts.stats);
   return total;
@@ -393,8 +390,12 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const auto t_b = Clock::now();
   double cpu0 = cpu_seconds();
   {
-    HomogeneousNeighborFinder finder(table, options.neighbors);
-    result.neighbors = finder.find(in.own_cells);
+    dist::StageProgress progress("neighbours", n_own, "cells", comm);
+    result.neighbors = progress.run([&] {
+      HomogeneousNeighborFinder finder(table, options.neighbors);
+      return finder.find(in.own_cells);
+    });
+    progress.finish();
   }
   const NeighborResult& nb = result.neighbors;
   const int k_tot = nb.k_total;
@@ -422,7 +423,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     result.stage_a_resumed = true;
   } else {
     std::vector<float> chunk_sums;
+    dist::StageProgress progress("ranking", n_ranked, "cells", comm);
     auto acc = rank_own_cells(in, start, *ranked, chunk_sums);
+    progress.finish();
     dist::allreduce_sum_span(acc.raw(), comm);
     result.stats = acc.finalize();  // frac from exact counts
     result.stats.g_mean = fold_g_mean(in.own_chunks, chunk_sums, static_cast<std::size_t>(n_genes),
@@ -525,6 +528,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     if (hooks.sink) hooks.sink(r.cells, r.scores);
     ledger.add("GSS batches", -static_cast<std::int64_t>(r.scores.size() * sizeof(f16_bits)));
     zero_weight += static_cast<std::int64_t>(r.zero_weight);
+    const std::int64_t first = in.own_cells[static_cast<std::size_t>(r.cells.front())];
+    const auto type = table.group.empty() ? 0 : table.group[static_cast<std::size_t>(first)];
+    core::progress_add(static_cast<std::int64_t>(r.cells.size()), static_cast<std::size_t>(type));
     kill_point("gss");
   };
   core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(options.shape, stages);
@@ -556,7 +562,18 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
       GSMAP_LOG_INFO("Cell type '{}': {} cells on rank {}", table.group_names[t], order.size(), me);
     }
   }
+  // Progress per cell type (the batches are of one type each); no names: one unnamed part.
+  std::vector<std::string> type_names(n_types);
+  std::vector<std::int64_t> type_cells(n_types);
+  for (std::size_t t = 0; t < n_types; ++t) {
+    if (!table.group_names.empty()) {
+      type_names[t] = fmt::format("cell type '{}'", table.group_names[t]);
+    }
+    type_cells[t] = static_cast<std::int64_t>(by_type[t].size());
+  }
+  dist::StageProgress progress("GSS", std::move(type_names), std::move(type_cells), "cells", comm);
   result.report = pipeline.run(std::move(jobs), "GSS", batch_size);
+  progress.finish();
   result.zero_weight_cells = zero_weight.load();
   result.seconds_c = seconds_since(t_c);
   result.cpu_c = cpu_seconds() - cpu0;

@@ -12,6 +12,7 @@
 #include <nanoflann.hpp>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/gss/umap.hpp"
 
 namespace gsmap::gss {
@@ -706,6 +707,7 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
           }
           fill_qc(result, i);
         }
+        core::progress_add(static_cast<std::int64_t>(range.size()));
       });
   return result;
 }
@@ -920,6 +922,7 @@ NeighborResult HomogeneousNeighborFinder::scrna_select(const KnnGraph& graph,
           select_strongest(q, edges, k, result.indices.data() + out, result.cell_sims.data() + out);
           fill_qc(result, i);
         }
+        core::progress_add(static_cast<std::int64_t>(range.size()));
       });
   return result;
 }

@@ -13,6 +13,7 @@
 #include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/dist/progress.hpp"
 #include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/pipeline/ldsc_outputs.hpp"
@@ -71,6 +72,11 @@ void run_cauchy_combination(const Config& cfg, MPI_Comm comm) {
       const auto all_traits = traits_of(cfg.ldsc);
       // -- provenance and locks (pipeline/provenance_steps.hpp): skip only when up to date --
       const auto prov = plan_cauchy(cfg, all_traits, annotations);
+      // Rank 0 alone: its progress is a reduction over MPI_COMM_SELF.
+      dist::StageProgress progress(
+          "Cauchy: reading LDSC results",
+          std::count_if(prov.recompute.begin(), prov.recompute.end(), [](char r) { return r != 0; }),
+          "traits", MPI_COMM_SELF);
       for (std::size_t ti = 0; ti < all_traits.size(); ++ti) {
         const auto& t = all_traits[ti];
         if (!prov.recompute[ti]) continue;
@@ -82,7 +88,10 @@ void run_cauchy_combination(const Config& cfg, MPI_Comm comm) {
                                            : "partial range files exist: join them with gsmap-mpi merge");
         }
         traits.push_back(cauchy::read_ldsc_csv(path, t.name));
+        progress.add(1);
+        progress.poll();
       }
+      progress.finish();
       if (!traits.empty()) {
         const auto obs_path = spot_obs_h5ad(cfg.common);
         io::H5adReader obs(obs_path);

@@ -1,6 +1,7 @@
 // quick-mode: latent_to_gene -> spatial_ldsc -> cauchy_combination -> report (--start-step..
 // --stop-step), each skipped when its outputs are complete, so re-running the same command after
 // a kill finishes the remaining work only.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -39,20 +40,32 @@ std::string format_duration(double s) {
   return fmt::format("{}m {}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
 }
 
-// End of run: the top annotations per trait from the first annotation's Cauchy file.
+// End of run: per trait the first three rows of the first annotation's Cauchy file, which is
+// sorted by p_median as gsMap3D sorts it (docs/formats.md "Cauchy combination").
 void log_final_summary(const Config& cfg) {
   const auto dir = cfg.common.project_dir() + "/cauchy_combination";
   const auto annotation = cauchy_annotations(cfg.cauchy).front();
-  GSMAP_LOG_INFO("Summary (Cauchy combination over '{}', top 3 per trait):", annotation);
+  GSMAP_LOG_INFO("Summary (Cauchy combination over '{}': the first 3 rows per trait, by p_median "
+                 "as in the file):",
+                 annotation);
   for (const auto& t : traits_of(cfg.ldsc)) {
     const auto path = cauchy::cauchy_result_path(dir, cfg.common.project_name, t.name, annotation, false);
     std::ifstream in(path);
     std::string line;
-    std::getline(in, line);  // header
+    std::getline(in, line);  // header: the columns by name
+    const auto header = io::split_char(line, ',');
+    const auto column = [&](const char* name) {
+      return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+    };
+    const std::size_t label = column("annotation"), median = column("p_median"),
+                      cauchy = column("p_cauchy");
     std::string top;
     for (int k = 0; k < 3 && std::getline(in, line); ++k) {
       auto f = io::split_char(line, ',');
-      if (f.size() >= 4) top += fmt::format("{}{} (p_cauchy {})", k ? ", " : "", f[2], f[3]);
+      if (f.size() > std::max({label, median, cauchy})) {
+        top += fmt::format("{}{} (p_median {}, p_cauchy {})", k ? "; " : "", f[label], f[median],
+                           f[cauchy]);
+      }
     }
     GSMAP_LOG_INFO("  {}: {}", t.name, top);
   }

@@ -19,6 +19,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/dist/progress.hpp"
 #include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/h5ad.hpp"
@@ -35,7 +36,6 @@
 #include "gsmap/pipeline/memory_report.hpp"
 #include "gsmap/pipeline/provenance_steps.hpp"
 #include "gsmap/pipeline/steps.hpp"
-#include <thread>
 
 namespace gsmap::pipeline {
 namespace fs = std::filesystem;
@@ -249,40 +249,22 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
     const MarkerGssSource gss(*source);
     std::vector<std::int64_t> own_spots(static_cast<std::size_t>(n_own));
     for (std::int64_t i = 0; i < n_own; ++i) own_spots[static_cast<std::size_t>(i)] = own_start + i;
-    std::atomic<std::int64_t> spots_done{0};
+    dist::StageProgress progress(
+        fmt::format("spatial LDSC ({} trait{})", traits.size(), traits.size() == 1 ? "" : "s"),
+        n_own, "spots", comm);
     ldsc::EngineOptions eo;
     eo.read_workers = l.ldsc_read_workers;
     eo.compute_workers = l.ldsc_compute_workers;
     eo.chunk_spots = l.spots_per_chunk_quick_mode;
     eo.on_chunk_done = [&](std::int64_t n) {
-      spots_done += n;
+      progress.add(n);
       kill_point("ldsc_mid_trait");
     };
-    // Progress on one line from a monitor thread of rank 0 (cells/s over the run).
-    std::atomic<bool> finished{false};
-    std::thread monitor([&] {
-      const auto t0 = Clock::now();
-      while (!finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        log::progress(fmt::format("spatial LDSC: {}/{} spots on rank 0, {:.0f} spots/s, {} traits",
-                                  spots_done.load(), n_own, spots_done / std::max(secs, 1e-9),
-                                  traits.size()));
-      }
-    });
-    ldsc::EngineResult er;
     rusage usage0{};
     getrusage(RUSAGE_SELF, &usage0);
-    try {
-      er = ldsc::run_ldsc_engine(problem, gss, *backend, own_spots, eo);
-    } catch (...) {
-      finished = true;
-      monitor.join();
-      throw;
-    }
-    finished = true;
-    monitor.join();
-    log::progress_done();
+    // The main thread polls the progress reductions while it waits for the engine's workers.
+    ldsc::EngineResult er = ldsc::run_ldsc_engine(problem, gss, *backend, own_spots, eo);
+    progress.finish();
     rusage usage1{};
     getrusage(RUSAGE_SELF, &usage1);
     const auto cpu_seconds = [](const rusage& u) {

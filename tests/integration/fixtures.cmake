@@ -80,3 +80,7 @@ set_tests_properties(integration.halo_bound PROPERTIES PROCESSORS 4 TIMEOUT 300
 add_test(NAME integration.demo COMMAND ${_it}/demo_test.sh ${_exe} ${_scratch}/demo)
 set_tests_properties(integration.demo PROPERTIES PROCESSORS 2 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"
                      LABELS "integration;mpi;asan")
+# cmake --install into a scratch prefix, the modulefile, and the demo quick-mode from there.
+add_test(NAME integration.install COMMAND ${_it}/install_test.sh ${PROJECT_BINARY_DIR} ${_scratch}/install)
+set_tests_properties(integration.install PROPERTIES TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"
+                     LABELS integration)

@@ -1,12 +1,19 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/dist/progress.hpp"
 #include "gsmap/io/text.hpp"
 #include "test_support.hpp"
 
@@ -152,5 +159,66 @@ TEST(Placement, EveryRankReported) {
       EXPECT_EQ(p.device, -1);
       EXPECT_LT(p.local_rank, p.local_size);
     }
+  }
+}
+
+// Progress rounds (non-blocking sums on a duplicate communicator) beside the stage's own blocking
+// collectives, ranks at different speeds: no deadlock, every rank leaves finish() with the total,
+// rank 0 prints the aggregated lines (docs/usage.md "Progress").
+TEST(StageProgress, AggregatesOverRanksBesideTheStagesCollectives) {
+  setenv("GSMAP_PROGRESS_INTERVAL", "0.002", 1);
+  const int me = rank(MPI_COMM_WORLD), np = size(MPI_COMM_WORLD);
+  const std::int64_t mine = 10 * (me + 1);
+  const std::int64_t steps = allreduce_max(mine, MPI_COMM_WORLD);
+  if (me == 0) testing::internal::CaptureStderr();
+  {
+    StageProgress p("test", mine, "units", MPI_COMM_WORLD);
+    for (std::int64_t i = 0; i < steps; ++i) {
+      if (i < mine) p.add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 + me));
+      p.poll();
+      EXPECT_EQ(allreduce_sum(std::int64_t{1}, MPI_COMM_WORLD), np);  // the stage's own collective
+    }
+    EXPECT_EQ(p.finish(), 10 * np * (np + 1) / 2);
+  }
+  {
+    // run(): the work on a helper thread (counted through core::progress_add), the main thread polls.
+    StageProgress q("helper", 50, "units", MPI_COMM_WORLD);
+    const int result = q.run([&] {
+      for (int i = 0; i < 50; ++i) {
+        gsmap::core::progress_add(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1 + me));
+      }
+      return 7;
+    });
+    EXPECT_EQ(result, 7);
+    EXPECT_EQ(q.finish(), 50 * np);
+  }
+  {
+    // Named parts (the GSS per cell type): a line when a part is complete on every rank.
+    StageProgress typed("typed", {"part 'A'", "part 'B'"}, {me + 1, 2}, "units", MPI_COMM_WORLD);
+    gsmap::core::progress_add(me + 1, 0);
+    gsmap::core::progress_add(2, 1);
+    EXPECT_EQ(typed.finish(), np * (np + 1) / 2 + 2 * np);
+  }
+  {
+    StageProgress e("throws", 1, "units", MPI_COMM_SELF);
+    EXPECT_THROW(e.run([]() -> int { throw std::runtime_error("stage failed"); }),
+                 std::runtime_error);
+    EXPECT_EQ(e.finish(), 1);
+  }
+  if (me == 0) {
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find(fmt::format("test: 0 % (0/{} units", 10 * np * (np + 1) / 2)),
+              std::string::npos) << err;
+    EXPECT_NE(err.find(fmt::format("test: 100 % ({} units in ", 10 * np * (np + 1) / 2)),
+              std::string::npos) << err;
+    EXPECT_NE(err.find(fmt::format("helper: 100 % ({} units in ", 50 * np)), std::string::npos)
+        << err;
+    EXPECT_NE(err.find(fmt::format("typed: part 'A' done ({} units)", np * (np + 1) / 2)),
+              std::string::npos) << err;
+    EXPECT_NE(err.find(fmt::format("typed: part 'B' done ({} units)", 2 * np)), std::string::npos)
+        << err;
+    EXPECT_LT(err.find("typed: part 'B' done"), err.find("typed: 100 %")) << err;
   }
 }

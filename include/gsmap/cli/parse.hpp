@@ -28,6 +28,10 @@ struct ParseResult {
   // Given values that the rules override (e.g. --n-adjacent-slices for spatial2D data); rank 0
   // logs them as warnings.
   std::vector<std::string> warnings;
+  // The options given on the command line (names without "--"), in order: what the run-time
+  // defaults (worker counts from the rank's cores, cli/resources.hpp) must not override.
+  std::vector<std::string> given;
+  bool was_given(const std::string& name) const;
 };
 
 // `args` = argv[1..]. Throws UsageError. Checks that --workdir (and --memmap-tmp-dir) exist; reads

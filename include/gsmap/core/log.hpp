@@ -22,8 +22,12 @@ std::shared_ptr<spdlog::logger> get();
 int rank();
 int size();
 
+// An info line for rank 0's log file only (the progress lines that a terminal shows live).
+void info_to_file(const std::string& line);
+bool stderr_is_terminal();
+
 // Progress on one terminal line (rank 0, interactive terminals: carriage return; otherwise logged
-// sparsely by the caller's policy). finish() ends the line.
+// sparsely by the caller's policy, core/progress.hpp). progress_done() ends the line.
 void progress(const std::string& line);
 void progress_done();
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/gss/embedding.hpp"
 #include "gsmap/gss/neighbors.hpp"
 
@@ -501,6 +503,19 @@ TEST(NeighborValidation, DataRules) {
     const HomogeneousNeighborFinder finder(t, params_2d(2, 1));
     EXPECT_THROW(finder.find(std::vector<std::int64_t>{2}), ComputeError);  // no such cell
   }
+}
+
+// Progress (docs/usage.md "Progress"): every queried cell counts once, in any thread.
+TEST(SpatialCandidates, EveryQueriedCellCountsOnceForProgress) {
+  Cells c = grid5();
+  const CellTable t = c.table();
+  std::atomic<std::int64_t> counted{0};
+  {
+    const core::ActiveProgress active(counted, [] {});
+    find_homogeneous_neighbors(t, params_2d(10, 4), iota_cells(25));
+    find_homogeneous_neighbors(t, params_2d(10, 4), std::vector<std::int64_t>{3, 7, 11});
+  }
+  EXPECT_EQ(counted.load(), 25 + 3);
 }
 
 }  // namespace

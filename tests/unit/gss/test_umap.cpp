@@ -4,6 +4,7 @@
 // smooth_knn_dist, scipy's sparse fuzzy union, gsMap's top-K and f16 normalisation).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "gsmap/core/error.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/gss/embedding.hpp"
 #include "gsmap/gss/neighbors.hpp"
 #include "gsmap/gss/umap.hpp"
@@ -319,6 +321,31 @@ TEST(ScrnaNeighbors, CellTypeSmallerThanKIsAnInputError) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("tiny"), std::string::npos) << e.what();
   }
+}
+
+// Progress (docs/usage.md "Progress"): every queried cell counts once, although the kNN graph
+// covers every cell of the queried cell types.
+TEST(ScrnaNeighbors, EveryQueriedCellCountsOnceForProgress) {
+  constexpr std::int64_t kCells = 40;
+  const std::vector<float> raw = scrna_embedding(kCells, 5);
+  std::vector<std::int32_t> group(kCells);
+  for (std::int64_t i = 0; i < kCells; ++i)
+    group[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 3 == 0);
+  const NormalizedEmbedding cell = normalize_cell_embedding(raw, kCells, 5, "test");
+  CellTable t;
+  t.n = kCells;
+  t.group = group;
+  t.cell = &cell;
+  NeighborParams p;
+  p.dataset_type = DatasetType::kScRNA;
+  p.k_homogeneous = 6;
+  const HomogeneousNeighborFinder finder(t, p);
+  std::atomic<std::int64_t> counted{0};
+  {
+    const core::ActiveProgress active(counted, [] {});
+    finder.find(std::vector<std::int64_t>{39, 3, 17, 20});
+  }
+  EXPECT_EQ(counted.load(), 4);
 }
 
 }  // namespace
