@@ -32,6 +32,9 @@
 #   BENCH_SCRATCH          builds, data and runs (default: <repo>/build-bench; under the ccache
 #                          base_dir so both builds share cache entries with ordinary builds)
 #   BENCH_NEW_BUILD        build directory of the current tree (default <repo>/build-bench-new)
+#   BENCH_NEW_BIN          an already built bin/ folder of the current tree (gsmap-mpi and
+#                          fma_peak, e.g. build/bin of a Release build): the new build is skipped.
+#                          On a busy machine this saves a full build; say so when quoting figures
 #   BENCH_JOBS             parallel compile jobs (default 2)
 #   BENCH_CMAKE_ARGS       extra configure arguments of both builds (default -DGSMAP_WERROR=ON,
 #                          the flags of the project's usual builds, so ccache reuses their objects)
@@ -97,13 +100,20 @@ build() {  # label source-dir build-dir targets...
 # Both builds sit one level below their source tree, as a normal `build/` does, so that ccache
 # (base_dir) sees the same relative paths as in the project's other builds and reuses objects.
 new_build=${BENCH_NEW_BUILD:-$repo/build-bench-new}
-log "building base $base_desc in $base_src/build and new $new_desc in $new_build ..."
+new_bin=${BENCH_NEW_BIN:-$new_build/bin}
+log "building base $base_desc in $base_src/build and new $new_desc in ${BENCH_NEW_BIN:-$new_build} ..."
 t0=$SECONDS
 build base "$base_src" "$base_src/build" gsmap-mpi
-build new "$repo" "$new_build" gsmap-mpi fma_peak
+if [[ -n ${BENCH_NEW_BIN:-} ]]; then
+  [[ -x $new_bin/gsmap-mpi && -x $new_bin/fma_peak ]] ||
+    { log "compare.sh: BENCH_NEW_BIN=$new_bin lacks gsmap-mpi or fma_peak"; exit 2; }
+  log "new: the binaries of $new_bin, built beforehand (not rebuilt here)"
+else
+  build new "$repo" "$new_build" gsmap-mpi fma_peak
+fi
 log "builds done in $((SECONDS - t0)) s"
 BASE=$base_src/build/bin/gsmap-mpi
-NEW=$new_build/bin/gsmap-mpi
+NEW=$new_bin/gsmap-mpi
 
 # ---- 2. simulate defaults unchanged -----------------------------------------------------------
 check_defaults() {  # label simulate-args...
@@ -127,7 +137,7 @@ check_defaults stack --seed 3 --n-cells 1500 --n-genes 600 --n-snps 30000 --n-sl
 [[ $defaults_ok == 1 ]] || log "compare.sh: WARNING: simulate defaults changed"
 
 # ---- 3. FMA peak ------------------------------------------------------------------------------
-peak_out=$("$new_build/bin/fma_peak" 1)
+peak_out=$("$new_bin/fma_peak" 1)
 peak() { awk -v k="$1" '$1 == k {print $2}' <<<"$peak_out"; }
 peak64=$(peak f64_per_core_gflops) peak32=$(peak f32_per_core_gflops)
 peak64_all=$(peak f64_all_cores_gflops) cores=$(peak cores)
@@ -266,7 +276,19 @@ compare() {  # name label unit-count unit-name flop-per-run(or 0) cmd-builder da
       }
     }'
   log_excerpt base && log_excerpt new
+  ldsc_split base && ldsc_split new
   compare_results "$name"
+}
+
+# Where an LDSC run's worker CPU went: spot LD (once per spot tile for all traits) against each
+# trait's regression (moments and jackknife), as the binary logs it (binaries since issue 11; the
+# baseline before it has no such line).
+ldsc_split() {  # who
+  local f=$scratch/runs/$name/$1/log line
+  [[ -f $f ]] || return 0
+  line=$(grep -h "worker CPU on rank 0" "$f" | sed -E 's/^\[[^]]*\] \[[a-z]+\] //' | head -n 1 || true)
+  [[ -n $line ]] && echo "   split ($1): ${line#spatial LDSC worker CPU on rank 0: }"
+  return 0
 }
 
 # The runs' own summaries (stage throughputs, spot-LD / regression split, memory lines), as each
@@ -276,7 +298,7 @@ log_excerpt() {  # who
   [[ -f $f ]] || return 0
   case $name in
     gss_*) re='Stage [ABC]|latent_to_gene done|peak RSS' ;;
-    ldsc_*) re='spot LD|Pipeline Throughput|Reader|Regression|Bottleneck|spatial_ldsc done|peak RSS' ;;
+    ldsc_*) re='spot LD over|Pipeline Throughput|Reader|Regression|Bottleneck|spatial_ldsc done|peak RSS' ;;
     *) re='Stage [AB]|latent_to_gene done|spot LD over|Reader \(spot LD\)|Regression  |spatial_ldsc done|peak RSS' ;;
   esac
   echo "   log of $1:"

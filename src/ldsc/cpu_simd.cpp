@@ -4,7 +4,8 @@ namespace gsmap::ldsc {
 
 bool use_avx2(CpuSimd simd) {
 #if GSMAP_LDSC_HAVE_AVX2_CLONES
-  static const bool cpu_has_avx2 = __builtin_cpu_supports("avx2");
+  static const bool cpu_has_avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return simd != CpuSimd::kBaseline && cpu_has_avx2;
 #else
   (void)simd;

@@ -154,6 +154,7 @@ EngineResult run_ldsc_engine(const LdscProblem& problem, const GssSource& gss,
   for (const auto& t : times) {
     result.times.spot_ld += t.spot_ld;
     result.times.regression += t.regression;
+    result.times.jackknife += t.jackknife;
   }
   return result;
 }

@@ -8,19 +8,29 @@
 // cache and folded at once into the block moments of every trait. A trait's kept SNPs are ascending
 // in plan order, so a row tile maps to a contiguous range of its SNP indices; jackknife blocks may
 // straddle row tiles (the moments of a block simply persist across tiles). The per-(SNP, spot)
-// arithmetic is accumulate_moments()'s (regression_math.hpp), operation for operation, so the
-// block moments are those of the two-pass regress_spots() given h.
+// arithmetic is squared_regression_weight() and accumulate_moments_fma() (regression_math.hpp),
+// operation for operation (docs/algorithms.md §7.5); the jackknife runs over the tile's spots in
+// vectors with jackknife_first_coefficient()'s operations. Every ISA copy gives the same bits.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <limits>
 
 #include <fmt/format.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/memory.hpp"
 #include "gsmap/ldsc/engine.hpp"
 #include "gsmap/ldsc/regression_math.hpp"
+
+// The vector helpers below pass GCC vector types by value between always_inline functions that
+// are only ever inlined into the ISA clones; the ABI note about such parameters does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace gsmap::ldsc {
 namespace {
@@ -48,34 +58,85 @@ template <>
 struct Lanes<2> {
   using D [[gnu::vector_size(16)]] = double;
   using F [[gnu::vector_size(8)]] = float;
+  using F2 [[gnu::vector_size(16)]] = float;  // a full vector of floats
 };
 template <>
 struct Lanes<4> {
   using D [[gnu::vector_size(32)]] = double;
   using F [[gnu::vector_size(16)]] = float;
+  using F2 [[gnu::vector_size(32)]] = float;
 };
 template <>
 struct Lanes<8> {
   using D [[gnu::vector_size(64)]] = double;
   using F [[gnu::vector_size(32)]] = float;
+  using F2 [[gnu::vector_size(64)]] = float;
 };
 
 // One run of a trait's SNPs [k0, k1) inside one jackknife block and one row tile.
 struct Fold {
   const TraitData* trait;
-  const float* ld;        // row tile: plan row r at ld + (r - r0) * sp
-  const Index* rows;      // the trait's plan rows (SpotLdPlan::trait_rows)
+  const float* ld;         // row tile: plan row r at ld + (r - r0) * sp
+  const Index* rows;       // the trait's plan rows (SpotLdPlan::trait_rows)
   Index r0;
   Index k0, k1;
-  const double* h_over_m; // sp values
-  double* moments;        // this block's record: K x sp
+  const double* h_over_m;  // sp values
+  double* moments;         // this block's record: K x sp
   Index sp;
   bool intercept_is_one;  // the design's last column is exactly 1 for every SNP of the trait
 };
 
+template <int W>
+[[gnu::always_inline]] inline typename Lanes<W>::D splat(double v) {
+  typename Lanes<W>::D d;
+  for (int i = 0; i < W; ++i) d[i] = v;
+  return d;
+}
+
+// a * b + c with one rounding, and the square root (both IEEE, correctly rounded): one overload
+// per vector width, each compiled for the clone that uses it; the baseline copy computes the
+// same roundings with std::fma and SSE2's sqrt.
+using D2 = Lanes<2>::D;
+using D4 = Lanes<4>::D;
+using D8 = Lanes<8>::D;
+[[gnu::always_inline]] inline D2 fmadd(D2 a, D2 b, D2 c) {
+  return D2{std::fma(a[0], b[0], c[0]), std::fma(a[1], b[1], c[1])};
+}
+[[gnu::always_inline]] inline D2 vsqrt(D2 a) {
+#if defined(__x86_64__)
+  return reinterpret_cast<D2>(_mm_sqrt_pd(reinterpret_cast<__m128d>(a)));
+#else
+  return D2{std::sqrt(a[0]), std::sqrt(a[1])};
+#endif
+}
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+GSMAP_LDSC_TARGET_AVX2 inline D4 fmadd(D4 a, D4 b, D4 c) {
+  return reinterpret_cast<D4>(_mm256_fmadd_pd(reinterpret_cast<__m256d>(a),
+                                              reinterpret_cast<__m256d>(b),
+                                              reinterpret_cast<__m256d>(c)));
+}
+GSMAP_LDSC_TARGET_AVX2 inline D4 vsqrt(D4 a) {
+  return reinterpret_cast<D4>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(a)));
+}
+GSMAP_LDSC_TARGET_AVX512 inline D8 fmadd(D8 a, D8 b, D8 c) {
+  return reinterpret_cast<D8>(_mm512_fmadd_pd(reinterpret_cast<__m512d>(a),
+                                              reinterpret_cast<__m512d>(b),
+                                              reinterpret_cast<__m512d>(c)));
+}
+GSMAP_LDSC_TARGET_AVX512 inline D8 vsqrt(D8 a) {
+  // The masked form with every lane selected (GCC 12's _mm512_sqrt_pd trips
+  // -Wmaybe-uninitialized on its undefined pass-through operand).
+  const __m512d v = reinterpret_cast<__m512d>(a);
+  return reinterpret_cast<D8>(_mm512_mask_sqrt_pd(v, static_cast<__mmask8>(0xff), v));
+}
+#endif
+
 // W spots at a time with the block's K moments in registers; kP > 0 fixes P at compile time.
-// kOne: the last design column is exactly 1 (the intercept), so the products by it are skipped;
-// x * 1.0 == x in IEEE arithmetic, so the moments are bitwise the same.
+// Per (SNP, spot): squared_regression_weight in f64, then accumulate_moments_fma. The SNPs go in
+// groups of kGroup: first the weights of the group (their divisions are independent of each
+// other and of the moment chains), then its moments in SNP order, so that the divider and the FMA
+// units work side by side. kOne: the last design column is exactly 1 (the intercept), so the
+// products by it are skipped (fma(qa, 1, m) == m + qa and q * 1 == q: the same bits).
 template <int W, int kP, bool kOne>
 [[gnu::always_inline]] inline void fold_vector(const Fold& f) {
   using D = typename Lanes<W>::D;
@@ -84,56 +145,64 @@ template <int W, int kP, bool kOne>
   constexpr int K = moment_count(P);
   constexpr int n_upper = P * (P + 1) / 2;
   constexpr int width = P - 1;
+  constexpr int kGroup = 8;
   const TraitData& t = *f.trait;
   const double* tn = t.n.data();
   const double* ta = t.baseline_sum.data();
   const double* tw = t.ld_term.data();
   const double* tc = t.chisq.data();
   const double* tx = t.design.data();
-  D one;
-  for (int v = 0; v < W; ++v) one[v] = 1.0;
+  const D one = splat<W>(1.0);
   for (Index j = 0; j < f.sp; j += W) {
     D acc[K];
     for (int k = 0; k < K; ++k) std::memcpy(&acc[k], f.moments + k * f.sp + j, sizeof(D));
     D h;
     std::memcpy(&h, f.h_over_m + j, sizeof(D));
-    for (Index i = f.k0; i < f.k1; ++i) {
-      F lf;
-      std::memcpy(&lf, f.ld + (f.rows[i] - f.r0) * f.sp + j, sizeof(F));
-      const D l = __builtin_convertvector(lf, D);
-      const double n = tn[i], chi = tc[i];
-      const double* xb = tx + i * width;
-      // squared_regression_weight(l + a, h N / M, ld_term)
-      const D x = l + ta[i];
-      const D xm = x < one ? one : x;  // at_least_one (NaN passes)
-      const D c = h * n;
-      const D d = 1.0 + c * xm;
-      const D q = tw[i] / (d * d);
-      // accumulate_moments with u = [l, xb...]
-      D qa = q * l;
-      acc[0] += qa * l;
-      for (int col = 1; col < P; ++col)
-        acc[col] += (kOne && col == P - 1) ? qa : qa * xb[col - 1];
-      acc[n_upper] += qa * chi;
-      int k = P;
-      for (int r = 1; r < P; ++r) {
-        qa = (kOne && r == P - 1) ? q : q * xb[r - 1];
-        for (int col = r; col < P; ++col, ++k)
-          acc[k] += (kOne && col == P - 1) ? qa : qa * xb[col - 1];
-        acc[n_upper + r] += qa * chi;
+    for (Index i0 = f.k0; i0 < f.k1; i0 += kGroup) {
+      const int n_group = static_cast<int>(std::min<Index>(kGroup, f.k1 - i0));
+      D lg[kGroup], qg[kGroup];
+      for (int g = 0; g < n_group; ++g) {
+        const Index i = i0 + g;
+        F lf;
+        std::memcpy(&lf, f.ld + (f.rows[i] - f.r0) * f.sp + j, sizeof(F));
+        const D l = __builtin_convertvector(lf, D);
+        // squared_regression_weight(l + a, h N / M, ld_term)
+        const D x = l + ta[i];
+        const D xm = x < one ? one : x;  // at_least_one (NaN passes)
+        const D c = h * tn[i];
+        const D d = 1.0 + c * xm;
+        lg[g] = l;
+        qg[g] = tw[i] / (d * d);
+      }
+      for (int g = 0; g < n_group; ++g) {
+        const Index i = i0 + g;
+        const D q = qg[g];
+        const D chi = splat<W>(tc[i]);
+        const double* xb = tx + i * width;
+        D u[P];  // u = [l, xb...]
+        u[0] = lg[g];
+        for (int c = 1; c < P; ++c) u[c] = splat<W>(xb[c - 1]);
+        int k = 0;
+        for (int r = 0; r < P; ++r) {
+          const D qa = (kOne && r == P - 1) ? q : q * u[r];
+          for (int c = r; c < P; ++c, ++k)
+            acc[k] = (kOne && c == P - 1) ? acc[k] + qa : fmadd(qa, u[c], acc[k]);
+          acc[n_upper + r] = fmadd(qa, chi, acc[n_upper + r]);
+        }
       }
     }
     for (int k = 0; k < K; ++k) std::memcpy(f.moments + k * f.sp + j, &acc[k], sizeof(D));
   }
 }
 
-// Any P: accumulate_moments itself, one spot at a time.
+// Any P: the two functions of regression_math.hpp themselves, one spot at a time.
 inline void fold_scalar(const Fold& f) {
   const TraitData& t = *f.trait;
   const int P = t.n_features;
   const int width = P - 1;
   std::vector<double> u(static_cast<std::size_t>(P));
   for (Index i = f.k0; i < f.k1; ++i) {
+    const auto s = static_cast<std::size_t>(i);
     const float* L = f.ld + (f.rows[i] - f.r0) * f.sp;
     const double* xb = t.design.data() + i * width;
     for (int c = 1; c < P; ++c) u[c] = xb[c - 1];
@@ -141,8 +210,8 @@ inline void fold_scalar(const Fold& f) {
       const double l = L[j];
       u[0] = l;
       const double q =
-          squared_regression_weight(l + t.baseline_sum[i], f.h_over_m[j] * t.n[i], t.ld_term[i]);
-      accumulate_moments(P, q, u.data(), t.chisq[i], f.moments + j, static_cast<int>(f.sp));
+          squared_regression_weight(l + t.baseline_sum[s], f.h_over_m[j] * t.n[s], t.ld_term[s]);
+      accumulate_moments_fma(P, q, u.data(), t.chisq[s], f.moments + j, static_cast<int>(f.sp));
     }
   }
 }
@@ -157,6 +226,93 @@ template <int W>
   }
 }
 
+// solve_spd (regression_math.hpp) for W systems at once, each lane its own packed system m (K
+// entries, then the right-hand side); returns x[0] and clears the `ok` lanes whose pivot fails.
+template <int W, int P>
+[[gnu::always_inline]] inline typename Lanes<W>::D solve_first(
+    const typename Lanes<W>::D* m, decltype(typename Lanes<W>::D{} < typename Lanes<W>::D{})& ok) {
+  using D = typename Lanes<W>::D;
+  constexpr int n_upper = P * (P + 1) / 2;
+  const D ratio = splat<W>(kSingularPivotRatio);
+  D r[P][P];
+  int k = 0;
+  for (int i = 0; i < P; ++i)
+    for (int j = i; j < P; ++j) r[i][j] = m[k++];
+  for (int i = 0; i < P; ++i) {
+    const D diagonal = r[i][i];
+    D s = diagonal;
+    for (int q = 0; q < i; ++q) s -= r[q][i] * r[q][i];
+    ok &= s > ratio * diagonal;
+    const D pivot = vsqrt(s);
+    r[i][i] = pivot;
+    for (int j = i + 1; j < P; ++j) {
+      D t = r[i][j];
+      for (int q = 0; q < i; ++q) t -= r[q][i] * r[q][j];
+      r[i][j] = t / pivot;
+    }
+  }
+  D x[P];
+  for (int i = 0; i < P; ++i) {
+    D t = m[n_upper + i];
+    for (int q = 0; q < i; ++q) t -= r[q][i] * x[q];
+    x[i] = t / r[i][i];
+  }
+  for (int i = P - 1; i >= 0; --i) {
+    D t = x[i];
+    for (int q = i + 1; q < P; ++q) t -= r[i][q] * x[q];
+    x[i] = t / r[i][i];
+  }
+  return x[0];
+}
+
+// jackknife_first_coefficient (regression_math.hpp) for W spots at once, lane j of every vector
+// being spot j0 + j: the same operations in the same order (solve_spd's Cholesky, Welford), so
+// each lane's result has the bits of the scalar function. A lane whose solve fails is marked and
+// its (meaningless) arithmetic carries on; its estimate is reported as singular.
+template <int W, int kP>
+[[gnu::always_inline]] inline void jackknife_lanes(int n_blocks, const double* blocks, Index sp,
+                                                   JackknifeEstimate* out) {
+  using D = typename Lanes<W>::D;
+  using M = decltype(D{} < D{});  // lane masks
+  constexpr int P = kP;
+  constexpr int K = moment_count(P);
+  M ok = D{} == D{};
+  D total[K], deleted[K];
+  for (int k = 0; k < K; ++k) total[k] = D{};
+  for (int b = 0; b < n_blocks; ++b)
+    for (int k = 0; k < K; ++k) {
+      D v;
+      std::memcpy(&v, blocks + (b * K + k) * sp, sizeof(D));
+      total[k] += v;
+    }
+  const D full = solve_first<W, P>(total, ok);
+  D mean_d{}, m2_d{};
+  for (int b = 0; b < n_blocks; ++b) {
+    for (int k = 0; k < K; ++k) {
+      D v;
+      std::memcpy(&v, blocks + (b * K + k) * sp, sizeof(D));
+      deleted[k] = total[k] - v;
+    }
+    const D d = full - solve_first<W, P>(deleted, ok);
+    const D delta = d - mean_d;
+    mean_d += delta / splat<W>(b + 1.0);
+    m2_d += delta * (d - mean_d);
+  }
+  const double bm1 = n_blocks - 1.0;
+  const D mean = full + bm1 * mean_d;
+  const D se = vsqrt(bm1 * bm1 * (m2_d / bm1) / static_cast<double>(n_blocks));
+  for (int i = 0; i < W; ++i) {
+    if (!ok[i]) {
+      out[i] = JackknifeEstimate{};
+      continue;
+    }
+    out[i].full = full[i];
+    out[i].mean = mean[i];
+    out[i].se = se[i];
+    out[i].ok = true;
+  }
+}
+
 // Per-worker scratch of one spot tile.
 struct TileScratch {
   std::vector<float> scores;               // genes x sp (gene-major), f32 of the f16 GSS
@@ -165,7 +321,8 @@ struct TileScratch {
   std::vector<std::vector<double>> blocks; // per trait: B x K x sp
   std::vector<Index> cursor;               // per trait: next SNP index
   std::vector<char> intercept_is_one;      // per trait, see Fold
-  std::vector<double> work;                // jackknife workspace
+  std::vector<double> work;                // jackknife workspace (scalar path)
+  std::vector<JackknifeEstimate> estimates;  // sp per trait, from the jackknife
 };
 
 // Spot LD of plan rows [r0, r1) for the tile: out row r = sum of w_e * scores[gene_e] over the
@@ -268,13 +425,46 @@ template <int W>
   *job.t_regression += regression;
 }
 
+// The jackknife of every spot of the tile (sp lanes, padded spots included) for one trait, into
+// out[0 .. sp).
+template <int W>
+[[gnu::always_inline]] inline void run_jackknife(const TraitData& t, const double* blocks, Index sp,
+                                                 double* work, JackknifeEstimate* out) {
+  for (Index j = 0; j < sp; j += W) {
+    switch (t.n_features) {
+      case 4: jackknife_lanes<W, 4>(t.n_blocks, blocks + j, sp, out + j); break;
+      case 5: jackknife_lanes<W, 5>(t.n_blocks, blocks + j, sp, out + j); break;
+      case 6: jackknife_lanes<W, 6>(t.n_blocks, blocks + j, sp, out + j); break;
+      default:
+        for (Index v = j; v < j + W; ++v)
+          out[v] = jackknife_first_coefficient(t.n_features, t.n_blocks, blocks + v,
+                                               static_cast<int>(sp), work);
+    }
+  }
+}
+
 void run_row_tiles_baseline(const TileJob& job) { run_row_tiles<2>(job); }
+void run_jackknife_baseline(const TraitData& t, const double* blocks, Index sp, double* work,
+                            JackknifeEstimate* out) {
+  run_jackknife<2>(t, blocks, sp, work, out);
+}
 #if GSMAP_LDSC_HAVE_AVX2_CLONES
 GSMAP_LDSC_TARGET_AVX2 void run_row_tiles_avx2(const TileJob& job) { run_row_tiles<4>(job); }
 GSMAP_LDSC_TARGET_AVX512 void run_row_tiles_avx512(const TileJob& job) { run_row_tiles<8>(job); }
+GSMAP_LDSC_TARGET_AVX2 void run_jackknife_avx2(const TraitData& t, const double* blocks, Index sp,
+                                               double* work, JackknifeEstimate* out) {
+  run_jackknife<4>(t, blocks, sp, work, out);
+}
+GSMAP_LDSC_TARGET_AVX512 void run_jackknife_avx512(const TraitData& t, const double* blocks,
+                                                   Index sp, double* work,
+                                                   JackknifeEstimate* out) {
+  run_jackknife<8>(t, blocks, sp, work, out);
+}
 #endif
 
 using RowTilesFunction = void (*)(const TileJob&);
+using JackknifeFunction = void (*)(const TraitData&, const double*, Index, double*,
+                                   JackknifeEstimate*);
 
 RowTilesFunction select_row_tiles(CpuSimd simd) {
 #if GSMAP_LDSC_HAVE_AVX2_CLONES
@@ -285,13 +475,23 @@ RowTilesFunction select_row_tiles(CpuSimd simd) {
   return &run_row_tiles_baseline;
 }
 
+JackknifeFunction select_jackknife(CpuSimd simd) {
+#if GSMAP_LDSC_HAVE_AVX2_CLONES
+  if (use_avx512(simd)) return &run_jackknife_avx512;
+  if (use_avx2(simd)) return &run_jackknife_avx2;
+#endif
+  (void)simd;
+  return &run_jackknife_baseline;
+}
+
 class CpuWorker final : public LdscWorker {
  public:
   CpuWorker(const LdscProblem& problem, const CpuBackendOptions& o)
       : p_(problem),
         snp_tile_(o.snp_tile),
         spot_tile_(o.spot_tile),
-        row_tiles_(select_row_tiles(o.simd)) {
+        row_tiles_(select_row_tiles(o.simd)),
+        jackknife_(select_jackknife(o.simd)) {
     const Index sp = padded(spot_tile_);
     const auto n_genes = static_cast<Index>(p_.common->genes.size());
     s_.scores.resize(static_cast<std::size_t>(n_genes * sp));
@@ -300,8 +500,11 @@ class CpuWorker final : public LdscWorker {
     s_.blocks.resize(p_.n_traits());
     s_.cursor.resize(p_.n_traits());
     s_.intercept_is_one.resize(p_.n_traits());
+    s_.estimates.resize(static_cast<std::size_t>(sp));
     int max_features = 1;
-    std::int64_t bytes = static_cast<std::int64_t>((s_.scores.size() + s_.ld.size()) * sizeof(float));
+    std::int64_t bytes =
+        static_cast<std::int64_t>((s_.scores.size() + s_.ld.size()) * sizeof(float) +
+                                  s_.estimates.size() * sizeof(JackknifeEstimate));
     for (std::size_t t = 0; t < p_.n_traits(); ++t) {
       const TraitData& trait = *p_.traits[t];
       s_.h[t].resize(static_cast<std::size_t>(sp));
@@ -379,21 +582,21 @@ class CpuWorker final : public LdscWorker {
       const TraitData& trait = *p_.traits[t];
       TraitChunkResult& r = out[t];
       const double nbar = trait.nbar;
-      for (Index j = 0; j < count; ++j) {
-        const JackknifeEstimate e = jackknife_first_coefficient(
-            trait.n_features, trait.n_blocks, s_.blocks[t].data() + j, static_cast<int>(sp),
-            s_.work.data());
-        r.store(static_cast<std::size_t>(j0 + j), e, nbar);
-      }
+      jackknife_(trait, s_.blocks[t].data(), sp, s_.work.data(), s_.estimates.data());
+      for (Index j = 0; j < count; ++j)
+        r.store(static_cast<std::size_t>(j0 + j), s_.estimates[static_cast<std::size_t>(j)], nbar);
     }
-    regression += seconds(t3, Clock::now());
+    const double jackknife = seconds(t3, Clock::now());
+    regression += jackknife;
     times.spot_ld += spot_ld;
     times.regression += regression;
+    times.jackknife += jackknife;
   }
 
   const LdscProblem& p_;
   Index snp_tile_, spot_tile_;
   RowTilesFunction row_tiles_;
+  JackknifeFunction jackknife_;
   TileScratch s_;
   std::unique_ptr<core::MemoryPart> ledger_;
 };

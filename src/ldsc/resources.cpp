@@ -15,17 +15,6 @@ namespace {
 
 using Index = std::int64_t;
 
-// First position of every id; the number of repeated ids goes to `duplicates`.
-std::unordered_map<std::string, Index> first_positions(const std::vector<std::string>& ids,
-                                                       Index& duplicates) {
-  std::unordered_map<std::string, Index> pos;
-  pos.reserve(ids.size());
-  duplicates = 0;
-  for (Index i = 0; i < static_cast<Index>(ids.size()); ++i)
-    if (!pos.emplace(ids[i], i).second) ++duplicates;
-  return pos;
-}
-
 std::string some_names(const std::vector<std::string>& names, std::size_t count = 5) {
   std::string out;
   for (std::size_t i = 0; i < names.size() && i < count; ++i) {
@@ -72,16 +61,15 @@ void gene_sums(const SparseRowsF32& w, Index row, Index last_column, std::vector
 // A marker gene whose name appears twice in W uses W's first such column.
 void align_genes(const io::SnpGeneWeights& w, const std::vector<std::string>& marker_genes,
                  CommonResources& out, std::vector<std::vector<std::int32_t>>& genes_of_column) {
-  Index dup = 0;
-  const auto column_of = first_positions(w.features, dup);
-  if (dup > 0)
+  const FirstPositions column_of(w.features);
+  if (column_of.duplicates() > 0)
     GSMAP_LOG_WARN("{}: {} duplicated feature names in var; the first column of each is used",
-                   out.paths.weight_matrix, dup);
+                   out.paths.weight_matrix, column_of.duplicates());
   genes_of_column.assign(w.features.size(), {});
   for (Index g = 0; g < static_cast<Index>(marker_genes.size()); ++g) {
-    const auto it = column_of.find(marker_genes[g]);
-    if (it == column_of.end()) continue;
-    genes_of_column[it->second].push_back(static_cast<std::int32_t>(out.genes.size()));
+    const Index column = column_of.find(w.features, marker_genes[g]);
+    if (column < 0) continue;
+    genes_of_column[column].push_back(static_cast<std::int32_t>(out.genes.size()));
     out.genes.push_back(marker_genes[g]);
     out.marker_column.push_back(static_cast<std::int32_t>(g));
   }
@@ -108,19 +96,21 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
   out.paths.extra_baselines.resize(extra_baselines.size());
   check_weight_matrix(weights, out.paths.weight_matrix);
 
-  // C0 = SNPs of W with an LD weight, in W order (docs/algorithms.md §6.3).
-  Index dup = 0;
-  const auto ld_row = first_positions(ld_weights.snp, dup);
-  const auto w_row = first_positions(weights.snp, dup);
-  if (dup > 0)
-    GSMAP_LOG_WARN("{}: {} duplicated SNP ids in obs; the first row of each is used",
-                   out.paths.weight_matrix, dup);
+  // C0 = SNPs of W with an LD weight, in W order (docs/algorithms.md §6.3). The indexes refer to
+  // the input tables' strings and are dropped as soon as the rows are known.
   std::vector<Index> rows, ld_rows;
-  for (Index r = 0; r < static_cast<Index>(weights.snp.size()); ++r) {
-    const auto it = ld_row.find(weights.snp[r]);
-    if (it == ld_row.end() || w_row.at(weights.snp[r]) != r) continue;
-    rows.push_back(r);
-    ld_rows.push_back(it->second);
+  {
+    const FirstPositions ld_row(ld_weights.snp);
+    const FirstPositions w_row(weights.snp);
+    if (w_row.duplicates() > 0)
+      GSMAP_LOG_WARN("{}: {} duplicated SNP ids in obs; the first row of each is used",
+                     out.paths.weight_matrix, w_row.duplicates());
+    for (Index r = 0; r < static_cast<Index>(weights.snp.size()); ++r) {
+      const Index ld = ld_row.find(ld_weights.snp, weights.snp[r]);
+      if (ld < 0 || w_row.find(weights.snp, weights.snp[r]) != r) continue;
+      rows.push_back(r);
+      ld_rows.push_back(ld);
+    }
   }
   if (rows.empty())
     throw InputError(out.paths.weight_matrix, "obs index",
@@ -137,14 +127,12 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
     if (extra.values.size() != extra.snp.size() * extra.annotations.size())
       throw InputError(path, "X", "values do not match the obs x var shape",
                        "re-create the additional baseline file");
-    const auto pos = first_positions(extra.snp, dup);
-    if (dup > 0)
-      GSMAP_LOG_WARN("{}: {} duplicated SNP ids; the first row of each is used", path, dup);
+    const FirstPositions pos(extra.snp);
+    if (pos.duplicates() > 0)
+      GSMAP_LOG_WARN("{}: {} duplicated SNP ids; the first row of each is used", path,
+                     pos.duplicates());
     std::vector<Index> this_rows(rows.size(), -1);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto it = pos.find(weights.snp[rows[i]]);
-      if (it != pos.end()) this_rows[i] = it->second;
-    }
+    for (std::size_t i = 0; i < rows.size(); ++i) this_rows[i] = pos.find(extra.snp, weights.snp[rows[i]]);
     std::size_t kept = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (this_rows[i] < 0) continue;
@@ -171,13 +159,12 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
   const Index n = static_cast<Index>(rows.size());
   out.weight_row = rows;
   out.snp.reserve(n);
-  out.index_of_snp.reserve(n);
   out.ld_weight.reserve(n);
   for (Index i = 0; i < n; ++i) {
     out.snp.push_back(weights.snp[rows[i]]);
-    out.index_of_snp.emplace(out.snp.back(), i);
     out.ld_weight.push_back(ld_weights.weight[ld_rows[i]]);
   }
+  out.snp_positions = FirstPositions(out.snp);
 
   // Baseline table.
   out.baseline_names = {"base", "all_gene"};
@@ -207,20 +194,31 @@ CommonResources build_common_resources(const io::SnpGeneWeights& weights,
   out.n_marker_genes = static_cast<Index>(marker_genes.size());
   std::vector<std::vector<std::int32_t>> genes_of_column;
   align_genes(weights, marker_genes, out, genes_of_column);
-  std::vector<Index> outer(n + 1, 0);
-  std::vector<Index> inner;
-  std::vector<float> values;
   // Entries stay in W's column order (not sorted by gene position): that is the order in which
-  // scipy's column selection leaves them and the spot-LD sums accumulate in the reference.
+  // scipy's column selection leaves them and the spot-LD sums accumulate in the reference. Built
+  // in place, counted first: no intermediate arrays beside W and the result (at 1M SNPs x 13
+  // non-zeros these would be a few hundred MB at the step's peak).
+  SparseRowsF32& g = out.gene_weights;
+  g = SparseRowsF32(n, static_cast<Index>(out.genes.size()));
+  Index nnz = 0;
+  for (Index i = 0; i < n; ++i)
+    for (SparseRowsF32::InnerIterator it(weights.matrix, rows[i]); it; ++it)
+      nnz += static_cast<Index>(genes_of_column[it.col()].size());
+  g.resizeNonZeros(nnz);
+  Index* outer = g.outerIndexPtr();
+  Index* inner = g.innerIndexPtr();
+  float* values = g.valuePtr();
+  Index e = 0;
+  outer[0] = 0;
   for (Index i = 0; i < n; ++i) {
     for (SparseRowsF32::InnerIterator it(weights.matrix, rows[i]); it; ++it)
-      for (const std::int32_t g : genes_of_column[it.col()]) {
-        inner.push_back(g);
-        values.push_back(it.value());
+      for (const std::int32_t gene : genes_of_column[it.col()]) {
+        inner[e] = gene;
+        values[e] = it.value();
+        ++e;
       }
-    outer[i + 1] = static_cast<Index>(inner.size());
+    outer[i + 1] = e;
   }
-  out.gene_weights = csr_from_arrays(n, static_cast<Index>(out.genes.size()), outer, inner, values);
   return out;
 }
 

@@ -72,9 +72,8 @@ TraitData prepare_trait(const CommonResources& common, const io::SumStats& sumst
       ++t.n_chisq_removed;
       continue;
     }
-    const auto it = common.index_of_snp.find(sumstats.snp[i]);
-    if (it != common.index_of_snp.end() && sumstats_row_of_common[it->second] < 0)
-      sumstats_row_of_common[it->second] = i;
+    const Index c = common.index_of_snp(sumstats.snp[i]);
+    if (c >= 0 && sumstats_row_of_common[c] < 0) sumstats_row_of_common[c] = i;
   }
   std::vector<Index> common_index;
   for (Index c = 0; c < common.n_snps(); ++c)

@@ -72,8 +72,10 @@ class InMemoryGssSource final : public GssSource {
 // CPU seconds of a worker's thread (CPU backend; the CUDA backend reports wall seconds), summed
 // over chunks.
 struct BackendTimes {
-  double spot_ld = 0.0;     // W . GSS^T (and the GSS transposition)
+  double spot_ld = 0.0;     // W . GSS^T (and the GSS transposition), once for all traits
   double regression = 0.0;  // h, block moments, jackknife, statistics of every trait
+  double jackknife = 0.0;   // the part of `regression` spent in the jackknife and statistics
+                            // (CPU backend; 0 where a backend does not split it)
 };
 
 // Regresses chunks of spots; one instance per compute worker (not thread-safe).

@@ -53,7 +53,8 @@ GSMAP_HD double squared_regression_weight(double x, double c, double ld_term) {
 
 // Adds one SNP's weighted row to a moment record: XtX += q u u^T (upper triangle), Xty += q chi2 u,
 // where q is the squared weight and u = [spot LD, scaled baseline..., 1]. Entry k of the record is
-// at moments[k * stride]. The CPU driver performs exactly these operations in this order.
+// at moments[k * stride]. The two-pass CPU driver (regress_spots) and the CUDA kernels perform
+// exactly these operations in this order; the one-pass CPU backend uses accumulate_moments_fma.
 GSMAP_HD void accumulate_moments(int n_features, double q, const double* u, double chisq,
                                  double* moments, int stride) {
   int k = 0;
@@ -62,6 +63,25 @@ GSMAP_HD void accumulate_moments(int n_features, double q, const double* u, doub
     const double qa = q * u[a];
     for (int b = a; b < n_features; ++b, ++k) moments[k * stride] += qa * u[b];
     moments[(n_upper + a) * stride] += qa * chisq;
+  }
+}
+
+// accumulate_moments with each product-and-add fused into one rounding, the moment arithmetic of
+// the CPU one-pass driver (docs/algorithms.md §7.5): for a = 0..P-1, qa = q u[a] (rounded), then
+// XtX[a][b] = fma(qa, u[b], XtX[a][b]) for b = a..P-1 and Xty[a] = fma(qa, chisq, Xty[a]). FMA is
+// IEEE-exact, so every CPU instruction set (the baseline copy uses std::fma) and any rank or
+// thread count give the same bits; against accumulate_moments (the two-pass CPU driver and the
+// CUDA kernels) the estimates differ in the last bits only. A column of ones gives qa = q and
+// fma(qa, 1, m) = m + qa exactly, so loops may add instead.
+GSMAP_HD void accumulate_moments_fma(int n_features, double q, const double* u, double chisq,
+                                     double* moments, int stride) {
+  int k = 0;
+  const int n_upper = n_features * (n_features + 1) / 2;
+  for (int a = 0; a < n_features; ++a) {
+    const double qa = q * u[a];
+    for (int b = a; b < n_features; ++b, ++k)
+      moments[k * stride] = fma(qa, u[b], moments[k * stride]);
+    moments[(n_upper + a) * stride] = fma(qa, chisq, moments[(n_upper + a) * stride]);
   }
 }
 

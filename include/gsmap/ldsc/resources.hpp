@@ -4,13 +4,14 @@
 // marker scores carry. Built once; read-only afterwards (safe to share between threads).
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/SparseCore>
 
 #include "gsmap/io/gwas.hpp"
 #include "gsmap/io/weight_matrix.hpp"
+#include "gsmap/ldsc/snp_index.hpp"
 
 namespace gsmap::ldsc {
 
@@ -29,8 +30,10 @@ struct CommonResources {
 
   // C0 = SNPs of W that have an LD weight (and a row in every extra baseline), in W's row order.
   std::vector<std::string> snp;
-  std::vector<std::int64_t> weight_row;                       // row of snp[i] in W
-  std::unordered_map<std::string, std::int64_t> index_of_snp;  // snp -> position in C0
+  std::vector<std::int64_t> weight_row;  // row of snp[i] in W
+  FirstPositions snp_positions;          // over `snp` (ids are unique there)
+  // Position of `id` in C0, or -1.
+  std::int64_t index_of_snp(std::string_view id) const { return snp_positions.find(snp, id); }
 
   // Baseline table A (|C0| x n_baseline, row-major): base, all_gene, extra columns in file order.
   // f32 like the reference: all_gene sums W's gene entries of the row in stored order in f32,

@@ -1,7 +1,8 @@
 // The spatial-LDSC engine (ldsc/engine.hpp) with the CPU one-pass backend: against an independent
 // per-spot f64 implementation built from regression_math.hpp (bit for bit: the one-pass changes
-// only the order in which the moments are visited, not their arithmetic), against the two-pass
-// reference (compute_spot_ld + regress_spots; h differs in the last bits only), and invariance to
+// only the order in which the moments are visited, not their arithmetic, and its vectorised
+// jackknife is jackknife_first_coefficient's), against the two-pass reference (compute_spot_ld +
+// regress_spots: h and the unfused moments differ in the last bits only), and invariance to
 // SNP tiles, spot tiles (1 to 65), SIMD copies, chunks, workers and the order of the spots.
 #include <gtest/gtest.h>
 
@@ -161,8 +162,9 @@ void expect_identical(const EngineResult& a, const EngineResult& b, const std::s
 }
 
 // The straightforward implementation of one spot: L_i over the row's genes in W order (f32),
-// h from u . g (u = sum_i N_i W_i in the trait's SNP order, f64), moments by accumulate_moments
-// per SNP into its block, jackknife_first_coefficient.
+// h from u . g (u = sum_i N_i W_i in the trait's SNP order, f64), squared_regression_weight and
+// accumulate_moments_fma per SNP into its block, jackknife_first_coefficient: the one-pass
+// arithmetic of docs/algorithms.md §7.5, scalar.
 JackknifeEstimate reference_spot(const Data& d, const TraitData& t, Index spot) {
   const CommonResources& c = d.common;
   const auto& w = c.gene_weights;
@@ -193,7 +195,7 @@ JackknifeEstimate reference_spot(const Data& d, const TraitData& t, Index spot) 
     for (int a = 1; a < P; ++a) x[a] = t.design[k * (P - 1) + a - 1];
     const double q = squared_regression_weight(static_cast<double>(l) + t.baseline_sum[k],
                                                h_over_m * t.n[k], t.ld_term[k]);
-    accumulate_moments(P, q, x.data(), t.chisq[k], blocks.data() + (k / t.block_size) * K, 1);
+    accumulate_moments_fma(P, q, x.data(), t.chisq[k], blocks.data() + (k / t.block_size) * K, 1);
   }
   std::vector<double> work(static_cast<std::size_t>(jackknife_work_size(P)));
   return jackknife_first_coefficient(P, t.n_blocks, blocks.data(), 1, work.data());
@@ -227,12 +229,13 @@ void check_reference(int n_extra, int n_blocks) {
     EXPECT_TRUE(std::isnan(r.z[9]));
     EXPECT_EQ(r.n_singular, 1);
     const TraitChunkResult two = regress_spots(trait, ld, plan.trait_rows(t));
+    // Measured: beta, se and z within about 2e-10 (relative to se) of the two-pass results.
     for (Index j = 0; j < d.n_spots; ++j) {
       if (j == 9) continue;
-      EXPECT_NEAR(r.beta[j], two.beta[j], 1e-7 * std::abs(two.beta[j])) << j;
-      EXPECT_NEAR(r.se[j], two.se[j], 1e-7 * std::abs(two.se[j])) << j;
-      EXPECT_NEAR(r.z[j], two.z[j], 1e-7 * (1 + std::abs(two.z[j]))) << j;
-      EXPECT_NEAR(r.neg_log10_p[j], two.neg_log10_p[j], 1e-7 * (1 + two.neg_log10_p[j])) << j;
+      EXPECT_NEAR(r.beta[j], two.beta[j], 1e-8 * two.se[j]) << j;
+      EXPECT_NEAR(r.se[j], two.se[j], 1e-8 * two.se[j]) << j;
+      EXPECT_NEAR(r.z[j], two.z[j], 1e-8 * (1 + std::abs(two.z[j]))) << j;
+      EXPECT_NEAR(r.neg_log10_p[j], two.neg_log10_p[j], 1e-8 * (1 + two.neg_log10_p[j])) << j;
     }
   }
   EXPECT_EQ(e.n_singular, 3);
@@ -267,6 +270,30 @@ TEST(LdscEngine, TilesSimdChunksAndWorkersDoNotChangeResults) {
         expect_identical(run(d, {61, 5, CpuSimd::kAuto}, all, chunk, workers), base,
                          fmt::format("chunk {} workers {}", chunk, workers));
   }
+}
+
+// Many small jackknife blocks (6-8 SNPs, so nearly every block straddles a 13-row SNP tile): the
+// vectorised jackknife and the grouped weights equal the scalar reference bit for bit, for 1, 2
+// and 4 compute workers and every instruction-set copy.
+TEST(LdscEngine, ManySmallBlocksMatchTheReferenceForAnyWorkerCount) {
+  const Data d = make_data(0, 250, 23);
+  const std::vector<Index> all = iota(d.n_spots);
+  const EngineResult one = run(d, {13, 16, CpuSimd::kAuto}, all, 16, 1);
+  for (std::size_t t = 0; t < d.traits.size(); ++t) {
+    ASSERT_LT(d.traits[t].block_size, 13);
+    for (Index j = 0; j < d.n_spots; ++j) {
+      const JackknifeEstimate ref = reference_spot(d, d.traits[t], j);
+      const double nbar = d.traits[t].nbar;
+      EXPECT_TRUE(same(one.traits[t].beta[j], ref.mean / nbar) &&
+                  same(one.traits[t].se[j], ref.se / nbar))
+          << "trait " << t << " spot " << j;
+    }
+  }
+  for (const int workers : {2, 4})
+    expect_identical(run(d, {13, 16, CpuSimd::kAuto}, all, 16, workers), one,
+                     fmt::format("{} workers", workers));
+  for (const CpuSimd simd : {CpuSimd::kBaseline, CpuSimd::kAvx2})
+    expect_identical(run(d, {13, 16, simd}, all, 32, 2), one, "instruction set");
 }
 
 TEST(LdscEngine, SpotsNeedNotBeContiguous) {
@@ -321,8 +348,9 @@ TEST(LdscEngine, LedgerRecordsTilesAndGssChunks) {
     }
     if (p.name == "GSS chunks") chunks = p.peak;
   }
-  // Per worker: scores (genes x 32 f32), the spot-LD tile (128 x 32 f32), h and blocks per trait.
-  std::int64_t per_worker = (37 * 32 + 128 * 32) * 4;
+  // Per worker: scores (genes x 32 f32), the spot-LD tile (128 x 32 f32), the jackknife estimates
+  // of a tile (32), h and blocks per trait.
+  std::int64_t per_worker = (37 * 32 + 128 * 32) * 4 + 32 * sizeof(JackknifeEstimate);
   for (const auto& t : d.traits) per_worker += (32 + t.n_blocks * moment_count(4) * 32) * 8;
   EXPECT_GE(tiles, per_worker);
   EXPECT_LE(tiles, 2 * per_worker);

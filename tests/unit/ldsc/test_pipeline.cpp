@@ -77,7 +77,8 @@ TEST(LdscResources, CommonSnpsBaselineAndGeneAlignment) {
   EXPECT_EQ(c.snp, (std::vector<std::string>{"rs1", "rs3", "rs4", "rs5", "rs6"}));  // W order
   EXPECT_EQ(c.weight_row, (std::vector<Index>{0, 2, 3, 4, 5}));
   EXPECT_EQ(c.ld_weight, (std::vector<float>{0.5f, 3.0f, 4.0f, 5.0f, 6.0f}));
-  EXPECT_EQ(c.index_of_snp.at("rs5"), 3);
+  EXPECT_EQ(c.index_of_snp("rs5"), 3);
+  EXPECT_EQ(c.index_of_snp("rs2"), -1);  // no LD weight
   EXPECT_EQ(c.baseline_names, (std::vector<std::string>{"base", "all_gene"}));
   // base = all genes + unmapped, all_gene = genes only.
   const std::vector<float> expected_baseline = {3.5, 3, 4, 3, 4.25, 4, 2, 2, 7, 5};
