@@ -18,6 +18,7 @@ enum Scope : unsigned {
   kQuickOnly = 1u << 3,  // quick-mode's own options (--start-step, --stop-step)
   kSimulate = 1u << 4,
   kMerge = 1u << 5,
+  kLdscore = 1u << 6,  // ldscore-weight-matrix
   kAllSteps = kLatentToGene | kSpatialLdsc | kCauchy,
 };
 

@@ -495,6 +495,9 @@ ParseResult parse(const std::vector<std::string>& args) {
     check_merge(r.merge);
   } else if (sub->scope & detail::kSimulate) {
     detail::check_simulate(r.simulate);
+  } else if (sub->scope & detail::kLdscore) {
+    ldscore::check_options(r.ldscore);
+    r.warnings.insert(r.warnings.end(), r.ldscore.warnings.begin(), r.ldscore.warnings.end());
   }
   return r;
 }
