@@ -133,10 +133,11 @@ BedFile::BedFile(std::string path, std::int64_t n_samples, std::int64_t n_varian
                           magic[2]);
     fix = "re-write it SNP-major: plink --bfile PREFIX --make-bed --out NEWPREFIX";
   } else if (ec || size != expected) {
+    const std::string stem = path_.size() > 4 ? path_.substr(0, path_.size() - 4) : path_;
     problem = fmt::format(
-        "{} bytes, but {} variants (.bim lines) x {} individuals (.fam lines) need 3 + {} x {} = "
-        "{} bytes{}",
-        ec ? -1 : size, m_, n_, m_, stride_, expected,
+        "{} bytes, but {} variants ({}.bim lines) x {} individuals ({}.fam lines) need 3 + {} x {} "
+        "= {} bytes{}",
+        ec ? -1 : size, m_, stem, n_, stem, m_, stride_, expected,
         size < expected ? " (truncated?)" : "");
     fix = "the .bed, .bim and .fam must be one fileset: re-create them together (plink "
           "--make-bed) or use the matching .bim/.fam";

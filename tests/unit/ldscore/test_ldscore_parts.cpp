@@ -63,7 +63,7 @@ TEST(LdscorePlink, RejectsBadBedFiles) {
   const fs::path p = dir.path() / "x.bed";
   write_bytes(p, {0x6C, 0x1B, 0x01, 0x00, 0x00});  // 2 variants x 5 individuals (2 bytes each)
   EXPECT_NE(error_of([&] { BedFile(p.string(), 5, 2); }).find("truncated?"), std::string::npos);
-  EXPECT_NE(error_of([&] { BedFile(p.string(), 5, 2); }).find("5 bytes, but 2 variants"),
+  EXPECT_NE(error_of([&] { BedFile(p.string(), 5, 2); }).find("5 bytes, but 2 variants ("),
             std::string::npos);
   write_bytes(p, {0x6C, 0x1B, 0x00, 0x00, 0x00, 0x00, 0x00});
   EXPECT_NE(error_of([&] { BedFile(p.string(), 5, 2); }).find("individual-major, not SNP-major"),
