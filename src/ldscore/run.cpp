@@ -5,6 +5,7 @@
 // the batches it is computing, and its threads compute batches independently. The matrix is
 // written with parallel HDF5, each rank its own rows.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +28,7 @@
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
+#include "gsmap/core/memory.hpp"
 #include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/text.hpp"
@@ -311,6 +313,11 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   const bool annotation = !o.annot_file.empty();
   const int workers = o.compute_workers > 0 ? o.compute_workers : usable_cpus();
   tbb::task_arena arena(workers);
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  const auto t_start = Clock::now();
 
   // ---- 1. Inputs: every file exists and parses, before any genotype is read (D16, D7). ----
   std::vector<Chrom> chroms(o.chromosome_list.size());
@@ -376,7 +383,9 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     }
   });
 
+  const double t_inputs = seconds_since(t_start);
   // ---- 2. Genotype QC counts, the variants split evenly over the ranks. ----
+  const auto t_qc_start = Clock::now();
   Index total_variants = 0;
   for (const auto& c : chroms) total_variants += c.bim.size();
   const Index my_first = total_variants * rank / size;
@@ -420,7 +429,9 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     }
   }
 
+  const double t_qc = seconds_since(t_qc_start);
   // ---- 3. QC, regression SNPs, coordinates, mapping, batches (identical on every rank). ----
+  const auto t_plan_start = Clock::now();
   std::vector<std::string> features;
   std::vector<std::string> log_lines;
   agreed(comm, [&] {
@@ -601,7 +612,9 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     if (my_lo > my_hi) my_lo = my_hi = 0;
   }
 
+  const double t_plan = seconds_since(t_plan_start);
   // ---- 5. Compute: chunks of consecutive batches sharing one decoded genotype window. ----
+  const auto t_compute_start = Clock::now();
   std::vector<BatchResult> results(my_hi - my_lo);
   agreed(comm, [&] {
     std::size_t i = my_lo;
@@ -631,6 +644,11 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     }
   });
 
+  const double t_compute = seconds_since(t_compute_start);
+  // The slowest rank's compute time (the others wait for it in the writes).
+  double t_compute_max = 0;
+  MPI_Reduce(&t_compute, &t_compute_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
+  const auto t_write_start = Clock::now();
   // This rank's rows as one CSR block (or dense rows), its obs and its L2 values.
   Index my_row0 = total_rows, my_rows = 0;
   if (my_lo < my_hi) {
@@ -770,7 +788,16 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     writer.finish();
     out.commit();
   }
+  // Peak resident memory of every rank (bounded by its genotype window, docs/ldscore.md §8).
+  const double my_peak = static_cast<double>(core::peak_rss_bytes()) / (1 << 20);
+  std::vector<double> peaks(static_cast<std::size_t>(size));
+  MPI_Gather(&my_peak, 1, MPI_DOUBLE, peaks.data(), 1, MPI_DOUBLE, 0, comm);
   if (root) {
+    std::string peak_text;
+    for (int r = 0; r < size; ++r) {
+      peak_text += fmt::format("{}{:.0f}", r ? ", " : "", peaks[static_cast<std::size_t>(r)]);
+    }
+    GSMAP_LOG_INFO("peak memory per rank (MiB): {}", peak_text);
     GSMAP_LOG_INFO("{}: {} SNPs x {} features ({}), {} stored entries ({} negative); {} batches "
                    "on {} rank(s) x {} thread(s), {} kernel",
                    h5ad, group_digits(total_rows), group_digits(n_features),
@@ -778,6 +805,10 @@ RunSummary run(const Options& o, MPI_Comm comm) {
                    group_digits(total_nnz), group_digits(all_negative),
                    group_digits(static_cast<Index>(batches.size())), size, workers,
                    kernel_name(o.kernel_kind));
+    GSMAP_LOG_INFO("time: inputs {:.2f} s, genotype QC {:.2f} s, plan {:.2f} s, LD {:.2f} s "
+                   "(slowest rank), gather and write {:.2f} s; total {:.2f} s",
+                   t_inputs, t_qc, t_plan, t_compute_max, seconds_since(t_write_start),
+                   seconds_since(t_start));
     if (annotation) {
       GSMAP_LOG_WARN("annotation mode: the matrix has no Unmapped column; spatial LDSC treats its "
                      "last annotation ({}) as unmapped",
