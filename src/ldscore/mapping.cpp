@@ -170,10 +170,15 @@ BedMapping read_bed_mapping(const std::string& path, Strategy strategy) {
     if (fields.size() >= 5) {
       double score = 0;
       if (!io::parse_number(fields[4], score) || !std::isfinite(score)) {
-        throw InputError(path, where + ", column 5 (score)",
-                         fmt::format("'{}' is not a finite number", fields[4]),
-                         "column 5 is the score; give numbers there (or cut the BED to 4 "
-                         "columns when there are no scores and --strategy is not score)");
+        if (strategy == Strategy::kScore || strategy == Strategy::kAllowRepeat) {
+          throw InputError(path, where + ", column 5 (score)",
+                           fmt::format("'{}' is not a finite number", fields[4]),
+                           "column 5 is the score, used as the mapping value by --strategy score "
+                           "and allow_repeat: give numbers there (or cut the BED to 4 columns and "
+                           "use allow_repeat with value 1)");
+        }
+        score = std::numeric_limits<double>::quiet_NaN();
+        p.row.score_text = std::string(fields[4]);
       }
       p.row.score = score;
     }
@@ -267,6 +272,7 @@ MappingRows map_bed(const BedMapping& bed, Strategy strategy, std::int64_t windo
   std::map<std::string, IntervalIndex> indexes;
   std::string last_chrom;
   const std::vector<BedMapping::Row>* rows = nullptr;
+  std::string it_chrom;
   const IntervalIndex* index = nullptr;
   std::vector<std::int32_t> found;
   std::vector<std::pair<std::int32_t, double>> entries;
@@ -276,6 +282,7 @@ MappingRows map_bed(const BedMapping& bed, Strategy strategy, std::int64_t windo
       last_chrom = bim.chrom[j];
       const auto it = bed.rows.find(clean_chromosome(last_chrom));
       rows = it == bed.rows.end() ? nullptr : &it->second;
+      it_chrom = it == bed.rows.end() ? std::string() : it->first;
       static const IntervalIndex kEmpty;
       index = rows ? &indexes.try_emplace(it->first, build_index(*rows, window)).first->second
                    : &kEmpty;
@@ -286,7 +293,7 @@ MappingRows map_bed(const BedMapping& bed, Strategy strategy, std::int64_t windo
     const auto keep = [&](std::int32_t k, std::int64_t distance2) {
       const BedMapping::Row& r = (*rows)[static_cast<std::size_t>(k)];
       entries.emplace_back(r.feature, valued ? r.score : 1.0);
-      if (pairs) pairs->push_back({q, r.feature, r.score, distance2});
+      if (pairs) pairs->push_back({q, r.feature, r.score, distance2, k, it_chrom});
     };
     const auto tss_distance = [&](const BedMapping::Row& r) {
       return std::abs(p - (r.plus ? r.start : r.end));
@@ -468,7 +475,11 @@ void append_pair_csv(std::string& out, const std::vector<KeptPair>& pairs, const
     out += bed.features[static_cast<std::size_t>(p.feature)];
     if (bed.has_score) {
       out += ',';
-      append_number(out, p.score);
+      if (std::isnan(p.score)) {
+        out += bed.rows.at(p.chrom)[static_cast<std::size_t>(p.bed_row)].score_text;
+      } else {
+        append_number(out, p.score);
+      }
     }
     if (strategy == Strategy::kTss) fmt::format_to(std::back_inserter(out), ",{}", p.distance2);
     if (strategy == Strategy::kCenter) {

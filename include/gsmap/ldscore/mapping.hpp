@@ -25,14 +25,15 @@ struct BedMapping {
     std::int64_t start = 0, end = 0;  // BED: 0-based start, exclusive end
     std::int32_t feature = 0;
     double score = 1.0;
+    std::string score_text;  // a score that is no number (allowed for tss and center): as given
     bool plus = false;     // strand '+'
     std::int64_t line = 0;  // file line (for messages); rows keep file order
   };
   std::map<std::string, std::vector<Row>> rows;  // by cleaned chromosome, file order
 };
 // docs/ldscore.md §2.3 and D9. InputError for a missing Name column, unequal field counts,
-// non-integer coordinates, a missing or non-numeric score (strategy score, or any score column
-// present), a missing strand column (strategy tss).
+// non-integer coordinates, a missing or non-numeric score where the score is used (strategies
+// score and allow_repeat), a missing strand column (strategy tss).
 BedMapping read_bed_mapping(const std::string& path, Strategy strategy);
 
 struct DictMapping {
@@ -58,6 +59,8 @@ struct KeptPair {
   std::int32_t feature = 0;
   double score = 0;
   std::int64_t distance2 = 0;  // tss: distance to the TSS; center: twice the distance to the centre
+  std::int64_t bed_row = 0;    // position among the chromosome's BED rows (for a textual score)
+  std::string chrom;           // the cleaned chromosome of that BED row
 };
 
 MappingRows map_bed(const BedMapping& bed, Strategy strategy, std::int64_t window, const Bim& bim,

@@ -167,6 +167,26 @@ TEST(LdscoreMapping, BedReadingRules) {
   EXPECT_NE(error_of([&] { read_bed_mapping(p.string(), Strategy::kTss); })
                 .find("--strategy tss needs a strand column"),
             std::string::npos);
+  // A BED6 with '.' scores works where the score is not used, and is printed as given.
+  write_text(p, "1\t10\t20\tA\t.\t+\n");
+  const BedMapping dots = read_bed_mapping(p.string(), Strategy::kTss);
+  std::vector<KeptPair> pairs;
+  const Bim one = [] {
+    Bim b;
+    b.path = "b.bim";
+    b.chrom = {"1"};
+    b.id = {"rs1"};
+    b.cm = {0.0};
+    b.bp = {15};
+    return b;
+  }();
+  map_bed(dots, Strategy::kTss, 0, one, {0}, &pairs);
+  std::string csv;
+  append_pair_csv(csv, pairs, dots, Strategy::kTss, one, {0});
+  EXPECT_EQ(csv, "rs1,1,15,A,.,5\n");
+  EXPECT_NE(error_of([&] { read_bed_mapping(p.string(), Strategy::kScore); })
+                .find("line 1, column 5 (score): '.' is not a finite number"),
+            std::string::npos);
   EXPECT_EQ(clean_chromosome("chr22"), "22");
   EXPECT_EQ(clean_chromosome("CHRX"), "X");
   EXPECT_EQ(clean_chromosome("cchrhr1"), "chr1");
