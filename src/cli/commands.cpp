@@ -22,6 +22,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/device/backend.hpp"
 #include "gsmap/io/hdf5.hpp"
+#include "gsmap/ldscore/ldscore.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/pipeline/validate.hpp"
 #include "gsmap/sim/simulate.hpp"
@@ -180,7 +181,7 @@ void open_log_file(const ParseResult& parsed, const MpiSession& mpi) {
   std::string project_dir;
   if (parsed.subcommand == "merge") {
     project_dir = parsed.merge.workdir + "/" + parsed.merge.project_name;
-  } else if (parsed.subcommand != "simulate") {
+  } else if (parsed.subcommand != "simulate" && parsed.subcommand != "ldscore-weight-matrix") {
     project_dir = parsed.config.common.project_dir();
   }
   if (project_dir.empty() || parsed.config.dry_run) return;  // --dry-run writes nothing
@@ -229,6 +230,8 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
     on_rank_zero(mpi, [&] { sim::simulate(parsed.simulate); });
   } else if (sub == "merge") {
     on_rank_zero(mpi, [&] { pipeline::run_merge(parsed.merge); });
+  } else if (sub == "ldscore-weight-matrix") {
+    ldscore::run(parsed.ldscore, MPI_COMM_WORLD);
   } else {
     throw Error(ExitCode::kCompute, "internal error: no dispatch for subcommand " + sub);
   }

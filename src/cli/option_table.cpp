@@ -28,6 +28,7 @@ const std::string kWorkers = "Pipeline workers";
 const std::string kLdsc = "Spatial LDSC";
 const std::string kCauchyGroup = "Cauchy";
 const std::string kSimulateGroup = "Simulate";
+const std::string kLdscoreGroup = "LD score weight matrix";
 const std::string kControl = "Control";
 
 [[noreturn]] void bad_value(const std::string& name, const std::string& token,
@@ -306,6 +307,93 @@ void add_simulate_options(std::vector<OptionSpec>& t) {
                           [](auto& r) -> auto& { return r.simulate.overwrite; }));
 }
 
+// `gsmap-mpi ldscore-weight-matrix` (ldscore/options.hpp): gsMap3D's names and defaults; the
+// choices are checked exactly (case-sensitive, D7 of docs/ldscore.md) by ldscore::check_options.
+void add_ldscore_options(std::vector<OptionSpec>& t) {
+  const std::string g = kLdscoreGroup;
+  const unsigned s = kLdscore;
+  const auto with_range = [](OptionSpec spec, std::string range) {
+    spec.range = std::move(range);
+    return spec;
+  };
+  t.push_back(string_option("bfile-root", g, s, "TEMPLATE",
+                            "PLINK 1 fileset prefix; {chr} is replaced by the chromosome number "
+                            "(data/1000G.EUR.QC.{chr}). Required.",
+                            [](auto& r) -> auto& { return r.ldscore.bfile_root; }));
+  t.push_back(string_option("hm3-snp-dir", g, s, "DIR",
+                            "Folder of per-chromosome regression-SNP lists (hm.<chr>.snp, ...). "
+                            "Required.",
+                            [](auto& r) -> auto& { return r.ldscore.hm3_snp_dir; }));
+  t.push_back(string_option("output-dir", g, s, "DIR",
+                            "Output folder (created if missing). Required.",
+                            [](auto& r) -> auto& { return r.ldscore.output_dir; }));
+  t.push_back(string_option("output-filename", g, s, "NAME",
+                            "Prefix of the output files (<NAME>.h5ad, <NAME>.csv).",
+                            [](auto& r) -> auto& { return r.ldscore.output_filename; }));
+  t.push_back(with_range(string_option("mapping-type", g, s, "NAME",
+                                       "Kind of --mapping-file.",
+                                       [](auto& r) -> auto& { return r.ldscore.mapping_type; }),
+                         "bed | dict"));
+  t.push_back(string_option("mapping-file", g, s, "PATH",
+                            "BED of features (name = gene in column 4), or a SNP -> feature table "
+                            "with --mapping-type dict.",
+                            [](auto& r) -> auto& { return r.ldscore.mapping_file; }));
+  t.push_back(string_option("annot-file", g, s, "TEMPLATE",
+                            "Per-chromosome annotation matrices ({chr} replaced); takes precedence "
+                            "over --mapping-file.",
+                            [](auto& r) -> auto& { return r.ldscore.annot_file; }));
+  t.push_back(int_option("feature-window-size", g, s,
+                         "Base pairs added on both sides of every BED interval.", 0,
+                         std::numeric_limits<std::int64_t>::max(),
+                         [](auto& r) -> auto& { return r.ldscore.feature_window_size; }));
+  t.push_back(with_range(string_option("strategy", g, s, "NAME",
+                                       "How a SNP in several features is assigned.",
+                                       [](auto& r) -> auto& { return r.ldscore.strategy; }),
+                         "score | tss | center | allow_repeat"));
+  t.push_back(double_option("ld-wind", g, s, "LD window half-width in --ld-unit.", 0.0,
+                            std::numeric_limits<double>::infinity(), false,
+                            [](auto& r) -> auto& { return r.ldscore.ld_wind; }));
+  t.push_back(with_range(string_option("ld-unit", g, s, "NAME", "Unit of --ld-wind.",
+                                       [](auto& r) -> auto& { return r.ldscore.ld_unit; }),
+                         "CM | KB | SNP"));
+  t.push_back(with_range(
+      double_option("maf-min", g, s,
+                    "Minimum minor-allele frequency of reference SNPs (<= 0: no filter).",
+                    -std::numeric_limits<double>::infinity(), 0.5, false,
+                    [](auto& r) -> auto& { return r.ldscore.maf_min; }),
+      "<= 0.5"));
+  t.push_back(string_option("chromosomes", g, s, "LIST",
+                            "'all' (1-22) or a comma-separated list such as 22 or 1,2,22.",
+                            [](auto& r) -> auto& { return r.ldscore.chromosomes; }));
+  t.push_back(int_option("batch-size-hm3", g, s,
+                         "Regression SNPs per batch; with --ld-window-mode batch every SNP of a "
+                         "batch uses the batch's LD block (changes the result).",
+                         1, kNoUpperBound, [](auto& r) -> auto& { return r.ldscore.batch_size_hm3; }));
+  t.push_back(flag_option("calculate-w-ld", g, s,
+                          "Also write the LDSC regression weights weights.<chr>.l2.ldscore.gz.",
+                          true, "no-calculate-w-ld", true,
+                          [](auto& r) -> auto& { return r.ldscore.calculate_w_ld; }));
+  t.push_back(flag_option("no-calculate-w-ld", g, s, "Write no regression weights.", false,
+                          "calculate-w-ld", false,
+                          [](auto& r) -> auto& { return r.ldscore.calculate_w_ld; }));
+  t.push_back(string_option("omics-h5ad-path", g, s, "PATH",
+                            "Accepted for compatibility with gsMap3D; not read.",
+                            [](auto& r) -> auto& { return r.ldscore.omics_h5ad_path; }));
+  t.push_back(with_range(string_option("ld-window-mode", g, s, "NAME",
+                                       "batch: gsMap3D's batch-wide LD blocks; snp: each "
+                                       "regression SNP its own window (LDSC).",
+                                       [](auto& r) -> auto& { return r.ldscore.ld_window_mode; }),
+                         "batch | snp"));
+  t.push_back(int_option("ldscore-compute-workers", g, s,
+                         "Threads per rank (0: the CPUs the rank may run on).", 0, kNoUpperBound,
+                         [](auto& r) -> auto& { return r.ldscore.compute_workers; }));
+  t.push_back(with_range(string_option("ldscore-kernel", g, s, "NAME",
+                                       "Genotype product kernel (same result; auto: blocked "
+                                       "where the CPU has AVX2/FMA).",
+                                       [](auto& r) -> auto& { return r.ldscore.kernel; }),
+                         "auto | eigen | blocked"));
+}
+
 std::vector<OptionSpec> build_table() {
   std::vector<OptionSpec> t;
   const unsigned kSteps = kAllSteps;
@@ -521,10 +609,20 @@ std::vector<OptionSpec> build_table() {
   }
 
   // ---- Spatial LDSC ----
-  t.push_back(string_option(
-      "w-ld-dir", kLdsc, kSpatialLdsc, "DIR",
-      "LD weights weights.<chr>.l2.ldscore.gz (default: WORKDIR/PROJECT/generate_ldscore/w_ld).",
-      [](auto& r) -> auto& { return r.config.ldsc.w_ld_dir; }));
+  {
+    auto s = string_option(
+        "w-ld-dir", kLdsc, kSpatialLdsc | kLdscore, "DIR",
+        "LD weights weights.<chr>.l2.ldscore.gz: read by spatial LDSC (default: "
+        "WORKDIR/PROJECT/generate_ldscore/w_ld), written by ldscore-weight-matrix "
+        "--calculate-w-ld (default: OUTPUT_DIR/w_ld).",
+        [](auto& r) -> auto& { return r.config.ldsc.w_ld_dir; });
+    s.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--w-ld-dir: the value must not be empty");
+      r.config.ldsc.w_ld_dir = v[0];
+      r.ldscore.w_ld_dir = v[0];
+    };
+    t.push_back(std::move(s));
+  }
   t.push_back(string_option("snp-gene-weight-adata-path", kLdsc, kSpatialLdsc, "PATH",
                             "SNP-gene weight matrix (.h5ad). Required for spatial LDSC.",
                             [](auto& r) -> auto& { return r.config.ldsc.snp_gene_weight_adata_path; }));
@@ -599,6 +697,9 @@ std::vector<OptionSpec> build_table() {
   // ---- Simulate ----
   add_simulate_options(t);
 
+  // ---- LD score weight matrix ----
+  add_ldscore_options(t);
+
   // ---- Control ----
   t.push_back(step_option("start-step", "First step to run.",
                           [](auto& r) -> auto& { return r.config.start_step; }));
@@ -625,7 +726,8 @@ std::vector<OptionSpec> build_table() {
                             "Existing directory for temporary copies of large intermediates.",
                             [](auto& r) -> auto& { return r.config.common.memmap_tmp_dir; }));
   {
-    OptionSpec help = make_spec("help", kControl, kAllSteps | kQuickOnly | kSimulate | kMerge | kReport,
+    OptionSpec help = make_spec("help", kControl,
+                                kAllSteps | kQuickOnly | kSimulate | kMerge | kReport | kLdscore,
                                 Arity::kFlag, "", "Show this help (-h).");
     help.display_only = true;
     t.push_back(std::move(help));
@@ -649,6 +751,8 @@ const std::vector<Subcommand>& subcommand_table() {
       {"simulate", kSimulate, "write a small simulated data set (samples, GWAS, weights)"},
       {"merge", kMerge,
        "join partial --cell-indices-range results into <project>_<trait>.csv.gz"},
+      {"ldscore-weight-matrix", kLdscore,
+       "the SNP x gene LD-score weight matrix (and w_ld weights) from a PLINK reference panel"},
   };
   return table;
 }
@@ -695,7 +799,6 @@ const std::vector<PythonOnly>& python_only_options() {
 const std::vector<PythonOnly>& python_only_commands() {
   static const std::vector<PythonOnly> table = {
       {"find-latent", "find_latent"},
-      {"ldscore-weight-matrix", "ldscore-weight-matrix"},
       {"format-sumstats", "format-sumstats"},
       {"report-view", "report"},
   };
@@ -709,7 +812,7 @@ void check_simulate(const sim::SimulateOptions& options) {
 const std::vector<std::string>& group_order() {
   static const std::vector<std::string> order = {kInput,   kLatentToGeneGroup, kNeighbours,
                                                  kWorkers, kLdsc,              kCauchyGroup,
-                                                 kSimulateGroup, kControl};
+                                                 kSimulateGroup, kLdscoreGroup, kControl};
   return order;
 }
 

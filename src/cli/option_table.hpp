@@ -20,6 +20,7 @@ enum Scope : unsigned {
   kSimulate = 1u << 4,
   kMerge = 1u << 5,
   kReport = 1u << 6,  // the report subcommand (also quick-mode's last step)
+  kLdscore = 1u << 7,  // ldscore-weight-matrix
   kAllSteps = kLatentToGene | kSpatialLdsc | kCauchy,
 };
 

@@ -525,6 +525,9 @@ ParseResult parse(const std::vector<std::string>& args) {
     check_report(r.config);
   } else if (sub->scope & detail::kSimulate) {
     detail::check_simulate(r.simulate);
+  } else if (sub->scope & detail::kLdscore) {
+    ldscore::check_options(r.ldscore);
+    r.warnings.insert(r.warnings.end(), r.ldscore.warnings.begin(), r.ldscore.warnings.end());
   }
   return r;
 }

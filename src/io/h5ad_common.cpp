@@ -388,8 +388,9 @@ void check_dataframe(const DataFrame& df, const std::string& what) {
       throw std::invalid_argument(fmt::format("{} column '{}' has {} rows, the index has {}", what,
                                               name, column_size(col), df.index.size()));
     }
-    if (name == "_index") {
-      throw std::invalid_argument(what + " column may not be named '_index' (the index's key)");
+    if (name == "_index" || name == df.index_name) {
+      throw std::invalid_argument(what + " column may not be named '" + name +
+                                  "' (the index's key)");
     }
     if (const auto* s = std::get_if<StringColumn>(&col)) {
       if (!s->missing.empty() && s->missing.size() != s->values.size()) {
@@ -410,14 +411,15 @@ void write_dataframe(hid_t loc, const std::string& name, const DataFrame& df) {
   check_dataframe(df, name);
   Hid g = create_group(loc, name);
   set_encoding(g, "dataframe", "0.2.0");
-  write_attr_string(g, "_index", "_index");
+  if (df.index_name.empty()) throw std::invalid_argument(name + ": empty index name");
+  write_attr_string(g, "_index", df.index_name);
   std::vector<std::string> order;
   for (const auto& c : df.columns) order.push_back(c.first);
   if (order.empty())
     write_attr_empty_f64(g, "column-order");
   else
     write_attr_strings(g, "column-order", order);
-  write_string_array(g, "_index", df.index);
+  write_string_array(g, df.index_name, df.index);
   for (const auto& [col_name, col] : df.columns) {
     if (const auto* cat = std::get_if<Categorical>(&col))
       write_categorical(g, col_name, *cat);
@@ -506,6 +508,7 @@ enum class Kind : std::uint8_t { kCategorical = 0, kNumeric = 1, kString = 2 };
 
 std::vector<char> serialize_dataframe(const DataFrame& df) {
   ByteWriter w;
+  w.str(df.index_name);
   w.strs(df.index);
   w.pod<std::uint64_t>(df.columns.size());
   for (const auto& [name, col] : df.columns) {
@@ -537,6 +540,7 @@ std::vector<char> serialize_dataframe(const DataFrame& df) {
 DataFrame deserialize_dataframe(const char* data, std::size_t size) {
   ByteReader r(data, size);
   DataFrame df;
+  df.index_name = r.str();
   df.index = r.strs();
   const auto n_cols = r.pod<std::uint64_t>();
   for (std::uint64_t c = 0; c < n_cols; ++c) {
@@ -570,6 +574,10 @@ void append_rows(DataFrame& whole, const DataFrame& part) {
   if (whole.index.empty() && whole.columns.empty()) {
     whole = part;
     return;
+  }
+  if (whole.index_name != part.index_name) {
+    throw std::invalid_argument(fmt::format("obs parts differ in their index name ('{}' vs '{}')",
+                                            whole.index_name, part.index_name));
   }
   if (whole.columns.size() != part.columns.size()) {
     throw std::invalid_argument(

@@ -79,6 +79,13 @@ struct ParallelH5adWriter::Impl {
   // destructor alone, a collective close would hang, so they are left to process exit / abort.
   hid_t file = H5I_INVALID_HID;
   std::map<std::string, Dense> datasets;  // ordered: identical metadata order on every rank
+  // csr_matrix groups: their three member datasets, open until the parallel file closes.
+  struct Csr {
+    hid_t data = H5I_INVALID_HID, indices = H5I_INVALID_HID, indptr = H5I_INVALID_HID;
+    std::int64_t n_cols = 0, nnz = 0;
+    bool wide = false;  // int64 indices and indptr
+  };
+  std::map<std::string, Csr> csrs;
   DataFrame obs;                          // rank 0: gathered rows
   bool obs_given = false;
   DataFrame var;  // rank 0
@@ -90,6 +97,12 @@ struct ParallelH5adWriter::Impl {
     for (auto& [name, d] : datasets) {
       if (d.dataset >= 0) H5Dclose(d.dataset);
       d.dataset = H5I_INVALID_HID;
+    }
+    for (auto& [name, c] : csrs) {
+      for (hid_t* id : {&c.data, &c.indices, &c.indptr}) {
+        if (*id >= 0) H5Dclose(*id);
+        *id = H5I_INVALID_HID;
+      }
     }
     if (file >= 0) {
       errno = 0;
@@ -304,6 +317,7 @@ void ParallelH5adWriter::write_obs_local(const DataFrame& obs_local) {
   error = capture([&] {
     if (impl_->rank != 0) return;
     DataFrame whole;
+    whole.index_name = obs_local.index_name;
     for (const auto& part : parts) append_rows(whole, part);
     if (static_cast<std::int64_t>(whole.index.size()) != impl_->n_rows) {
       throw std::invalid_argument(fmt::format("obs rows of all ranks add up to {}, expected {}",
@@ -326,6 +340,108 @@ void ParallelH5adWriter::write_var(const DataFrame& var) {
   throw_if_failed(impl_->comm, located(impl_->path, error));
 }
 
+namespace {
+
+// Collective 1-D write of `count` elements at [offset, offset + count) (count may be 0).
+void write_range(hid_t dataset, hid_t mem_type, std::int64_t offset, std::int64_t count,
+                 const void* data, const std::string& what) {
+  H5Lock lock;
+  Hid file_space(H5Dget_space(dataset));
+  Hid mem_space;
+  const hsize_t n = static_cast<hsize_t>(count);
+  if (count > 0) {
+    const hsize_t start = static_cast<hsize_t>(offset);
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &n, nullptr);
+    mem_space = Hid(H5Screate_simple(1, &n, nullptr));
+  } else {
+    H5Sselect_none(file_space);
+    const hsize_t one = 1;
+    mem_space = Hid(H5Screate_simple(1, &one, nullptr));
+    H5Sselect_none(mem_space);
+  }
+  Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  errno = 0;
+  if (H5Dwrite(dataset, mem_type, mem_space, file_space, dxpl, data) < 0) {
+    throw std::runtime_error(with_hdf5_detail("collective H5Dwrite failed for " + what));
+  }
+}
+
+}  // namespace
+
+void ParallelH5adWriter::create_csr(const std::string& h5path, std::int64_t n_cols,
+                                    std::int64_t nnz) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  const std::string error = capture([&] {
+    if (impl_->csrs.count(h5path) || impl_->datasets.count(h5path)) {
+      throw std::invalid_argument(h5path + " created twice");
+    }
+    if (n_cols < 0 || nnz < 0) throw std::invalid_argument(h5path + ": negative size");
+    create_parents(impl_->file, h5path);
+    Impl::Csr csr;
+    csr.n_cols = n_cols;
+    csr.nnz = nnz;
+    // scipy keeps indices and indptr of one dtype (io/h5ad_writer.cpp).
+    const auto int32_max = static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max());
+    csr.wide = nnz > int32_max || n_cols > int32_max;
+    const hid_t index_type = csr.wide ? H5T_STD_I64LE : H5T_STD_I32LE;
+    Hid group = create_group(impl_->file, h5path);
+    create_dataset(group, "data", H5T_IEEE_F32LE, {static_cast<hsize_t>(nnz)});
+    create_dataset(group, "indices", index_type, {static_cast<hsize_t>(nnz)});
+    create_dataset(group, "indptr", index_type, {static_cast<hsize_t>(impl_->n_rows + 1)});
+    H5Lock lock;
+    csr.data = H5Dopen2(group, "data", H5P_DEFAULT);
+    csr.indices = H5Dopen2(group, "indices", H5P_DEFAULT);
+    csr.indptr = H5Dopen2(group, "indptr", H5P_DEFAULT);
+    impl_->csrs.emplace(h5path, csr);
+  });
+  throw_if_failed(impl_->comm, located(impl_->path, error));
+}
+
+void ParallelH5adWriter::write_csr_rows(const std::string& h5path, std::int64_t row0,
+                                        std::int64_t nnz0, const CsrRows& local) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  auto it = impl_->csrs.find(h5path);
+  const std::int64_t n_local = local.indptr.empty() ? 0 : local.n_rows();
+  const auto nnz_local = static_cast<std::int64_t>(local.data.size());
+  std::string error;
+  if (it == impl_->csrs.end()) {
+    error = h5path + " was not created with create_csr";
+  } else if (row0 < 0 || row0 + n_local > impl_->n_rows || nnz0 < 0 ||
+             nnz0 + nnz_local > it->second.nnz) {
+    error = fmt::format("{}: rows [{}, {}) / entries [{}, {}) outside the matrix ({} rows, {} "
+                        "entries)",
+                        h5path, row0, row0 + n_local, nnz0, nnz0 + nnz_local, impl_->n_rows,
+                        it->second.nnz);
+  } else if (local.indices.size() != local.data.size() ||
+             (n_local > 0 && (local.indptr.front() != 0 || local.indptr.back() != nnz_local))) {
+    error = h5path + ": inconsistent CsrRows (indptr/indices/data)";
+  }
+  throw_if_failed(impl_->comm, located(impl_->path, error));
+
+  const Impl::Csr& c = it->second;
+  error = capture([&] {
+    // indptr entries row0 + 1 ... row0 + n_local: the global end of each local row.
+    std::vector<std::int64_t> ends(static_cast<std::size_t>(n_local));
+    for (std::int64_t r = 0; r < n_local; ++r) {
+      ends[static_cast<std::size_t>(r)] = nnz0 + local.indptr[static_cast<std::size_t>(r + 1)];
+    }
+    write_range(c.data, H5T_NATIVE_FLOAT, nnz0, nnz_local, local.data.data(), h5path + "/data");
+    if (c.wide) {
+      std::vector<std::int64_t> wide(local.indices.begin(), local.indices.end());
+      write_range(c.indices, H5T_NATIVE_INT64, nnz0, nnz_local, wide.data(), h5path + "/indices");
+      write_range(c.indptr, H5T_NATIVE_INT64, row0 + 1, n_local, ends.data(), h5path + "/indptr");
+    } else {
+      std::vector<std::int32_t> narrow(ends.begin(), ends.end());
+      write_range(c.indices, H5T_NATIVE_INT32, nnz0, nnz_local, local.indices.data(),
+                  h5path + "/indices");
+      write_range(c.indptr, H5T_NATIVE_INT32, row0 + 1, n_local, narrow.data(),
+                  h5path + "/indptr");
+    }
+  });
+  throw_if_failed(impl_->comm, located(impl_->path, error));
+}
+
 void ParallelH5adWriter::finish(bool mark_complete) {
   if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter::finish() twice");
   Impl& im = *impl_;
@@ -345,8 +461,26 @@ void ParallelH5adWriter::finish(bool mark_complete) {
         Hid dataset = open_dataset(file, name);
         set_encoding(dataset, "array", "0.2.0");
       }
+      for (const auto& [name, c] : im.csrs) {
+        Hid group = open_group(file, name);
+        set_encoding(group, "csr_matrix", "0.1.0");
+        write_attr_int64s(group, "shape", {im.n_rows, c.n_cols});
+        Hid indptr = open_dataset(group, "indptr");
+        const std::int64_t zero = 0;
+        H5Lock lock;
+        Hid file_space(H5Dget_space(indptr));
+        const hsize_t start = 0, one = 1;
+        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &one, nullptr);
+        Hid mem_space(H5Screate_simple(1, &one, nullptr));
+        if (H5Dwrite(indptr, H5T_NATIVE_INT64, mem_space, file_space, H5P_DEFAULT, &zero) < 0) {
+          throw std::runtime_error(with_hdf5_detail("cannot write " + name + "/indptr"));
+        }
+      }
       auto x = im.datasets.find("X");
-      const std::int64_t n_vars = x == im.datasets.end() ? 0 : x->second.n_cols;
+      auto x_csr = im.csrs.find("X");
+      const std::int64_t n_vars = x != im.datasets.end()    ? x->second.n_cols
+                                  : x_csr != im.csrs.end() ? x_csr->second.n_cols
+                                                           : 0;
       write_dataframe(file, "obs", im.obs_given ? im.obs : range_frame(im.n_rows));
       write_dataframe(file, "var", im.var_given ? im.var : range_frame(n_vars));
       H5Lock lock;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gsmap/ldscore/options.hpp"
 #include "gsmap/pipeline/config.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/sim/simulate.hpp"
@@ -24,6 +25,7 @@ struct ParseResult {
   Config config;           // the step subcommands
   pipeline::MergeOptions merge;
   sim::SimulateOptions simulate;
+  ldscore::Options ldscore;
   std::string help_text;   // Action::kHelp only
   // Given values that the rules override (e.g. --n-adjacent-slices for spatial2D data); rank 0
   // logs them as warnings.

@@ -123,10 +123,12 @@ class H5adReader {
 
 // ---- writing --------------------------------------------------------------------------------
 
-// A dataframe to write: index + columns in order.
+// A dataframe to write: index + columns in order. `index_name` names the index dataset (the
+// `_index` attribute): anndata's default "_index", or the pandas index name ("SNP").
 struct DataFrame {
   std::vector<std::string> index;
   std::vector<std::pair<std::string, Column>> columns;
+  std::string index_name = "_index";
 };
 
 // Serial writer: creates `path` (truncating), writes the anndata root, empty dict groups, and the
@@ -191,6 +193,15 @@ class ParallelH5adWriter {
   // by rank 0 in full (others pass an empty DataFrame). Collective.
   void write_obs_local(const DataFrame& obs_local);
   void write_var(const DataFrame& var);
+  // Collective: creates a csr_matrix group at `h5path` ("X") of global shape n_rows x n_cols with
+  // `nnz` stored entries: data float32, indices and indptr int32 (int64 when nnz or n_cols do not
+  // fit), no encoding attributes on the members (as anndata writes scipy matrices).
+  void create_csr(const std::string& h5path, std::int64_t n_cols, std::int64_t nnz);
+  // Collective: this rank's rows [row0, row0 + local.n_rows()) whose entries occupy the global
+  // positions [nnz0, nnz0 + local.data.size()) (ranks own consecutive row and entry ranges; a rank
+  // without rows passes an empty block and still calls). indptr[0] = 0 is written by finish().
+  void write_csr_rows(const std::string& h5path, std::int64_t row0, std::int64_t nnz0,
+                      const CsrRows& local);
   // Collective: closes the parallel file, rank 0 reopens serially to write gathered strings and the
   // completion attribute `gsmap_complete = 1` (last), then all ranks synchronise.
   void finish(bool mark_complete = true);

@@ -3,6 +3,7 @@
 // gives a UsageError that says what is wrong.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -373,6 +374,47 @@ TEST_F(ParseTest, ReportStepAndSubcommand) {
             "--n-blocks is an option of spatial-ldsc (and quick-mode), not of report");
   EXPECT_CONTAINS(error_of({"report", "--project-name", "p"}), "--workdir is required");
   EXPECT_CONTAINS(error_of({"report-view"}), "gsMap command that gsmap-mpi does not implement");
+}
+
+// ldscore-weight-matrix is run by gsmap-mpi (docs/ldscore.md): gsMap3D's option names and defaults,
+// exact choices, our --ld-window-mode; format-sumstats stays gsMap's.
+TEST_F(ParseTest, LdscoreWeightMatrix) {
+  const std::string bed = (dir_.path() / "genes.bed").string();
+  { std::ofstream(bed) << "1\t0\t10\tG\t1\t+\n"; }
+  const Args base = {"ldscore-weight-matrix", "--bfile-root", "panel.{chr}", "--hm3-snp-dir",
+                     workdir(), "--output-dir", workdir() + "/out", "--mapping-file", bed};
+  const ParseResult r = parse(base);
+  EXPECT_EQ(r.subcommand, "ldscore-weight-matrix");
+  const gsmap::ldscore::Options& o = r.ldscore;
+  EXPECT_EQ(o.output_filename, "ld_score_weights");
+  EXPECT_EQ(o.strategy_kind, gsmap::ldscore::Strategy::kScore);
+  EXPECT_EQ(o.unit, gsmap::ldscore::LdUnit::kCm);
+  EXPECT_EQ(o.ld_wind, 1.0);
+  EXPECT_EQ(o.maf_min, 0.01);
+  EXPECT_EQ(o.batch_size_hm3, 50);
+  EXPECT_EQ(o.chromosome_list.size(), 22u);
+  EXPECT_FALSE(o.calculate_w_ld);
+  EXPECT_EQ(o.w_ld_dir, workdir() + "/out/w_ld");
+  EXPECT_EQ(o.window, gsmap::ldscore::WindowMode::kBatch);
+  Args more = base;
+  for (const char* a : {"--strategy", "tss", "--ld-unit", "kb", "--chromosomes", "2,1",
+                        "--calculate-w-ld", "--w-ld-dir", "/tmp/wld", "--ld-window-mode", "snp"})
+    more.push_back(a);
+  const ParseResult m = parse(more);
+  EXPECT_EQ(m.ldscore.unit, gsmap::ldscore::LdUnit::kKb);
+  EXPECT_EQ(m.ldscore.chromosome_list, (std::vector<int>{2, 1}));
+  EXPECT_TRUE(m.ldscore.calculate_w_ld);
+  EXPECT_EQ(m.ldscore.w_ld_dir, "/tmp/wld");
+  EXPECT_EQ(m.ldscore.window, gsmap::ldscore::WindowMode::kSnp);
+  Args bad = base;
+  bad.insert(bad.end(), {"--strategy", "TSS"});
+  EXPECT_CONTAINS(error_of(bad), "--strategy: 'TSS' is not a known value");
+  EXPECT_CONTAINS(error_of({"ldscore-weight-matrix", "--hm3-snp-dir", workdir()}),
+                  "--bfile-root is required");
+  EXPECT_CONTAINS(error_of(step("ldscore-weight-matrix", {})),
+                  "--workdir is an option of");
+  EXPECT_CONTAINS(error_of(step("spatial-ldsc", {"--bfile-root", "x"})),
+                  "--bfile-root is an option of ldscore-weight-matrix, not of spatial-ldsc");
 }
 
 TEST_F(ParseTest, UnknownOptionsGetSuggestions) {
