@@ -34,9 +34,11 @@ struct CellSet {
   std::vector<std::int32_t> group;        // cell type id (order of first appearance); 0 if none
   std::vector<std::string> group_names;   // {"all"} without annotation
   std::vector<std::uint8_t> high_quality; // 1 = true (missing -> true)
-  // obs columns carried to the outputs: the annotation and any other categorical/string columns
-  // present in every sample, as per-cell labels ("" = missing).
-  std::vector<std::pair<std::string, std::vector<std::string>>> label_columns;
+  // obs columns carried to the outputs with their types (docs/formats.md "Types kept"): every
+  // column of the first sample that every sample has in a joinable kind, for the kept cells,
+  // samples concatenated (io::append_column). Not sample_name, slice_id, gsMap_homo_*: the
+  // outputs' own columns of those names.
+  std::vector<std::pair<std::string, io::Column>> obs_columns;
   std::int64_t coord_dims = 0, cell_dims = 0, niche_dims = 0;
   std::vector<double> coords;             // n x coord_dims (empty for scRNA)
   std::vector<double> emb_cell;           // n x cell_dims, values as stored
