@@ -481,7 +481,9 @@ TEST(TextCsv, RoundTripsThroughPandasBothWays) {
   std::string text = "spot,value\n";
   for (std::size_t i = 0; i < names.size(); ++i) {
     gsmap::io::append_csv_field(text, names[i]);
-    text += "," + std::to_string(i) + "\n";
+    text += ',';
+    text += std::to_string(i);
+    text += '\n';
   }
   write_bytes(dir.path() / "ours.csv", text);
   write_bytes(dir.path() / "ours.csv.gz", gsmap::io::gzip_compress(text));
