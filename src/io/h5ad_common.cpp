@@ -92,7 +92,38 @@ Column take_rows(const Column& c, const std::vector<std::int64_t>& rows) {
       c);
 }
 
+namespace {
+// Strings as an unordered categorical, categories in order of first appearance.
+Categorical categorical_of(const StringColumn& s) {
+  Categorical cat;
+  std::unordered_map<std::string, std::int32_t> code;
+  cat.codes.reserve(s.values.size());
+  for (std::size_t i = 0; i < s.values.size(); ++i) {
+    if (i < s.missing.size() && s.missing[i]) {
+      cat.codes.push_back(-1);
+      continue;
+    }
+    const auto [it, inserted] =
+        code.try_emplace(s.values[i], static_cast<std::int32_t>(cat.categories.size()));
+    if (inserted) cat.categories.push_back(s.values[i]);
+    cat.codes.push_back(it->second);
+  }
+  return cat;
+}
+}  // namespace
+
 void append_column(Column& whole, const Column& part) {
+  // Labels stored as a categorical in one part and as strings in the other join as a categorical.
+  if (std::holds_alternative<StringColumn>(whole) && std::holds_alternative<Categorical>(part)) {
+    whole = categorical_of(std::get<StringColumn>(whole));
+  }
+  if (std::holds_alternative<Categorical>(whole) && std::holds_alternative<StringColumn>(part)) {
+    Categorical cat = categorical_of(std::get<StringColumn>(part));
+    auto& w = std::get<Categorical>(whole);
+    w.ordered = false;
+    append_column(whole, cat);
+    return;
+  }
   if (whole.index() != part.index()) {
     throw std::invalid_argument("the parts are of different kinds (categorical, number, string)");
   }

@@ -53,9 +53,10 @@ Column slice_rows(const Column& c, std::int64_t a, std::int64_t b);
 Column take_rows(const Column& c, const std::vector<std::int64_t>& rows);
 // Appends `part`'s rows to `whole` (pandas-style concatenation of one column). Categorical:
 // categories merged in order of first appearance, so identical lists stay unchanged (and keep
-// `ordered`; merged different lists are unordered). Numeric: integer with float gives float,
-// differing widths give int64 / float64. std::invalid_argument for different kinds (categorical
-// vs string vs numeric, bool vs number), naming neither: the caller adds the column's name.
+// `ordered`; merged different lists are unordered); strings joined with a categorical become
+// one (unordered). Numeric: integer with float gives float, differing widths give int64 /
+// float64. std::invalid_argument for other kinds (labels vs numbers, bool vs number), naming
+// neither: the caller adds the column's name.
 void append_column(Column& whole, const Column& part);
 
 // ---- matrices -------------------------------------------------------------------------------

@@ -102,6 +102,19 @@ TEST(H5adTypes, AppendColumnJoinsAsPandasConcat) {
   EXPECT_EQ(m.codes, (std::vector<std::int32_t>{1, 0, 2, 1}));
   EXPECT_FALSE(m.ordered);
 
+  // Labels saved as strings in one sample and as a categorical in another: one categorical.
+  io::Column labels = io::StringColumn{{"b", "a", "b"}, {false, true, false}};
+  io::append_column(labels, io::Categorical{{"a", "c"}, {1, 0}, true});
+  const auto& l = std::get<io::Categorical>(labels);
+  EXPECT_EQ(l.categories, (std::vector<std::string>{"b", "a", "c"}));
+  EXPECT_EQ(l.codes, (std::vector<std::int32_t>{0, -1, 0, 2, 1}));
+  EXPECT_FALSE(l.ordered);
+  io::Column cats = io::Categorical{{"x"}, {0}, true};
+  io::append_column(cats, io::StringColumn{{"y", "x"}, {}});
+  EXPECT_EQ(std::get<io::Categorical>(cats).categories, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(std::get<io::Categorical>(cats).codes, (std::vector<std::int32_t>{0, 1, 0}));
+  EXPECT_FALSE(std::get<io::Categorical>(cats).ordered);
+
   io::Column ints = io::NumericColumn({1}, false, true, "int32");
   io::append_column(ints, io::NumericColumn({2}, false, true, "int32"));
   EXPECT_EQ(std::get<io::NumericColumn>(ints).dtype, "int32");
@@ -116,6 +129,8 @@ TEST(H5adTypes, AppendColumnJoinsAsPandasConcat) {
   EXPECT_THROW(io::append_column(flags, io::NumericColumn({1}, false, true, "int64")),
                std::invalid_argument);
   EXPECT_THROW(io::append_column(flags, io::StringColumn{{"x"}, {}}), std::invalid_argument);
+  EXPECT_THROW(io::append_column(labels, io::NumericColumn({1}, false, true, "int64")),
+               std::invalid_argument);
 }
 
 }  // namespace
