@@ -184,20 +184,6 @@ void check_indexes(const CombinedScores& scores, std::size_t trait, std::size_t 
   }
 }
 
-// CSV field as Python's csv module writes it with QUOTE_MINIMAL.
-void append_csv_field(std::string& out, const std::string& field) {
-  if (field.find_first_of(",\"\r\n") == std::string::npos) {
-    out += field;
-    return;
-  }
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 }  // namespace
 
 CombinedScores combine_scores(const std::vector<TraitPValues>& traits,
@@ -380,11 +366,11 @@ std::string format_cauchy_csv(const std::vector<CauchyRow>& rows, bool sample_le
       "trait,annotation_name,annotation,p_cauchy,p_median,top_95_quantile,sig_spots,total_spots";
   out += sample_level ? ",sample_name\n" : "\n";
   for (const CauchyRow& row : rows) {
-    append_csv_field(out, row.trait);
+    io::append_csv_field(out, row.trait);
     out += ',';
-    append_csv_field(out, row.annotation_name);
+    io::append_csv_field(out, row.annotation_name);
     out += ',';
-    append_csv_field(out, row.annotation);
+    io::append_csv_field(out, row.annotation);
     out += ',';
     out += io::format_csv_double(row.p_cauchy);
     out += ',';
@@ -397,7 +383,7 @@ std::string format_cauchy_csv(const std::vector<CauchyRow>& rows, bool sample_le
     out += std::to_string(row.total_spots);
     if (sample_level) {
       out += ',';
-      append_csv_field(out, row.sample_name);
+      io::append_csv_field(out, row.sample_name);
     }
     out += '\n';
   }

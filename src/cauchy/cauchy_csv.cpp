@@ -1,13 +1,11 @@
 // Reading back the Cauchy result CSVs (cauchy/cauchy_csv.hpp).
 #include "gsmap/cauchy/cauchy_csv.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <string_view>
 
 #include <fmt/format.h>
 
-#include "csv_fields.hpp"
 #include "gsmap/core/error.hpp"
 #include "gsmap/io/text.hpp"
 
@@ -28,20 +26,16 @@ std::size_t column(const std::vector<std::string>& header, std::string_view name
   return header.size();
 }
 
-double number(const std::string& field, const io::LineReader& reader, std::string_view name) {
-  if (is_missing_token(field)) return std::nan("");
-  std::string_view text = field;
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+double number(std::string_view field, const io::CsvReader& reader, std::string_view name) {
   double value = 0.0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
+  if (!io::parse_number(field, value)) {
     throw InputError(reader.path(), fmt::format("line {}, column {}", reader.line_number(), name),
                      fmt::format("'{}' is not a number", field), kFix);
   }
   return value;
 }
 
-std::int64_t count(const std::string& field, const io::LineReader& reader, std::string_view name) {
+std::int64_t count(std::string_view field, const io::CsvReader& reader, std::string_view name) {
   const double v = number(field, reader, name);
   if (!(v >= 0) || v > 9e15 || v != std::floor(v)) {
     throw InputError(reader.path(), fmt::format("line {}, column {}", reader.line_number(), name),
@@ -53,11 +47,11 @@ std::int64_t count(const std::string& field, const io::LineReader& reader, std::
 }  // namespace
 
 std::vector<CauchyRow> read_cauchy_csv(const std::string& path) {
-  io::LineReader reader(path);
-  std::string line;
-  if (!reader.next(line)) throw InputError(path, "line 1", "empty file, expected a header", kFix);
-  std::vector<std::string> header;
-  split_csv_line(line, header);
+  // RFC 4180 records (docs/formats.md "CSV"): annotation labels may hold commas and quotes.
+  io::CsvReader reader(path);
+  std::vector<std::string_view> fields;
+  if (!reader.next(fields)) throw InputError(path, "line 1", "empty file, expected a header", kFix);
+  const std::vector<std::string> header(fields.begin(), fields.end());
   const std::size_t c_trait = column(header, "trait", path, false);
   const std::size_t c_name = column(header, "annotation_name", path, false);
   const std::size_t c_label = column(header, "annotation", path, true);
@@ -68,24 +62,23 @@ std::vector<CauchyRow> read_cauchy_csv(const std::string& path) {
   const std::size_t c_total = column(header, "total_spots", path, true);
   const std::size_t c_sample = column(header, "sample_name", path, false);
   std::vector<CauchyRow> rows;
-  std::vector<std::string> f;
-  while (reader.next(line)) {
-    if (line.empty()) continue;
-    split_csv_line(line, f);
+  while (reader.next(fields)) {
+    const auto& f = fields;
+    if (f.size() == 1 && f[0].empty()) continue;  // a blank line
     if (f.size() != header.size()) {
       throw InputError(path, fmt::format("line {}", reader.line_number()),
                        fmt::format("{} fields, the header has {}", f.size(), header.size()), kFix);
     }
     CauchyRow r;
-    if (c_trait < f.size()) r.trait = f[c_trait];
-    if (c_name < f.size()) r.annotation_name = f[c_name];
-    r.annotation = f[c_label];
+    if (c_trait < f.size()) r.trait = std::string(f[c_trait]);
+    if (c_name < f.size()) r.annotation_name = std::string(f[c_name]);
+    r.annotation = std::string(f[c_label]);
     r.p_cauchy = number(f[c_p], reader, "p_cauchy");
     r.p_median = number(f[c_median], reader, "p_median");
     if (c_top < f.size()) r.top_95_quantile = number(f[c_top], reader, "top_95_quantile");
     r.sig_spots = count(f[c_sig], reader, "sig_spots");
     r.total_spots = count(f[c_total], reader, "total_spots");
-    if (c_sample < f.size()) r.sample_name = f[c_sample];
+    if (c_sample < f.size()) r.sample_name = std::string(f[c_sample]);
     rows.push_back(std::move(r));
   }
   return rows;

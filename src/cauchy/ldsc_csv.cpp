@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "csv_fields.hpp"
 #include "gsmap/core/error.hpp"
@@ -24,7 +25,7 @@ std::size_t find_column(const std::vector<std::string>& header, std::string_view
   return kAbsent;
 }
 
-double parse_number(std::string_view field, const io::LineReader& reader, std::string_view column) {
+double parse_number(std::string_view field, const io::CsvReader& reader, std::string_view column) {
   if (is_missing_token(field)) return std::nan("");
   std::string_view text = field;
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);  // from_chars rejects '+'
@@ -42,20 +43,20 @@ double parse_number(std::string_view field, const io::LineReader& reader, std::s
 
 TraitPValues read_ldsc_csv(const std::string& path, const std::string& trait,
                            LdscCsvReadStats* stats) {
-  io::LineReader reader(path);
-  std::string line;
-  if (!reader.next(line)) {
+  io::CsvReader reader(path);  // RFC 4180: spot names may be quoted, even across lines
+  std::vector<std::string_view> fields;
+  if (!reader.next(fields)) {
     throw InputError(path, "line 1", "empty file, expected a header spot,beta,se,z,p,neg_log10_p",
                      "re-run spatial-ldsc for this trait");
   }
-  std::vector<std::string> header;
-  split_csv_line(line, header);
+  const std::vector<std::string> header(fields.begin(), fields.end());
   const std::size_t spot_col = find_column(header, "spot");
   const std::size_t p_col = find_column(header, "p");
   const std::size_t floored_col = find_column(header, "neg_log10_p");
   for (auto [index, name] : {std::pair{spot_col, "spot"}, std::pair{p_col, "p"}}) {
     if (index == kAbsent) {
-      throw InputError(path, "header", fmt::format("no column '{}' in '{}'", name, line),
+      throw InputError(path, "header",
+                       fmt::format("no column '{}' in '{}'", name, fmt::join(header, ",")),
                        "the file must be a spatial-LDSC result (spot,beta,se,z,p,neg_log10_p)");
     }
   }
@@ -64,10 +65,8 @@ TraitPValues read_ldsc_csv(const std::string& path, const std::string& trait,
   result.trait = trait;
   result.source = path;
   LdscCsvReadStats counts;
-  std::vector<std::string> fields;
-  while (reader.next(line)) {
-    if (line.empty()) continue;  // a trailing blank line, as pandas skips it
-    split_csv_line(line, fields);
+  while (reader.next(fields)) {
+    if (fields.size() == 1 && fields[0].empty()) continue;  // a blank line, as pandas skips it
     if (fields.size() != header.size()) {
       throw InputError(path, fmt::format("line {}", reader.line_number()),
                        fmt::format("{} fields, the header has {}", fields.size(), header.size()),
@@ -85,7 +84,7 @@ TraitPValues read_ldsc_csv(const std::string& path, const std::string& trait,
       ++counts.dropped_rows;
       continue;
     }
-    result.spots.push_back(std::move(fields[spot_col]));
+    result.spots.emplace_back(fields[spot_col]);
     result.p.push_back(p);
     if (floored_col != kAbsent) result.neg_log10_p.push_back(floored);
   }

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "gsmap/cauchy/ldsc_csv.hpp"
 #include "gsmap/core/error.hpp"
@@ -122,29 +123,36 @@ std::string merge_partial_ldsc(const std::string& dir, const std::string& projec
   check_partial_coverage(files, total_spots, dir);
 
   std::string merged;
-  std::string header;
-  std::string line;
+  std::vector<std::string> header;
+  std::vector<std::string_view> fields;
+  // Records, not lines: a quoted spot name may hold a line break (RFC 4180). Each record is
+  // written back with the same minimal quoting, so the merged rows equal the partial ones.
+  auto append_record = [&merged](const auto& record) {
+    for (std::size_t c = 0; c < record.size(); ++c) {
+      if (c) merged += ',';
+      io::append_csv_field(merged, record[c]);
+    }
+    merged += '\n';
+  };
   for (const auto& f : files) {
     GSMAP_LOG_INFO("merge: {} (spots {}..{})", file_name(f.path), f.start, f.end);
-    io::LineReader reader(f.path);
-    if (!reader.next(line)) {
+    io::CsvReader reader(f.path);
+    if (!reader.next(fields)) {
       throw InputError(f.path, "line 1", "empty file, expected a header", "re-run this range");
     }
     if (header.empty()) {
-      header = line;
-      merged += header;
-      merged += '\n';
-    } else if (line != header) {
+      header.assign(fields.begin(), fields.end());
+      append_record(header);
+    } else if (!std::equal(fields.begin(), fields.end(), header.begin(), header.end())) {
       throw InputError(f.path, "line 1",
-                       fmt::format("header '{}' differs from '{}' of {}", line, header,
-                                   file_name(files.front().path)),
+                       fmt::format("header '{}' differs from '{}' of {}", fmt::join(fields, ","),
+                                   fmt::join(header, ","), file_name(files.front().path)),
                        "merge only files written by the same spatial-ldsc version");
     }
     std::int64_t rows = 0;
-    while (reader.next(line)) {
-      if (line.empty()) continue;
-      merged += line;
-      merged += '\n';
+    while (reader.next(fields)) {
+      if (fields.size() == 1 && fields[0].empty()) continue;  // a blank line
+      append_record(fields);
       ++rows;
     }
     if (rows != f.end - f.start) {

@@ -672,6 +672,12 @@ std::vector<OptionSpec> build_table() {
       {MarkerScoreFormat::kAuto, MarkerScoreFormat::kMemmap, MarkerScoreFormat::kH5ad,
        MarkerScoreFormat::kFeather},
       [](auto& r) -> auto& { return r.config.ldsc.marker_score_format; }));
+  t.push_back(choice_option<ResultsH5ad>(
+      "results-h5ad", kLdsc, kSpatialLdsc,
+      "PROJECT_results.h5ad of an all-spots run: write it, skip it (one job per trait), or only "
+      "build it from the traits' finished csv.gz, computing nothing.",
+      {"write", "skip", "only"}, {ResultsH5ad::kWrite, ResultsH5ad::kSkip, ResultsH5ad::kOnly},
+      [](auto& r) -> auto& { return r.config.ldsc.results_h5ad; }));
   t.push_back(string_option("marker-score-h5ad-path", kLdsc, kSpatialLdsc, "PATH",
                             "Marker scores as an .h5ad (cells x genes).",
                             [](auto& r) -> auto& { return r.config.ldsc.marker_score_h5ad_path; }));

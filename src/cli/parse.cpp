@@ -293,6 +293,10 @@ void check_spatial_ldsc(SpatialLdscConfig& l, bool weights_needed) {
                      "one of them");
   }
   if (!l.sample_filter.empty()) io::require_safe_name(l.sample_filter, "--sample-filter");
+  if (l.results_h5ad == ResultsH5ad::kOnly && (l.cell_indices_range || !l.sample_filter.empty())) {
+    throw UsageError("--results-h5ad only builds the results of all spots: drop "
+                     "--cell-indices-range / --sample-filter (join range files with merge first)");
+  }
   if (l.marker_score_format == MarkerScoreFormat::kFeather || !l.marker_score_feather_path.empty()) {
     throw UsageError("feather marker scores are not supported (gsmap-mpi is built without Arrow): "
                      "convert them to .h5ad and use --marker-score-h5ad-path");

@@ -58,6 +58,119 @@ std::optional<std::string> column_label(const Column& c, std::size_t i) {
   return str.values.at(i);
 }
 
+Column slice_rows(const Column& c, std::int64_t a, std::int64_t b) {
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(std::max<std::int64_t>(b - a, 0)));
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = a + static_cast<std::int64_t>(i);
+  return take_rows(c, rows);
+}
+
+Column take_rows(const Column& c, const std::vector<std::int64_t>& rows) {
+  return std::visit(
+      [&](const auto& col) -> Column {
+        using T = std::decay_t<decltype(col)>;
+        T out;
+        if constexpr (std::is_same_v<T, Categorical>) {
+          out.categories = col.categories;
+          out.ordered = col.ordered;
+          out.codes.reserve(rows.size());
+          for (auto r : rows) out.codes.push_back(col.codes.at(static_cast<std::size_t>(r)));
+        } else if constexpr (std::is_same_v<T, NumericColumn>) {
+          out.is_bool = col.is_bool;
+          out.is_integer = col.is_integer;
+          out.dtype = col.dtype;
+          out.values.reserve(rows.size());
+          for (auto r : rows) out.values.push_back(col.values.at(static_cast<std::size_t>(r)));
+        } else {
+          out.values.reserve(rows.size());
+          for (auto r : rows) out.values.push_back(col.values.at(static_cast<std::size_t>(r)));
+          if (!col.missing.empty()) {
+            for (auto r : rows) out.missing.push_back(col.missing.at(static_cast<std::size_t>(r)));
+          }
+        }
+        return out;
+      },
+      c);
+}
+
+namespace {
+// Strings as an unordered categorical, categories in order of first appearance.
+Categorical categorical_of(const StringColumn& s) {
+  Categorical cat;
+  std::unordered_map<std::string, std::int32_t> code;
+  cat.codes.reserve(s.values.size());
+  for (std::size_t i = 0; i < s.values.size(); ++i) {
+    if (i < s.missing.size() && s.missing[i]) {
+      cat.codes.push_back(-1);
+      continue;
+    }
+    const auto [it, inserted] =
+        code.try_emplace(s.values[i], static_cast<std::int32_t>(cat.categories.size()));
+    if (inserted) cat.categories.push_back(s.values[i]);
+    cat.codes.push_back(it->second);
+  }
+  return cat;
+}
+}  // namespace
+
+void append_column(Column& whole, const Column& part) {
+  // Labels stored as a categorical in one part and as strings in the other join as a categorical.
+  if (std::holds_alternative<StringColumn>(whole) && std::holds_alternative<Categorical>(part)) {
+    whole = categorical_of(std::get<StringColumn>(whole));
+  }
+  if (std::holds_alternative<Categorical>(whole) && std::holds_alternative<StringColumn>(part)) {
+    Categorical cat = categorical_of(std::get<StringColumn>(part));
+    auto& w = std::get<Categorical>(whole);
+    w.ordered = false;
+    append_column(whole, cat);
+    return;
+  }
+  if (whole.index() != part.index()) {
+    throw std::invalid_argument("the parts are of different kinds (categorical, number, string)");
+  }
+  if (auto* cat = std::get_if<Categorical>(&whole)) {
+    const auto& pc = std::get<Categorical>(part);
+    if (cat->categories == pc.categories) {
+      cat->ordered = cat->ordered && pc.ordered;
+      cat->codes.insert(cat->codes.end(), pc.codes.begin(), pc.codes.end());
+      return;
+    }
+    std::unordered_map<std::string, std::int32_t> position;
+    for (std::size_t k = 0; k < cat->categories.size(); ++k) {
+      position.emplace(cat->categories[k], static_cast<std::int32_t>(k));
+    }
+    std::vector<std::int32_t> remap(pc.categories.size());
+    for (std::size_t k = 0; k < pc.categories.size(); ++k) {
+      auto [it, inserted] =
+          position.emplace(pc.categories[k], static_cast<std::int32_t>(cat->categories.size()));
+      if (inserted) cat->categories.push_back(pc.categories[k]);
+      remap[k] = it->second;
+    }
+    // A merged list has no order both parts agree on (a part with no rows changes nothing).
+    if (!pc.codes.empty() && !cat->codes.empty()) cat->ordered = false;
+    for (auto code : pc.codes) cat->codes.push_back(code < 0 ? -1 : remap.at(code));
+  } else if (auto* num = std::get_if<NumericColumn>(&whole)) {
+    const auto& pn = std::get<NumericColumn>(part);
+    if (num->is_bool != pn.is_bool) {
+      throw std::invalid_argument("booleans and numbers cannot be joined in one column");
+    }
+    if (num->is_integer != pn.is_integer) {  // int + float -> float (as pandas)
+      num->is_integer = false;
+      num->dtype = "float64";
+    } else if (num->dtype != pn.dtype) {
+      num->dtype = num->is_bool ? "bool" : num->is_integer ? "int64" : "float64";
+    }
+    num->values.insert(num->values.end(), pn.values.begin(), pn.values.end());
+  } else {
+    auto& s = std::get<StringColumn>(whole);
+    const auto& ps = std::get<StringColumn>(part);
+    s.missing.resize(s.values.size(), false);
+    s.values.insert(s.values.end(), ps.values.begin(), ps.values.end());
+    for (std::size_t i = 0; i < ps.values.size(); ++i) {
+      s.missing.push_back(i < ps.missing.size() && ps.missing[i]);
+    }
+  }
+}
+
 }  // namespace gsmap::io
 
 namespace gsmap::io::h5ad_detail {
@@ -322,22 +435,42 @@ std::vector<std::int8_t> nan_mask(const std::vector<double>& values) {
   return out;
 }
 
+// The file type of a numeric column: its stored dtype, else int64 / float64 (bools: h5py's enum).
+Hid numeric_file_type(const NumericColumn& col) {
+  static const std::pair<const char*, hid_t> kTypes[] = {
+      {"int8", H5T_STD_I8LE},    {"int16", H5T_STD_I16LE},  {"int32", H5T_STD_I32LE},
+      {"int64", H5T_STD_I64LE},  {"uint8", H5T_STD_U8LE},   {"uint16", H5T_STD_U16LE},
+      {"uint32", H5T_STD_U32LE}, {"uint64", H5T_STD_U64LE}, {"float32", H5T_IEEE_F32LE},
+      {"float64", H5T_IEEE_F64LE}};
+  if (col.is_bool) return bool_enum_type();
+  if (!col.is_integer && col.dtype == "float16") return f16_file_type();
+  hid_t type = col.is_integer ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+  for (const auto& [name, t] : kTypes) {
+    // An integer dtype only for integer columns, a float dtype only for floats.
+    if (col.dtype == name && (col.dtype[0] == 'f') != col.is_integer) type = t;
+  }
+  H5Lock lock;
+  return Hid(H5Tcopy(type));
+}
+
 void write_numeric(hid_t loc, const std::string& name, const NumericColumn& col) {
   const std::vector<hsize_t> dims{col.values.size()};
   const bool nullable = any_nan(col.values) && (col.is_bool || col.is_integer);
   Hid bool_type = bool_enum_type();
+  Hid file_type = numeric_file_type(col);
   auto write_values = [&](hid_t where, const std::string& key) {
     if (col.is_bool) {
       const auto b = bools_of(col.values);
       write_dataset(where, key, bool_type, bool_type, dims, b.data());
     } else if (col.is_integer) {
+      // HDF5 narrows int64 to the stored width exactly (the values came from that width).
       std::vector<std::int64_t> ints(col.values.size());
       for (std::size_t i = 0; i < ints.size(); ++i) {
         ints[i] = std::isnan(col.values[i]) ? 0 : static_cast<std::int64_t>(col.values[i]);
       }
-      write_dataset(where, key, H5T_STD_I64LE, H5T_NATIVE_INT64, dims, ints.data());
+      write_dataset(where, key, file_type, H5T_NATIVE_INT64, dims, ints.data());
     } else {
-      write_dataset(where, key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims, col.values.data());
+      write_dataset(where, key, file_type, H5T_NATIVE_DOUBLE, dims, col.values.data());
     }
   };
   if (!nullable) {
@@ -523,6 +656,7 @@ std::vector<char> serialize_dataframe(const DataFrame& df) {
       w.vec(num->values);
       w.pod<std::uint8_t>(num->is_bool);
       w.pod<std::uint8_t>(num->is_integer);
+      w.str(num->dtype);
     } else {
       const auto& s = std::get<StringColumn>(col);
       w.pod(Kind::kString);
@@ -557,6 +691,7 @@ DataFrame deserialize_dataframe(const char* data, std::size_t size) {
       num.values = r.vec<double>();
       num.is_bool = r.pod<std::uint8_t>() != 0;
       num.is_integer = r.pod<std::uint8_t>() != 0;
+      num.dtype = r.str();
       df.columns.emplace_back(std::move(name), std::move(num));
     } else {
       StringColumn s;
@@ -592,32 +727,7 @@ void append_rows(DataFrame& whole, const DataFrame& part) {
       throw std::invalid_argument("obs parts differ in column " + std::to_string(c) + " ('" + name +
                                   "' vs '" + part_name + "')");
     }
-    if (auto* cat = std::get_if<Categorical>(&col)) {
-      const auto& pc = std::get<Categorical>(part_col);
-      std::unordered_map<std::string, std::int32_t> position;
-      for (std::size_t k = 0; k < cat->categories.size(); ++k) {
-        position.emplace(cat->categories[k], static_cast<std::int32_t>(k));
-      }
-      std::vector<std::int32_t> remap(pc.categories.size());
-      for (std::size_t k = 0; k < pc.categories.size(); ++k) {
-        auto [it, inserted] =
-            position.emplace(pc.categories[k], static_cast<std::int32_t>(cat->categories.size()));
-        if (inserted) cat->categories.push_back(pc.categories[k]);
-        remap[k] = it->second;
-      }
-      for (auto code : pc.codes) cat->codes.push_back(code < 0 ? -1 : remap.at(code));
-    } else if (auto* num = std::get_if<NumericColumn>(&col)) {
-      const auto& pn = std::get<NumericColumn>(part_col);
-      num->values.insert(num->values.end(), pn.values.begin(), pn.values.end());
-    } else {
-      auto& s = std::get<StringColumn>(col);
-      const auto& ps = std::get<StringColumn>(part_col);
-      s.missing.resize(s.values.size(), false);
-      s.values.insert(s.values.end(), ps.values.begin(), ps.values.end());
-      for (std::size_t i = 0; i < ps.values.size(); ++i) {
-        s.missing.push_back(i < ps.missing.size() && ps.missing[i]);
-      }
-    }
+    append_column(col, part_col);
   }
 }
 

@@ -185,6 +185,7 @@ NumericColumn read_numeric_dataset(const std::string& file, const std::string& w
     throw InputError(file, where,
                      "has element type '" + dtype_name(type) + "', expected numbers or strings");
   }
+  col.dtype = dtype_name(type);  // written back as stored (docs/formats.md "Types kept")
   return col;
 }
 

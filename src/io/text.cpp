@@ -16,6 +16,8 @@
 #include <limits>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "gsmap/core/error.hpp"
 #include "gsmap/io/atomic_file.hpp"
 
@@ -316,6 +318,90 @@ std::vector<std::string_view> split_char(std::string_view line, char delim) {
   std::vector<std::string_view> f;
   split_char(line, delim, f);
   return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV (RFC 4180)
+
+void append_csv_field(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += field;
+    return;
+  }
+  out += '"';
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+CsvSplit split_csv_record(std::string_view record, std::vector<std::string_view>& fields,
+                          std::string& storage) {
+  fields.clear();
+  storage.clear();
+  storage.reserve(record.size());  // never reallocated below: the views stay valid
+  std::size_t i = 0;
+  while (true) {
+    const std::size_t start = storage.size();
+    if (i < record.size() && record[i] == '"') {
+      ++i;
+      while (true) {
+        if (i >= record.size()) return CsvSplit::kOpenQuote;
+        if (record[i] == '"') {
+          if (i + 1 < record.size() && record[i + 1] == '"') {
+            storage += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        storage += record[i++];
+      }
+      if (i < record.size() && record[i] != ',') return CsvSplit::kTextAfterQuote;
+    } else {
+      const std::size_t end = std::min(record.find(',', i), record.size());
+      storage.append(record.substr(i, end - i));
+      i = end;
+    }
+    fields.emplace_back(storage.data() + start, storage.size() - start);
+    if (i >= record.size()) return CsvSplit::kOk;
+    ++i;  // the comma
+  }
+}
+
+CsvReader::CsvReader(const std::string& path) : lines_(path) {}
+
+bool CsvReader::next(std::vector<std::string_view>& fields) {
+  std::string_view line;
+  if (!lines_.next_view(line)) return false;
+  first_line_ = lines_.line_number();
+  if (line.find('"') == std::string_view::npos) {
+    split_char(line, ',', fields);
+    return true;
+  }
+  record_.assign(line);
+  while (true) {
+    switch (split_csv_record(record_, fields, fields_)) {
+      case CsvSplit::kOk:
+        return true;
+      case CsvSplit::kTextAfterQuote:
+        throw InputError(
+            lines_.path(), fmt::format("line {}", first_line_),
+            "text follows a closing quote (a quote inside a quoted field must be doubled)",
+            "the file is not valid CSV (RFC 4180); re-create it");
+      case CsvSplit::kOpenQuote:
+        break;
+    }
+    if (!lines_.next_view(line)) {
+      throw InputError(lines_.path(), fmt::format("line {}", first_line_),
+                       "a quoted field is not closed before the end of the file",
+                       "the file is truncated or not valid CSV (RFC 4180); re-create it");
+    }
+    record_ += '\n';  // the line break inside the quoted field
+    record_.append(line);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,11 +36,9 @@ std::vector<std::optional<std::string>> labels_of(const io::Column& col) {
   return out;
 }
 
-bool is_label_column(const io::Column& col) {
-  if (std::holds_alternative<io::Categorical>(col) || std::holds_alternative<io::StringColumn>(col))
-    return true;
-  const auto* num = std::get_if<io::NumericColumn>(&col);
-  return num && num->is_bool;
+// Columns the outputs write themselves (docs/formats.md, marker_scores.h5ad).
+bool is_own_column(const std::string& name) {
+  return name == "sample_name" || name == "slice_id" || name.rfind("gsMap_homo", 0) == 0;
 }
 
 }  // namespace
@@ -83,16 +81,9 @@ void CellSet::keep_only_rows(std::int64_t start, std::int64_t end) {
            v.begin() + static_cast<std::ptrdiff_t>(end * per_row));
     v.swap(kept);
   };
-  label_categories.clear();
-  for (auto& [name, labels] : label_columns) {
-    std::vector<std::string> categories;
-    std::unordered_set<std::string> seen;
-    for (const auto& l : labels) {
-      if (!l.empty() && seen.insert(l).second) categories.push_back(l);
-    }
-    label_categories.push_back(std::move(categories));
-    trim(labels, 1);
-  }
+  // The obs columns keep their categories (the input's order, docs/formats.md "Types kept"), so
+  // every rank encodes its rows alike after the trim.
+  for (auto& [name, col] : obs_columns) col = io::slice_rows(col, start, end);
   trim(spot_names, 1);
   trim(slice_id, 1);
   trim(high_quality, 1);
@@ -109,8 +100,8 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
   const int min_cells =
       std::min(cfg.min_cells_per_type.value_or(cfg.homogeneous_neighbors), cfg.homogeneous_neighbors);
   std::unordered_map<std::string, int> group_ids;
-  std::vector<std::string> label_names;  // columns present in the first sample
-  std::vector<std::vector<std::string>> label_values;
+  std::vector<std::string> carried_names;  // obs columns of the first sample ("" = dropped)
+  std::vector<io::Column> carried;
 
   for (std::size_t si = 0; si < samples.size(); ++si) {
     const auto& sample = samples[si];
@@ -123,7 +114,7 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
     if (sc.layer != "X" && !reader.has_layer(sc.layer)) {
       GSMAP_LOG_WARN("{}: layer '{}' not found, ranking X instead (as gsMap does)", sample.path,
                      sc.layer);
-      sc.layer = "X";
+      sc.layer = std::string("X");  // not = "X": GCC 12's false -Wrestrict (PR 105329)
     }
     auto genes = reader.var_names();
     if (si == 0) {
@@ -197,21 +188,34 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
       }
       cs.high_quality.insert(cs.high_quality.end(), sc.kept_rows.size(), 1);
     }
-    // Label columns carried to the outputs: those of the first sample that every sample has.
+    // obs columns carried to the outputs, typed: those of the first sample that every sample has.
     if (si == 0) {
       for (const auto& name : reader.obs_column_names()) {
-        if (is_label_column(reader.obs_column(name))) label_names.push_back(name);
+        if (!is_own_column(name)) carried_names.push_back(name);
       }
-      label_values.resize(label_names.size());
+      carried.resize(carried_names.size());
     }
-    for (std::size_t c = 0; c < label_names.size(); ++c) {
-      if (label_names[c].empty()) continue;
-      if (!reader.has_obs_column(label_names[c])) {
-        label_names[c].clear();  // not in every sample: dropped
+    for (std::size_t c = 0; c < carried_names.size(); ++c) {
+      const std::string name = carried_names[c];
+      if (name.empty()) continue;
+      if (!reader.has_obs_column(name)) {
+        GSMAP_LOG_WARN("{}: obs column '{}' is missing; it is not carried to the outputs",
+                       sample.path, name);
+        carried_names[c].clear();
         continue;
       }
-      auto col = labels_of(reader.obs_column(label_names[c]));
-      for (auto row : sc.kept_rows) label_values[c].push_back(col[row].value_or(""));
+      auto part = io::take_rows(reader.obs_column(name), sc.kept_rows);
+      if (si == 0) {
+        carried[c] = std::move(part);
+        continue;
+      }
+      try {
+        io::append_column(carried[c], part);
+      } catch (const std::invalid_argument& e) {
+        GSMAP_LOG_WARN("{}: obs column '{}' cannot be joined with the first sample's ({}); it is "
+                       "not carried to the outputs", sample.path, name, e.what());
+        carried_names[c].clear();
+      }
     }
 
     // Embeddings and coordinates of the kept cells.
@@ -254,8 +258,8 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
     cs.n += static_cast<std::int64_t>(sc.kept_rows.size());
     cs.samples.push_back(std::move(sc));
   }
-  for (std::size_t c = 0; c < label_names.size(); ++c) {
-    if (!label_names[c].empty()) cs.label_columns.emplace_back(label_names[c], std::move(label_values[c]));
+  for (std::size_t c = 0; c < carried_names.size(); ++c) {
+    if (!carried_names[c].empty()) cs.obs_columns.emplace_back(carried_names[c], std::move(carried[c]));
   }
   if (!has_annotation) cs.group_names = {"all"};
 

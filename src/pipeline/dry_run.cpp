@@ -300,7 +300,8 @@ void plan_spatial_ldsc(const Config& cfg, const std::optional<SpotsInfo>& pendin
     plan.note_memory(r, w_bytes + gw_bytes + trait_bytes + chunks_in_flight * per_chunk + results);
   }
   plan.lines.push_back(fmt::format("  spots per rank: {}", part.describe()));
-  const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 && sel.end == sel.total;
+  const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 &&
+                    sel.end == sel.total && l.results_h5ad != ResultsH5ad::kSkip;
   const double csv = static_cast<double>(sel.end - sel.start) * kCsvGzBytesPerSpot *
                      static_cast<double>(todo.size());
   const double h5ad =

@@ -1,6 +1,7 @@
 #include "gsmap/pipeline/ldsc_outputs.hpp"
 
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -64,7 +65,7 @@ void write_ldsc_csv_collective(const std::string& path, const std::vector<std::s
   if (dist::rank(comm) == 0) text = "spot,beta,se,z,p,neg_log10_p\n";
   text.reserve(text.size() + own.size() * 96);
   for (std::size_t i = 0; i < own.size(); ++i) {
-    text += spot_names[own_start + i];
+    io::append_csv_field(text, spot_names[own_start + i]);  // RFC 4180 quoting
     text += ',';
     text += io::format_csv_float(own.beta[i]);
     text += ',';
@@ -81,18 +82,17 @@ void write_ldsc_csv_collective(const std::string& path, const std::vector<std::s
 }
 
 LdscColumns read_ldsc_csv_rows(const std::string& path, std::int64_t row0, std::int64_t row1) {
-  io::LineReader reader(path);
-  std::string_view line;
-  if (!reader.next_view(line) || line != "spot,beta,se,z,p,neg_log10_p") {
+  io::CsvReader reader(path);  // spot names may be quoted (RFC 4180)
+  std::vector<std::string_view> f;
+  static const std::vector<std::string_view> kHeader{"spot", "beta", "se", "z", "p", "neg_log10_p"};
+  if (!reader.next(f) || f != kHeader) {
     throw InputError(path, "line 1", "expected the header spot,beta,se,z,p,neg_log10_p",
                      "delete the file to recompute the trait");
   }
   LdscColumns c;
-  std::vector<std::string_view> f;
   std::int64_t row = 0;
-  while (row < row1 && reader.next_view(line)) {
+  while (row < row1 && reader.next(f)) {
     if (row++ < row0) continue;
-    io::split_char(line, ',', f);
     double v[5];
     bool ok = f.size() == 6;
     for (int k = 0; ok && k < 5; ++k) ok = io::parse_number(f[k + 1], v[k]);
@@ -112,30 +112,6 @@ LdscColumns read_ldsc_csv_rows(const std::string& path, std::int64_t row0, std::
   }
   return c;
 }
-
-namespace {
-io::Column subset(const io::Column& col, std::int64_t a, std::int64_t b) {
-  return std::visit(
-      [&](const auto& c) -> io::Column {
-        using T = std::decay_t<decltype(c)>;
-        T out;
-        if constexpr (std::is_same_v<T, io::Categorical>) {
-          out.categories = c.categories;
-          out.ordered = c.ordered;
-          out.codes.assign(c.codes.begin() + a, c.codes.begin() + b);
-        } else if constexpr (std::is_same_v<T, io::NumericColumn>) {
-          out.is_bool = c.is_bool;
-          out.is_integer = c.is_integer;
-          out.values.assign(c.values.begin() + a, c.values.begin() + b);
-        } else {
-          out.values.assign(c.values.begin() + a, c.values.begin() + b);
-          if (!c.missing.empty()) out.missing.assign(c.missing.begin() + a, c.missing.begin() + b);
-        }
-        return out;
-      },
-      col);
-}
-}  // namespace
 
 void write_results_h5ad(const std::string& path, const MarkerScoreSource& source,
                         const std::vector<io::Trait>& traits, const std::vector<std::string>& csv_paths,
@@ -177,11 +153,21 @@ void write_results_h5ad(const std::string& path, const MarkerScoreSource& source
   obs.index.assign(names.begin() + own_start, names.begin() + own_end);
   for (const auto& name : obs_source.obs_column_names()) {
     if (name.rfind("gsMap_homo", 0) == 0) continue;  // neighbour QC stays with the marker scores
-    obs.columns.emplace_back(name, subset(obs_source.obs_column(name), own_start, own_end));
+    obs.columns.emplace_back(name, io::slice_rows(obs_source.obs_column(name), own_start, own_end));
   }
   w.write_obs_local(obs);
+  // var: the traits, with the sumstats each was computed from (absolute path): a later run keeps
+  // a trait it does not list only while that file is unchanged (provenance_steps.cpp).
   io::DataFrame var;
-  for (const auto& t : traits) var.index.push_back(t.name);
+  io::StringColumn sumstats;
+  for (const auto& t : traits) {
+    var.index.push_back(t.name);
+    sumstats.values.push_back(t.sumstats_path.empty()
+                                  ? std::string()
+                                  : std::filesystem::absolute(t.sumstats_path).lexically_normal().string());
+  }
+  sumstats.missing.assign(sumstats.values.size(), false);
+  var.columns.emplace_back("sumstats_file", std::move(sumstats));
   w.write_var(dist::rank(comm) == 0 ? var : io::DataFrame{});
   w.finish(true);
 }

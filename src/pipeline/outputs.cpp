@@ -61,12 +61,9 @@ io::DataFrame obs_rows(const CellSet& cells, std::int64_t start, std::int64_t en
   slice.is_integer = true;
   for (std::int64_t i = start; i < end; ++i) slice.values.push_back(cells.slice_id[i - first]);
   obs.columns.emplace_back("slice_id", std::move(slice));
-  for (std::size_t c = 0; c < cells.label_columns.size(); ++c) {
-    const auto& [name, labels] = cells.label_columns[c];
-    if (name == "sample_name" || name == "slice_id") continue;
-    auto categories = c < cells.label_categories.size() ? cells.label_categories[c]
-                                                        : first_appearance(labels);
-    obs.columns.emplace_back(name, categorical_rows(labels, std::move(categories), first, start, end));
+  // The input's columns keep their types: bool, category order, integer and float widths.
+  for (const auto& [name, col] : cells.obs_columns) {
+    obs.columns.emplace_back(name, io::slice_rows(col, start - first, end - first));
   }
   return obs;
 }
@@ -94,7 +91,7 @@ void write_mean_frac(const std::string& path, const std::vector<std::string>& ge
                      const gss::GeneStats& stats) {
   std::string text = "gene,G_Mean,frac\n";
   for (std::size_t g = 0; g < genes.size(); ++g) {
-    text += genes[g];
+    io::append_csv_field(text, genes[g]);
     text += ',';
     io::append_double(text, stats.g_mean[g]);
     text += ',';
@@ -105,15 +102,15 @@ void write_mean_frac(const std::string& path, const std::vector<std::string>& ge
 }
 
 gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::string>& genes) {
-  io::LineReader reader(path);
-  std::string line;
+  io::CsvReader reader(path);
+  std::vector<std::string_view> f;
   gss::GeneStats stats;
-  if (!reader.next(line) || line != "gene,G_Mean,frac") {
+  static const std::vector<std::string_view> kHeader{"gene", "G_Mean", "frac"};
+  if (!reader.next(f) || f != kHeader) {
     throw InputError(path, "line 1", "expected the header gene,G_Mean,frac",
                      "delete latent_to_gene/ to recompute");
   }
-  while (reader.next(line)) {
-    auto f = io::split_char(line, ',');
+  while (reader.next(f)) {
     double gm = 0, fr = 0;
     const std::size_t g = stats.g_mean.size();
     if (f.size() != 3 || g >= genes.size() || f[0] != genes[g] || !io::parse_number(f[1], gm) ||

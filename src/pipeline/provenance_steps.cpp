@@ -2,6 +2,7 @@
 // --force", "Concurrent runs"; docs/formats.md "Provenance").
 #include "gsmap/pipeline/provenance_steps.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -14,6 +15,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/device/backend.hpp"
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/samples.hpp"
 
 namespace gsmap::pipeline {
@@ -213,6 +215,80 @@ void record_latent_to_gene(const LatentToGenePlan& plan, const LatentToGenePaths
 }
 
 // ---- spatial_ldsc ----------------------------------------------------------------------------------
+namespace {
+// The traits of the results h5ad (rank 0; docs/formats.md "<project>_results.h5ad"): the existing
+// file's traits in its order, then this run's traits it lacks. A trait of the file that this run
+// does not list stays while its inputs are current: its csv.gz carries a valid record equal to
+// the one this run would give it (same marker scores, weights, LD weights, options), its
+// sumstats file (the path the file's var column `sumstats_file` recorded) unchanged.
+void results_traits(const LdscPlan& plan, const CommonConfig& common_cfg,
+                    const std::vector<io::Trait>& traits, const std::vector<std::string>& outputs,
+                    const std::string& results_path, bool log, std::vector<io::Trait>& out,
+                    std::vector<std::string>& out_csv) {
+  out.clear();
+  out_csv.clear();
+  std::map<std::string, std::size_t> current;
+  for (std::size_t t = 0; t < traits.size(); ++t) current.emplace(traits[t].name, t);
+  std::vector<std::string> names, sumstats;
+  if (pv::read_h5ad(results_path).present) {
+    try {
+      const io::H5adReader existing(results_path);
+      names = existing.var_names();
+      if (existing.has_var_column("sumstats_file")) {
+        const auto col = existing.var_column("sumstats_file");
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          sumstats.push_back(io::column_label(col, i).value_or(""));
+        }
+      }
+    } catch (const std::exception& e) {
+      if (log) GSMAP_LOG_WARN("{}: unreadable ({}); it is rewritten", results_path, e.what());
+      names.clear();
+    }
+  }
+  sumstats.resize(names.size());
+  std::set<std::string> listed;
+  const std::string dir = fs::path(results_path).parent_path().string();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto& name = names[i];
+    if (!listed.insert(name).second) continue;
+    if (const auto it = current.find(name); it != current.end()) {
+      out.push_back(traits[it->second]);
+      out_csv.push_back(outputs[it->second]);
+      continue;
+    }
+    const std::string csv =
+        cauchy::ldsc_result_path(dir, common_cfg.project_name, name);
+    std::string why;
+    std::error_code ec;
+    if (sumstats[i].empty()) {
+      why = "the file records no sumstats path for it";
+    } else {
+      pv::Record expected = plan.trait_template;
+      for (auto& [key, value] : expected.items) {
+        if (key == "input.trait_name") value = name;
+        if (key == "input.sumstats") {
+          value = fs::exists(sumstats[i], ec) ? pv::file_content(sumstats[i]) : "missing";
+        }
+      }
+      why = pv::stale_reason(pv::read_sidecar(csv), expected);
+    }
+    if (why.empty()) {
+      out.push_back({name, sumstats[i]});
+      out_csv.push_back(csv);
+    } else if (log) {
+      GSMAP_LOG_WARN("{}: trait {} dropped ({}); run spatial-ldsc for it to add it back",
+                     file_name(results_path), name, why);
+    }
+  }
+  for (std::size_t t = 0; t < traits.size(); ++t) {
+    if (listed.insert(traits[t].name).second) {
+      out.push_back(traits[t]);
+      out_csv.push_back(outputs[t]);
+    }
+  }
+}
+}  // namespace
+
 LdscPlan lock_ldsc_inputs(const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, MPI_Comm comm) {
   LdscPlan p;
   if (dist::rank(comm) == 0) {
@@ -244,13 +320,15 @@ void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const Spa
       extra += (extra.empty() ? "" : "; ") + identity_or_missing(e);
     }
     // Fingerprints first (inputs only), then each output's lock, check and decision.
-    for (std::size_t t = 0; t < traits.size(); ++t) {
+    for (std::size_t t = 0; t <= traits.size(); ++t) {  // the last: the template
+      const bool tmpl = t == traits.size();
       pv::Record r;
       r.step = "spatial_ldsc";
-      r.subject = "spatial_ldsc for trait " + traits[t].name;
+      r.subject = tmpl ? "" : "spatial_ldsc for trait " + traits[t].name;
       fill_run(r, common_cfg, dist::size(comm));
-      r.add("input.trait_name", traits[t].name);
-      r.add("input.sumstats", fs::exists(traits[t].sumstats_path, ec)
+      r.add("input.trait_name", tmpl ? "" : traits[t].name);
+      r.add("input.sumstats", tmpl ? ""
+                              : fs::exists(traits[t].sumstats_path, ec)
                                   ? pv::file_content(traits[t].sumstats_path)
                                   : "missing");
       r.add("input.snp_gene_weights", weights);
@@ -261,7 +339,10 @@ void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const Spa
       r.add("option.n_blocks", std::to_string(l.n_blocks));
       r.add("selection.spots", fmt::format("{}:{}/{}", sel.start, sel.end, sel.total));
       r.add("selection.sample_filter", sel.sample);
-      plan.records.push_back(std::move(r));
+      if (tmpl)
+        plan.trait_template = std::move(r);
+      else
+        plan.records.push_back(std::move(r));
     }
     bool all_fresh = true;
     for (std::size_t t = 0; t < traits.size(); ++t) {
@@ -287,9 +368,12 @@ void plan_spatial_ldsc(LdscPlan& plan, const CommonConfig& common_cfg, const Spa
       rr.step = "spatial_ldsc";
       rr.subject = "spatial_ldsc results h5ad";
       rr.add("upstream.marker_scores", plan.marker_upstream);
-      for (std::size_t t = 0; t < traits.size(); ++t) {
-        const auto rec = pv::read_sidecar(outputs[t]);
-        rr.add("upstream.trait_" + traits[t].name, rec.fingerprint);
+      std::vector<io::Trait> kept;
+      std::vector<std::string> kept_csv;
+      results_traits(plan, common_cfg, traits, outputs, results_path, false, kept, kept_csv);
+      for (std::size_t t = 0; t < kept.size(); ++t) {
+        const auto rec = pv::read_sidecar(kept_csv[t]);
+        rr.add("upstream.trait_" + kept[t].name, rec.fingerprint);
       }
       const auto why = pv::stale_reason(pv::read_h5ad(results_path), rr);
       flags.back() = why.empty();
@@ -320,11 +404,41 @@ void record_ldsc_trait(const LdscPlan& plan, std::size_t trait, const std::strin
   dist::any(false, comm);
 }
 
-void begin_ldsc_results(LdscPlan& plan, MPI_Comm comm) {
+void begin_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg,
+                        const std::vector<io::Trait>& traits,
+                        const std::vector<std::string>& outputs, const std::string& results_path,
+                        MPI_Comm comm) {
+  std::vector<char> bytes;
   if (dist::rank(comm) == 0) {
     plan.locks->acquire_exclusive_wait(plan.results_lock, "the results h5ad", kShortLockWait);
+    // Under the lock: a run that committed the file meanwhile has its traits kept.
+    results_traits(plan, common_cfg, traits, outputs, results_path, true, plan.results_traits,
+                   plan.results_csv);
+    std::string text;
+    for (std::size_t t = 0; t < plan.results_traits.size(); ++t) {
+      for (const auto* f : {&plan.results_traits[t].name, &plan.results_traits[t].sumstats_path,
+                            &plan.results_csv[t]}) {
+        text += *f;
+        text += '\0';
+      }
+    }
+    bytes.assign(text.begin(), text.end());
   }
-  dist::any(false, comm);
+  bcast_bytes(bytes, comm);
+  if (dist::rank(comm) != 0) {
+    std::vector<std::string> f;
+    for (std::size_t a = 0; a < bytes.size();) {
+      const auto b = std::find(bytes.begin() + static_cast<std::ptrdiff_t>(a), bytes.end(), '\0');
+      f.emplace_back(bytes.begin() + static_cast<std::ptrdiff_t>(a), b);
+      a = static_cast<std::size_t>(b - bytes.begin()) + 1;
+    }
+    plan.results_traits.clear();
+    plan.results_csv.clear();
+    for (std::size_t i = 0; i + 2 < f.size(); i += 3) {
+      plan.results_traits.push_back({f[i], f[i + 1]});
+      plan.results_csv.push_back(f[i + 2]);
+    }
+  }
 }
 
 void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const std::vector<io::Trait>& traits,
@@ -342,8 +456,9 @@ void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const S
       rr.subject = "spatial_ldsc results h5ad";
       fill_run(rr, common_cfg, dist::size(comm));
       rr.add("upstream.marker_scores", plan.marker_upstream);
-      for (std::size_t t = 0; t < traits.size(); ++t) {
-        rr.add("upstream.trait_" + traits[t].name, pv::read_sidecar(outputs[t]).fingerprint);
+      for (std::size_t t = 0; t < plan.results_traits.size(); ++t) {
+        rr.add("upstream.trait_" + plan.results_traits[t].name,
+               pv::read_sidecar(plan.results_csv[t]).fingerprint);
       }
       pv::write_h5ad_attributes(results_file, rr);
       // The results lock stays held until the step ends (LockSet's destructor), i.e. until the

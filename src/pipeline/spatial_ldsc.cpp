@@ -176,8 +176,10 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
   auto prov = lock_ldsc_inputs(common_cfg, l, comm);  // -- provenance and locks: before any read --
   auto source = open_marker_scores(common_cfg, l);
   const SpotSelection sel = select_spots(l, *source);
-  // The results h5ad holds every spot; range and sample runs write only their csv.gz.
-  const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 && sel.end == sel.total;
+  // The results h5ad holds every spot; range and sample runs write only their csv.gz, and so do
+  // runs with --results-h5ad skip (one job per trait; docs/usage.md).
+  const bool full = !sel.by_range && sel.sample.empty() && sel.start == 0 &&
+                    sel.end == sel.total && l.results_h5ad != ResultsH5ad::kSkip;
   const std::string results_path = fmt::format("{}/{}_results.h5ad", dir, common_cfg.project_name);
   GSMAP_LOG_INFO("spatial_ldsc: marker scores from {} ({} spots x {} genes); spots [{}, {})",
                  source->describe(), sel.total, source->genes().size(), sel.start, sel.end);
@@ -197,6 +199,15 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
       todo.push_back(all_traits[i]);
       todo_index.push_back(i);
     }
+  }
+  if (l.results_h5ad == ResultsH5ad::kOnly && !todo.empty()) {
+    std::string names;
+    for (const auto& t : todo) names += (names.empty() ? "" : ", ") + t.name;
+    throw InputError(dir, "", fmt::format("--results-h5ad only: {} of {} traits have no current "
+                                          "csv.gz ({}; the reasons are logged above)",
+                                          todo.size(), all_traits.size(), names),
+                     "run spatial-ldsc for them first (the trait-array tasks), or drop "
+                     "--results-h5ad only to compute them here");
   }
   if (todo.empty() && (!full || prov.results_fresh)) {
     GSMAP_LOG_INFO("spatial_ldsc: all {} traits done", all_traits.size());
@@ -315,11 +326,13 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
   }
   std::optional<io::AtomicOutput> results_out;
   if (full) {
-    begin_ldsc_results(prov, comm);  // -- lock: results h5ad writers are serialised --
+    // -- lock: results h5ad writers are serialised; the traits it keeps are decided under it --
+    begin_ldsc_results(prov, common_cfg, all_traits, outputs, results_path, comm);
     results_out.emplace(results_path, comm);  // atomic replacement, docs/troubleshooting.md
-    write_results_h5ad(results_out->temp_path(), *source, all_traits, outputs, own_start, own_end,
-                       comm);
-    GSMAP_LOG_INFO("Results of {} traits: {}", all_traits.size(), results_path);
+    write_results_h5ad(results_out->temp_path(), *source, prov.results_traits, prov.results_csv,
+                       own_start, own_end, comm);
+    GSMAP_LOG_INFO("Results of {} traits ({} of this run): {}", prov.results_traits.size(),
+                   all_traits.size(), results_path);
   }
   // -- provenance: the results h5ad is stamped under its temporary name, then committed --
   record_ldsc_results(prov, common_cfg, l, all_traits, outputs, results_path,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -25,11 +26,17 @@ struct Categorical {
   bool ordered = false;
 };
 // Numeric columns are widened to double; NaN marks missing (nullable-integer/boolean masks, float
-// NaN). Booleans become 0/1.
+// NaN). Booleans become 0/1. `dtype` is the numpy name of the stored element type ("int32",
+// "uint8", "float32", "bool", ...), written back as that type (docs/formats.md "Types kept");
+// empty: int64, float64 or bool by the flags. Integers beyond +-2^53 are not exact in a double.
 struct NumericColumn {
+  NumericColumn() = default;
+  NumericColumn(std::vector<double> v, bool boolean, bool integer, std::string stored = {})
+      : values(std::move(v)), is_bool(boolean), is_integer(integer), dtype(std::move(stored)) {}
   std::vector<double> values;
   bool is_bool = false;
   bool is_integer = false;
+  std::string dtype;
 };
 // String columns; `missing[i]` true where nullable-string-array masks a value.
 struct StringColumn {
@@ -41,6 +48,16 @@ using Column = std::variant<Categorical, NumericColumn, StringColumn>;
 // The label of row i as a string; missing -> nullopt (categorical code -1, masked, NaN).
 std::optional<std::string> column_label(const Column& c, std::size_t i);
 std::size_t column_size(const Column& c);
+// Rows [a, b) of a column, or the rows listed (in that order); kind, categories and dtype kept.
+Column slice_rows(const Column& c, std::int64_t a, std::int64_t b);
+Column take_rows(const Column& c, const std::vector<std::int64_t>& rows);
+// Appends `part`'s rows to `whole` (pandas-style concatenation of one column). Categorical:
+// categories merged in order of first appearance, so identical lists stay unchanged (and keep
+// `ordered`; merged different lists are unordered); strings joined with a categorical become
+// one (unordered). Numeric: integer with float gives float, differing widths give int64 /
+// float64. std::invalid_argument for other kinds (labels vs numbers, bool vs number), naming
+// neither: the caller adds the column's name.
+void append_column(Column& whole, const Column& part);
 
 // ---- matrices -------------------------------------------------------------------------------
 

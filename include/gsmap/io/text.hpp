@@ -30,11 +30,43 @@ class LineReader {
 
 // Splits on runs of spaces/tabs (whitespace-separated tables).
 std::vector<std::string_view> split_whitespace(std::string_view line);
-// Splits on one delimiter character (CSV without quoting).
+// Splits on one delimiter character (no quoting: whitespace tables, numeric-only lines).
 std::vector<std::string_view> split_char(std::string_view line, char delim);
 // The same into a caller-owned vector (cleared first), so hot loops do not allocate per line.
 void split_whitespace(std::string_view line, std::vector<std::string_view>& fields);
 void split_char(std::string_view line, char delim, std::vector<std::string_view>& fields);
+
+// ---- CSV (RFC 4180; docs/formats.md "CSV") -------------------------------------------------
+// Appends one field, quoted only when needed (a comma, a double quote, CR or LF inside), with an
+// inner quote doubled: Python's csv module with QUOTE_MINIMAL, i.e. what pandas' to_csv writes.
+void append_csv_field(std::string& out, std::string_view field);
+
+// Reads CSV records (plain or gzip, as LineReader): fields separated by commas, a field in double
+// quotes may hold commas, doubled quotes and line breaks (one record then spans several lines).
+// Lines without a quote take a fast path (no copy). A quoted field left open at the end of the
+// file, or text after a closing quote, is an InputError naming the file and line.
+class CsvReader {
+ public:
+  explicit CsvReader(const std::string& path);
+  // Next record into `fields` (unquoted); the views stay valid until the next call. false at the
+  // end of the input.
+  bool next(std::vector<std::string_view>& fields);
+  std::int64_t line_number() const { return first_line_; }  // first line of the last record
+  const std::string& path() const { return lines_.path(); }
+
+ private:
+  LineReader lines_;
+  std::string record_;   // a record with quotes, its lines joined by '\n'
+  std::string fields_;   // the unquoted fields of record_
+  std::int64_t first_line_ = 0;
+};
+// Splits one record (quoted line breaks included) into fields; unquoted text goes into `storage`
+// (cleared first), which the views point into. A quote inside an unquoted field is kept as text (as
+// pandas reads it). kOpenQuote: the record ends inside a quoted field (it continues on the next
+// line); kTextAfterQuote: text follows a closing quote ("a"b), not CSV.
+enum class CsvSplit { kOk, kOpenQuote, kTextAfterQuote };
+CsvSplit split_csv_record(std::string_view record, std::vector<std::string_view>& fields,
+                          std::string& storage);
 
 // Numeric fields as pandas reads them: '.', 'NA', 'nan', '' and pandas' other default NA markers
 // are missing (value = NaN, returns true); a leading '+' is allowed; anything that is not entirely

@@ -35,9 +35,11 @@ struct CellSet {
   std::vector<std::int32_t> group;        // cell type id (order of first appearance); 0 if none
   std::vector<std::string> group_names;   // {"all"} without annotation
   std::vector<std::uint8_t> high_quality; // 1 = true (missing -> true)
-  // obs columns carried to the outputs: the annotation and any other categorical/string columns
-  // present in every sample, as per-cell labels ("" = missing).
-  std::vector<std::pair<std::string, std::vector<std::string>>> label_columns;
+  // obs columns carried to the outputs with their types (docs/formats.md "Types kept"): every
+  // column of the first sample that every sample has in a joinable kind, for the kept cells,
+  // samples concatenated (io::append_column). Not sample_name, slice_id, gsMap_homo_*: the
+  // outputs' own columns of those names.
+  std::vector<std::pair<std::string, io::Column>> obs_columns;
   std::int64_t coord_dims = 0, cell_dims = 0, niche_dims = 0;
   std::vector<double> coords;             // n x coord_dims (empty for scRNA)
   std::vector<double> emb_cell;           // n x cell_dims, values as stored
@@ -45,12 +47,9 @@ struct CellSet {
   std::vector<double> emb_niche;          // n x niche_dims, empty without a niche embedding
   bool emb_niche_is_f64 = false;
 
-  // Rows held by the per-cell tables spot_names, label_columns, slice_id, high_quality and coords:
+  // Rows held by the per-cell tables spot_names, obs_columns, slice_id, high_quality and coords:
   // [first_row, first_row + held) of the global cells; every cell until keep_only_rows().
   std::int64_t first_row = 0;
-  // Per label column, its categories in order of first appearance over ALL cells (filled by
-  // keep_only_rows, so that every rank encodes its rows alike; empty before).
-  std::vector<std::vector<std::string>> label_categories;
 
   // Maps a global cell to (sample index, original row).
   std::pair<int, std::int64_t> locate(std::int64_t global) const;

@@ -12,6 +12,10 @@
 namespace gsmap {
 
 enum class MarkerScoreFormat { kAuto, kMemmap, kH5ad, kFeather };
+// --results-h5ad: write <project>_results.h5ad at the end of an all-spots run (default), skip it
+// (trait-array tasks), or only build it from the traits' current csv.gz, computing nothing
+// (docs/usage.md "One job per trait").
+enum class ResultsH5ad { kWrite, kSkip, kOnly };
 
 struct CommonConfig {
   std::string workdir;
@@ -70,6 +74,7 @@ struct SpatialLdscConfig {
   std::string sample_filter;
   MarkerScoreFormat marker_score_format = MarkerScoreFormat::kAuto;
   std::string marker_score_feather_path, marker_score_h5ad_path;
+  ResultsH5ad results_h5ad = ResultsH5ad::kWrite;
 };
 
 struct CauchyConfig {

@@ -50,6 +50,12 @@ struct LdscPlan {
   std::vector<char> recompute;              // per trait, every rank
   bool results_fresh = false;               // every rank
   std::string results_lock;
+  provenance::Record trait_template;        // rank 0: a trait's record, name and sumstats blank
+  // The results h5ad's traits and their csv.gz (every rank, set by begin_ldsc_results): the
+  // existing file's traits whose inputs are still current or that this run recomputed, in the
+  // file's order, then this run's new ones (docs/formats.md "<project>_results.h5ad").
+  std::vector<io::Trait> results_traits;
+  std::vector<std::string> results_csv;
 };
 // Collective, before the marker scores are opened: shared lock on the latent_to_gene outputs.
 LdscPlan lock_ldsc_inputs(const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, MPI_Comm comm);
@@ -65,8 +71,12 @@ void note_ldsc_trait(LdscPlan& plan, std::size_t trait, const ldsc::TraitData& d
 void record_ldsc_trait(const LdscPlan& plan, std::size_t trait, const std::string& path,
                        MPI_Comm comm);
 // Collective, before write_results_h5ad: waits for the results lock (runs on other traits may
-// be writing the same file; they are serialised, never failed).
-void begin_ldsc_results(LdscPlan& plan, MPI_Comm comm);
+// be writing the same file; they are serialised, never failed), then decides under it which
+// traits the file holds (plan.results_traits / results_csv), logging each trait it drops.
+void begin_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg,
+                        const std::vector<io::Trait>& traits,
+                        const std::vector<std::string>& outputs, const std::string& results_path,
+                        MPI_Comm comm);
 // Collective, after write_results_h5ad (or at the end without one): attributes, metadata.yaml.
 void record_ldsc_results(LdscPlan& plan, const CommonConfig& common_cfg, const SpatialLdscConfig& ldsc_cfg, const std::vector<io::Trait>& traits,
                          const std::vector<std::string>& outputs, const std::string& results_path,

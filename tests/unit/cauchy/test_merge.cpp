@@ -129,5 +129,31 @@ TEST(CauchyMerge, EndsAndContentsAreChecked) {
       std::string::npos);
 }
 
+// Spot names quoted by RFC 4180 (a comma, a quote, a line break): merge counts records, not lines,
+// keeps the bytes of the partial files, and the Cauchy reader gets the names back.
+TEST(CauchyMerge, QuotedSpotNamesSpanningLines) {
+  test::TempDir tmp("cauchy_merge_quoted");
+  const std::vector<std::string> names = {"a,b|s0", "say \"hi\"|s0", "two\nlines|s0", "plain|s0"};
+  std::string all = std::string(kHeader) + "\n";
+  for (int part = 0; part < 2; ++part) {
+    std::string text = std::string(kHeader) + "\n";
+    for (int i = 2 * part; i < 2 * part + 2; ++i) {
+      std::string row;
+      io::append_csv_field(row, names[i]);
+      row += fmt::format(",1e-08,5e-09,2.0,{},0.3\n", 0.5 + i * 0.1);
+      text += row;
+      all += row;
+    }
+    io::write_file_atomic(
+        (tmp.path() / fmt::format("proj_T_cells_{}_{}.csv.gz", 2 * part, 2 * part + 2)).string(),
+        io::gzip_compress(text));
+  }
+  const std::string merged = merge_partial_ldsc(tmp.path().string(), "proj", "T", 4);
+  EXPECT_EQ(io::read_text_file(merged), all);
+  const auto read = read_ldsc_csv(merged, "T");
+  EXPECT_EQ(read.spots, names);
+  EXPECT_EQ(read.p, (std::vector<double>{0.5, 0.5 + 0.1, 0.5 + 2 * 0.1, 0.5 + 3 * 0.1}));
+}
+
 }  // namespace
 }  // namespace gsmap::cauchy

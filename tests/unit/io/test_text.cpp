@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "gsmap/core/error.hpp"
 #include "gsmap/io/text.hpp"
 #include "test_support.hpp"
@@ -427,6 +429,105 @@ TEST(TextReadFile, PlainAndMissing) {
   write_bytes(p, "a b\nc\n");
   EXPECT_EQ(gsmap::io::read_text_file(p.string()), "a b\nc\n");
   EXPECT_THROW(gsmap::io::read_text_file((dir.path() / "missing").string()), InputError);
+}
+
+
+// ---- CSV (RFC 4180) ------------------------------------------------------------------------
+
+std::vector<std::vector<std::string>> csv_records(const std::string& path) {
+  gsmap::io::CsvReader r(path);
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string_view> f;
+  while (r.next(f)) out.emplace_back(f.begin(), f.end());
+  return out;
+}
+
+TEST(TextCsv, FieldsAreQuotedOnlyWhenNeeded) {
+  using gsmap::io::append_csv_field;
+  auto q = [](std::string_view s) {
+    std::string out;
+    append_csv_field(out, s);
+    return out;
+  };
+  EXPECT_EQ(q("cell0|s0"), "cell0|s0");
+  EXPECT_EQ(q(""), "");
+  EXPECT_EQ(q("a,b"), "\"a,b\"");
+  EXPECT_EQ(q("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(q("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(q("cr\r"), "\"cr\r\"");
+  EXPECT_EQ(q(" spaced "), " spaced ");  // as Python's csv module: spaces need no quotes
+}
+
+TEST(TextCsv, SplitRecordUnquotesAndReportsOpenOrBadQuotes) {
+  using gsmap::io::CsvSplit;
+  std::vector<std::string_view> f;
+  std::string storage;
+  EXPECT_EQ(gsmap::io::split_csv_record(R"("a,""b""",,c,"")", f, storage), CsvSplit::kOk);
+  EXPECT_EQ(std::vector<std::string>(f.begin(), f.end()),
+            (std::vector<std::string>{"a,\"b\"", "", "c", ""}));
+  EXPECT_EQ(gsmap::io::split_csv_record("x\"y,1", f, storage), CsvSplit::kOk);  // as pandas
+  EXPECT_EQ(std::string(f[0]), "x\"y");
+  EXPECT_EQ(gsmap::io::split_csv_record("\"open,1", f, storage), CsvSplit::kOpenQuote);
+  EXPECT_EQ(gsmap::io::split_csv_record("\"a\"b,1", f, storage), CsvSplit::kTextAfterQuote);
+}
+
+// Every awkward name written by our writer is read back identically by pandas (plain and gzip)
+// and by our reader; pandas' own to_csv output reads back identically with ours.
+TEST(TextCsv, RoundTripsThroughPandasBothWays) {
+  gsmap::test::TempDir dir("text_csv");
+  const std::vector<std::string> names = {"plain|s0", "comma,cell|s0", "quote\"cell|s0",
+                                          "both,\"x\"|s0", "new\nline|s0", "\"\"|s0",
+                                          ",|s0", "NA|s0", "tail \"|s0", "ü,é|s0"};
+  std::string text = "spot,value\n";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    gsmap::io::append_csv_field(text, names[i]);
+    text += ',';
+    text += std::to_string(i);
+    text += '\n';
+  }
+  write_bytes(dir.path() / "ours.csv", text);
+  write_bytes(dir.path() / "ours.csv.gz", gsmap::io::gzip_compress(text));
+  const std::string py = gsmap::test::run_python(
+      "import pandas as pd, json\nd = '" + dir.path().string() + "'\n"
+      "a = pd.read_csv(d + '/ours.csv', keep_default_na=False)\n"
+      "b = pd.read_csv(d + '/ours.csv.gz', keep_default_na=False)\n"
+      "assert list(a.spot) == list(b.spot)\n"
+      "a.to_csv(d + '/pandas.csv.gz', index=False)\n"
+      "print(json.dumps({'spots': list(a.spot), 'values': [int(v) for v in a.value]}))\n");
+  const auto parsed = nlohmann::json::parse(py.substr(py.rfind('{')));
+  EXPECT_EQ(parsed.at("spots").get<std::vector<std::string>>(), names);
+  for (const auto* file : {"ours.csv", "ours.csv.gz", "pandas.csv.gz"}) {
+    SCOPED_TRACE(file);
+    const auto records = csv_records((dir.path() / file).string());
+    ASSERT_EQ(records.size(), names.size() + 1);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      EXPECT_EQ(records[i + 1], (std::vector<std::string>{names[i], std::to_string(i)}));
+    }
+  }
+}
+
+TEST(TextCsv, LineNumbersAndErrorsNameTheFirstLineOfTheRecord) {
+  gsmap::test::TempDir dir("text_csv_err");
+  write_bytes(dir.path() / "ok.csv", "h\n\"a\nb\"\nc\n");
+  gsmap::io::CsvReader r((dir.path() / "ok.csv").string());
+  std::vector<std::string_view> f;
+  ASSERT_TRUE(r.next(f));
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(std::string(f.at(0)), "a\nb");
+  EXPECT_EQ(r.line_number(), 2);
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(r.line_number(), 4);
+  EXPECT_FALSE(r.next(f));
+
+  write_bytes(dir.path() / "open.csv", "h\nx\n\"never closed,1\nmore\n");
+  const auto open = input_error_message([&] { csv_records((dir.path() / "open.csv").string()); });
+  EXPECT_NE(open.find("open.csv"), std::string::npos) << open;
+  EXPECT_NE(open.find("line 3"), std::string::npos) << open;
+  EXPECT_NE(open.find("not closed"), std::string::npos) << open;
+  write_bytes(dir.path() / "bad.csv", "h\n\"a\"b,1\n");
+  const auto bad = input_error_message([&] { csv_records((dir.path() / "bad.csv").string()); });
+  EXPECT_NE(bad.find("line 2"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("closing quote"), std::string::npos) << bad;
 }
 
 }  // namespace
