@@ -63,7 +63,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
   const auto& chunks = cell_partition.chunks;
   const auto& part = cell_partition.partition;
-  const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
+  const std::int64_t start = part.start(me), end = part.end(me);
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
 
   // The per-cell tables of Stage B.
@@ -116,9 +116,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     return rows;
   };
 
-  // The GSS block this rank writes, filled by the engine's sink.
-  RowBlock scores(n_own, n_genes, common.memmap_tmp_dir, "marker_scores");
-  core::MemoryPart ledger_scores("GSS block", static_cast<std::int64_t>(scores.bytes()));
+  // The GSS rows go to marker_scores.h5ad as the engine's writers finish them (no GSS block).
+  io::AtomicOutput marker_out(paths.marker_scores, comm);  // docs/troubleshooting.md
+  MarkerScoresFile marker_file(marker_out.temp_path(), cells, comm);
   gss::GssHooks hooks;
   hooks.resume_stage_a = [&](RowBlock& block, std::int64_t own) -> std::optional<gss::GeneStats> {
     if (!prov.reuse_stage_a) return std::nullopt;  // -- provenance: complete and up to date --
@@ -134,9 +134,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     log_ranks_out.commit();
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {
-    for (std::size_t i = 0; i < own_positions.size(); ++i) {
-      std::copy_n(rows.data() + i * n_genes, n_genes, scores.row(own_positions[i]));
-    }
+    std::vector<std::int64_t> global(own_positions.begin(), own_positions.end());
+    for (auto& g : global) g += start;
+    marker_file.store_rows(global, rows);
   };
 
   const auto backend = make_gss_backend(common, comm);
@@ -163,8 +163,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
-  io::AtomicOutput marker_out(paths.marker_scores, comm);  // docs/troubleshooting.md
-  write_marker_scores(marker_out.temp_path(), cells, part, scores, nb, niche_emb.has_value(), comm);
+  marker_file.finish(part, nb, niche_emb.has_value());
   record_latent_to_gene(prov, paths, marker_out.temp_path(), comm);  // -- provenance --
   marker_out.commit();
   log_memory("latent_to_gene", comm);
