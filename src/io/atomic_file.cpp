@@ -192,6 +192,9 @@ void AtomicOutput::commit() {
                                   os_reason(errno)));
       }
       fsync_path(directory_of(final_), O_RDONLY | O_DIRECTORY, "the directory");
+      // Again now: a killed run's processes may still have been exiting when this one started
+      // (an output written by batches has its temp file for the whole step).
+      remove_stale_temps(directory_of(final_), fs::path(final_).filename().string(), host_name());
     } catch (const Error& e) {
       error = e.what();
     }
