@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -116,15 +117,23 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     return rows;
   };
 
-  // The GSS rows go to marker_scores.h5ad as the engine's writers finish them (no GSS block).
-  io::AtomicOutput marker_out(paths.marker_scores, comm);  // docs/troubleshooting.md
-  MarkerScoresFile marker_file(marker_out.temp_path(), cells, comm);
+  // The GSS rows go to marker_scores.h5ad as the engine's writers finish them (no GSS block). The
+  // file is created once Stage A is done or restored (collectively: prov is the same on every
+  // rank), so that a run stopped by an input error in Stages A or B leaves no temp file.
+  std::optional<io::AtomicOutput> marker_out;  // docs/troubleshooting.md
+  std::optional<MarkerScoresFile> marker_file;
+  const auto open_marker_file = [&] {
+    marker_out.emplace(paths.marker_scores, comm);
+    marker_file.emplace(marker_out->temp_path(), cells, comm);
+  };
   gss::GssHooks hooks;
   hooks.resume_stage_a = [&](RowBlock& block, std::int64_t own) -> std::optional<gss::GeneStats> {
     if (!prov.reuse_stage_a) return std::nullopt;  // -- provenance: complete and up to date --
     GSMAP_LOG_INFO("Stage A: reusing {} and {}", paths.log_ranks, paths.mean_frac);
     read_log_ranks(paths.log_ranks, cells, start, block, own);
-    return read_mean_frac(paths.mean_frac, cells.genes);
+    auto stats = read_mean_frac(paths.mean_frac, cells.genes);
+    open_marker_file();
+    return stats;
   };
   hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock& block, std::int64_t own) {
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
@@ -132,11 +141,12 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     write_log_ranks(log_ranks_out.temp_path(), cells, part, block, own, comm);
     record_stage_a(prov, paths, log_ranks_out.temp_path(), comm);  // -- provenance --
     log_ranks_out.commit();
+    if (!marker_file) open_marker_file();
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {
     std::vector<std::int64_t> global(own_positions.begin(), own_positions.end());
     for (auto& g : global) g += start;
-    marker_file.store_rows(global, rows);
+    marker_file->store_rows(global, rows);
   };
 
   const auto backend = make_gss_backend(common, comm);
@@ -163,9 +173,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
-  marker_file.finish(part, nb, niche_emb.has_value());
-  record_latent_to_gene(prov, paths, marker_out.temp_path(), comm);  // -- provenance --
-  marker_out.commit();
+  marker_file->finish(part, nb, niche_emb.has_value());
+  record_latent_to_gene(prov, paths, marker_out->temp_path(), comm);  // -- provenance --
+  marker_out->commit();
   log_memory("latent_to_gene", comm);
   GSMAP_LOG_INFO("latent_to_gene done in {:.1f} s: {}", seconds_since(t_step), paths.marker_scores);
 }
