@@ -127,7 +127,9 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
     explicit ThreadState(std::int64_t g) : ranker(g), stats(g) {}
   };
   tbb::enumerable_thread_specific<ThreadState> state([&] { return ThreadState(n_genes); });
-  std::vector<float> ln;  // chunk rows x G, f32 ln ranks
+  // f32 ln ranks of a sub-block of rows (about 1 MiB).
+  const std::int64_t sub_rows = std::max<std::int64_t>(8, (std::int64_t{1} << 20) / (4 * n_genes));
+  std::vector<float> ln(static_cast<std::size_t>(sub_rows * n_genes));
   chunk_sums.assign(chunks.size() * static_cast<std::size_t>(n_genes), 0.0f);
   core::MemoryPart ledger_sums("ranking chunk sums",
                                static_cast<std::int64_t>(chunk_sums.size() * sizeof(float)));
@@ -143,28 +145,33 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
                                      ch.begin, ch.end, rows_k.row_of.size()));
     }
     const auto& csr = rows_k.block;
-    ln.resize(static_cast<std::size_t>(rows * n_genes));
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 8), [&](const auto& r) {
-      auto& ts = state.local();
-      for (std::int64_t i = r.begin(); i != r.end(); ++i) {
-        const std::int64_t local = rows_k.row_of[static_cast<std::size_t>(i)];
-        const auto b = csr.indptr[local], e = csr.indptr[local + 1];
-        std::span<float> row(ln.data() + i * n_genes, static_cast<std::size_t>(n_genes));
-        ts.ranker.rank(std::span<const float>(csr.data.data() + b, e - b),
-                       std::span<const std::int32_t>(csr.indices.data() + b, e - b), row);
-        ts.stats.add_cell(row, ts.ranker.nonzero_columns());
-        auto* out = block.row(ch.begin + i - own_start);
-        for (std::int64_t q = 0; q < n_genes; ++q) out[q] = math::f32_to_f16(row[q]);
-      }
-    });
-    // Rows in order, in f32 (numpy's chunk.sum(axis=0)); genes in parallel.
+    // Sub-blocks of rows small enough for the cache: all workers rank a sub-block (f16 rows into
+    // the block, exact statistics), then add its f32 rows to the chunk sums, rows in order (numpy's
+    // chunk.sum(axis=0) in f32), genes in parallel.
     float* sums = chunk_sums.data() + k * n_genes;
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_genes, 256), [&](const auto& r) {
-      for (std::int64_t i = 0; i < rows; ++i) {
-        const float* row = ln.data() + i * n_genes;
-        for (std::int64_t q = r.begin(); q != r.end(); ++q) sums[q] += row[q];
-      }
-    });
+    for (std::int64_t s0 = 0; s0 < rows; s0 += sub_rows) {
+      const std::int64_t s1 = std::min(rows, s0 + sub_rows);
+      tbb::parallel_for(tbb::blocked_range<std::int64_t>(s0, s1, 2), [&](const auto& r) {
+        auto& ts = state.local();
+        for (std::int64_t i = r.begin(); i != r.end(); ++i) {
+          const std::int64_t local = rows_k.row_of[static_cast<std::size_t>(i)];
+          const auto b = csr.indptr[local], e = csr.indptr[local + 1];
+          ts.ranker.rank_sparse(std::span<const float>(csr.data.data() + b, e - b),
+                                std::span<const std::int32_t>(csr.indices.data() + b, e - b));
+          ts.stats.add_ranked(ts.ranker);
+          ts.ranker.write_f32(std::span<float>(ln.data() + (i - s0) * n_genes,
+                                               static_cast<std::size_t>(n_genes)));
+          ts.ranker.write_f16(std::span<f16_bits>(block.row(ch.begin + i - own_start),
+                                                  static_cast<std::size_t>(n_genes)));
+        }
+      });
+      tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_genes, 512), [&](const auto& r) {
+        for (std::int64_t i = 0; i < s1 - s0; ++i) {
+          const float* row = ln.data() + i * n_genes;
+          for (std::int64_t q = r.begin(); q != r.end(); ++q) sums[q] += row[q];
+        }
+      });
+    }
     kill_point("ranking");
     core::progress_add(rows);
     core::poll_progress();

@@ -11,16 +11,14 @@ namespace gsmap::gss {
 
 namespace {
 
-// Strict weak order on expression values with NaN above every number (NaNs are equivalent).
-bool value_less(float a, float b) {
-  if (std::isnan(a)) return false;
-  if (std::isnan(b)) return true;
-  return a < b;
-}
-
-bool value_equal(float a, float b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return a == b;
+// Order-preserving 32-bit image of an expression value (docs/algorithms.md §1.2): a < b <=>
+// key(a) < key(b) and a ties b <=> key(a) == key(b), with NaN above every number and all NaNs
+// tied, -0 tied with +0 (the order value_less / value_equal of the comparison sort defined).
+std::uint32_t order_key(float v) {
+  if (std::isnan(v)) return 0xffffffffu;
+  if (v == 0.0f) return 0x80000000u;
+  const std::uint32_t u = math::float_bits(v);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
 }  // namespace
@@ -35,32 +33,95 @@ RowRanker::RowRanker(std::int64_t n_genes)
   }
   // Every rank is a half-integer in [1, G]: tabulate ln once (t = twice the rank, exact in f32).
   ln_of_twice_rank_.resize(static_cast<std::size_t>(2 * n_genes + 1), 0.0f);
+  f16_of_twice_rank_.resize(ln_of_twice_rank_.size(), 0);
   for (std::int64_t t = 2; t <= 2 * n_genes; ++t) {
     ln_of_twice_rank_[static_cast<std::size_t>(t)] = numpy_logf(static_cast<float>(t) * 0.5f);
+    f16_of_twice_rank_[static_cast<std::size_t>(t)] =
+        math::f32_to_f16(ln_of_twice_rank_[static_cast<std::size_t>(t)]);
   }
 }
 
 void RowRanker::rank(std::span<const float> values, std::span<const std::int32_t> columns,
                      std::span<float> ln_ranks) {
-  rank_impl(values, columns, ln_ranks);
+  rank_sparse(values, columns);
+  write_f32(ln_ranks);
 }
 
 void RowRanker::rank(std::span<const float> values, std::span<const std::int64_t> columns,
                      std::span<float> ln_ranks) {
-  rank_impl(values, columns, ln_ranks);
+  rank_sparse(values, columns);
+  write_f32(ln_ranks);
+}
+
+void RowRanker::rank_sparse(std::span<const float> values, std::span<const std::int32_t> columns) {
+  rank_impl(values, columns);
+}
+
+void RowRanker::rank_sparse(std::span<const float> values, std::span<const std::int64_t> columns) {
+  rank_impl(values, columns);
+}
+
+void RowRanker::write_f32(std::span<float> ln_ranks) const {
+  if (static_cast<std::int64_t>(ln_ranks.size()) != n_genes_) {
+    throw ComputeError(
+        fmt::format("RowRanker: output has {} elements, expected {}", ln_ranks.size(), n_genes_));
+  }
+  if (has_fill()) std::fill(ln_ranks.begin(), ln_ranks.end(), fill_ln());
+  for (const Ranked& r : ranked_) {
+    ln_ranks[static_cast<std::size_t>(r.column)] = ln_of_twice_rank_[r.twice_rank];
+  }
+}
+
+void RowRanker::write_f16(std::span<f16_bits> ln_ranks) const {
+  if (static_cast<std::int64_t>(ln_ranks.size()) != n_genes_) {
+    throw ComputeError(
+        fmt::format("RowRanker: output has {} elements, expected {}", ln_ranks.size(), n_genes_));
+  }
+  if (has_fill()) std::fill(ln_ranks.begin(), ln_ranks.end(), f16_of_twice_rank_[fill_twice_rank_]);
+  for (const Ranked& r : ranked_) {
+    ln_ranks[static_cast<std::size_t>(r.column)] = f16_of_twice_rank_[r.twice_rank];
+  }
+}
+
+// Sorts entries_ by key: least-significant-digit radix sort on the four key bytes, skipping the
+// bytes every key shares (counts are small integers: their keys differ in one or two bytes).
+// Entries with equal keys get the same rank, so the order among them does not matter.
+void RowRanker::sort_entries() {
+  const std::size_t n = entries_.size();
+  if (n < 64) {
+    std::sort(entries_.begin(), entries_.end(),
+              [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    return;
+  }
+  std::uint32_t counts[4][256] = {};
+  for (const Entry& e : entries_) {
+    ++counts[0][e.key & 0xffu];
+    ++counts[1][(e.key >> 8) & 0xffu];
+    ++counts[2][(e.key >> 16) & 0xffu];
+    ++counts[3][e.key >> 24];
+  }
+  sort_scratch_.resize(n);
+  for (int pass = 0; pass < 4; ++pass) {
+    std::uint32_t* count = counts[pass];
+    const int shift = 8 * pass;
+    if (count[(entries_[0].key >> shift) & 0xffu] == n) continue;  // one digit: nothing to move
+    std::uint32_t offset = 0;
+    for (int d = 0; d < 256; ++d) {
+      const std::uint32_t c = count[d];
+      count[d] = offset;
+      offset += c;
+    }
+    for (const Entry& e : entries_) sort_scratch_[count[(e.key >> shift) & 0xffu]++] = e;
+    entries_.swap(sort_scratch_);
+  }
 }
 
 template <typename Index>
-void RowRanker::rank_impl(std::span<const float> values, std::span<const Index> columns,
-                          std::span<float> ln_ranks) {
+void RowRanker::rank_impl(std::span<const float> values, std::span<const Index> columns) {
   if (values.size() != columns.size()) {
     throw InputError("expression matrix", "CSR row",
                      fmt::format("{} values but {} column indices", values.size(), columns.size()),
                      "check that data and indices of the CSR group have the same length");
-  }
-  if (static_cast<std::int64_t>(ln_ranks.size()) != n_genes_) {
-    throw ComputeError(
-        fmt::format("RowRanker: output has {} elements, expected {}", ln_ranks.size(), n_genes_));
   }
 
   // Distinct stored columns with their summed values.
@@ -76,59 +137,53 @@ void RowRanker::rank_impl(std::span<const float> values, std::span<const Index> 
     std::int32_t& slot = slot_of_column_[static_cast<std::size_t>(column)];
     if (slot < 0) {
       slot = static_cast<std::int32_t>(entries_.size());
-      entries_.push_back({values[k], column});
+      entries_.push_back({0, values[k], static_cast<std::int32_t>(column)});
     } else {
       entries_[static_cast<std::size_t>(slot)].value += values[k];
     }
   }
   nonzero_columns_.clear();
-  for (const Entry& e : entries_) {
+  std::int64_t n_negative = 0, n_stored_zero = 0;
+  for (Entry& e : entries_) {
     slot_of_column_[static_cast<std::size_t>(e.column)] = -1;
     if (e.value != 0.0f) nonzero_columns_.push_back(e.column);
+    n_negative += e.value < 0.0f;
+    n_stored_zero += e.value == 0.0f;
+    e.key = order_key(e.value);
   }
-
-  std::sort(entries_.begin(), entries_.end(),
-            [](const Entry& a, const Entry& b) { return value_less(a.value, b.value); });
+  sort_entries();
 
   const auto n_stored = static_cast<std::int64_t>(entries_.size());
   const std::int64_t n_absent = n_genes_ - n_stored;  // implicit zeros
 
   // Rank of the value 0: below it the stored negatives; tied with it the stored zeros and all
-  // absent columns.
-  std::int64_t n_negative = 0, n_stored_zero = 0;
-  for (const Entry& e : entries_) {
-    if (e.value < 0.0f)
-      ++n_negative;
-    else if (e.value == 0.0f)
-      ++n_stored_zero;
-  }
-  if (n_absent > 0) {
-    // twice the rank: 2 * #smaller + #equal + 1
-    const std::int64_t twice = 2 * n_negative + n_stored_zero + n_absent + 1;
-    std::fill(ln_ranks.begin(), ln_ranks.end(), ln_of_twice_rank_[static_cast<std::size_t>(twice)]);
-  }
+  // absent columns (twice the rank: 2 * #smaller + #equal + 1).
+  fill_twice_rank_ =
+      n_absent > 0 ? static_cast<std::uint32_t>(2 * n_negative + n_stored_zero + n_absent + 1) : 0;
 
   // Runs of equal stored values; positive values (and NaN) also rank above the absent zeros.
+  ranked_.resize(entries_.size());
   std::int64_t begin = 0;
   while (begin < n_stored) {
-    const float v = entries_[static_cast<std::size_t>(begin)].value;
+    const Entry& first = entries_[static_cast<std::size_t>(begin)];
     std::int64_t end = begin + 1;
-    while (end < n_stored && value_equal(entries_[static_cast<std::size_t>(end)].value, v)) ++end;
+    while (end < n_stored && entries_[static_cast<std::size_t>(end)].key == first.key) ++end;
+    const float v = first.value;
     const bool above_zero = std::isnan(v) || v > 0.0f;
     const std::int64_t n_less = begin + (above_zero ? n_absent : 0);
     const std::int64_t n_equal = (end - begin) + (v == 0.0f ? n_absent : 0);
-    const float ln = ln_of_twice_rank_[static_cast<std::size_t>(2 * n_less + n_equal + 1)];
+    const auto twice = static_cast<std::uint32_t>(2 * n_less + n_equal + 1);
     for (std::int64_t k = begin; k < end; ++k) {
-      ln_ranks[static_cast<std::size_t>(entries_[static_cast<std::size_t>(k)].column)] = ln;
+      ranked_[static_cast<std::size_t>(k)] = {entries_[static_cast<std::size_t>(k)].column, twice};
     }
     begin = end;
   }
 }
 
 template void RowRanker::rank_impl<std::int32_t>(std::span<const float>,
-                                                 std::span<const std::int32_t>, std::span<float>);
+                                                 std::span<const std::int32_t>);
 template void RowRanker::rank_impl<std::int64_t>(std::span<const float>,
-                                                 std::span<const std::int64_t>, std::span<float>);
+                                                 std::span<const std::int64_t>);
 
 void ln_ranks_to_f16(std::span<const float> ln_ranks, std::span<f16_bits> out) {
   if (out.size() != ln_ranks.size()) {
@@ -140,7 +195,7 @@ void ln_ranks_to_f16(std::span<const float> ln_ranks, std::span<f16_bits> out) {
 
 GeneStatsAccumulator::GeneStatsAccumulator(std::int64_t n_genes)
     : n_genes_(n_genes),
-      raw_(1 + 2 * static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0) {
+      raw_(2 + 2 * static_cast<std::size_t>(std::max<std::int64_t>(n_genes, 0)), 0) {
   if (n_genes <= 0) {
     throw ComputeError(fmt::format("GeneStatsAccumulator: n_genes must be > 0, got {}", n_genes));
   }
@@ -166,8 +221,8 @@ void GeneStatsAccumulator::add_cell(std::span<const float> ln_ranks,
     throw ComputeError(
         fmt::format("GeneStatsAccumulator: {} ln ranks, expected {}", ln_ranks.size(), n_genes_));
   }
-  std::int64_t* sums = raw_.data() + 1;
-  std::int64_t* nonzero = raw_.data() + 1 + n_genes_;
+  std::int64_t* sums = raw_.data() + 2;
+  std::int64_t* nonzero = raw_.data() + 2 + n_genes_;
   for (std::int64_t g = 0; g < n_genes_; ++g)
     sums[g] += to_fixed(ln_ranks[static_cast<std::size_t>(g)]);
   for (const std::int64_t column : nonzero_columns) {
@@ -178,6 +233,26 @@ void GeneStatsAccumulator::add_cell(std::span<const float> ln_ranks,
     ++nonzero[column];
   }
   ++raw_[0];
+}
+
+void GeneStatsAccumulator::add_ranked(const RowRanker& ranker) {
+  if (ranker.n_genes() != n_genes_) {
+    throw ComputeError(fmt::format("GeneStatsAccumulator: a row of {} genes, expected {}",
+                                   ranker.n_genes(), n_genes_));
+  }
+  std::int64_t* sums = raw_.data() + 2;
+  std::int64_t* nonzero = raw_.data() + 2 + n_genes_;
+  const std::int64_t fill = ranker.has_fill() ? to_fixed(ranker.fill_ln()) : 0;
+  raw_[1] += fill;
+  for (const auto& r : ranker.ranked()) sums[r.column] += to_fixed(ranker.ln_of(r)) - fill;
+  for (const std::int64_t column : ranker.nonzero_columns()) ++nonzero[column];
+  ++raw_[0];
+}
+
+std::vector<std::int64_t> GeneStatsAccumulator::sum_ln_fixed() const {
+  std::vector<std::int64_t> sums(raw_.begin() + 2, raw_.begin() + 2 + n_genes_);
+  for (auto& s : sums) s += raw_[1];
+  return sums;
 }
 
 void GeneStatsAccumulator::merge(const GeneStatsAccumulator& other) {
@@ -198,9 +273,9 @@ GeneStats GeneStatsAccumulator::finalize() const {
   const double n_cells = static_cast<double>(n);
   for (std::int64_t g = 0; g < n_genes_; ++g) {
     // Exact below 2^53 (about 8 million cells); beyond that one rounding of a relative 1e-16.
-    const double sum = std::ldexp(static_cast<double>(raw_[1 + g]), -kFractionBits);
+    const double sum = std::ldexp(static_cast<double>(raw_[1] + raw_[2 + g]), -kFractionBits);
     stats.g_mean[static_cast<std::size_t>(g)] = sum / n_cells;
-    stats.frac[static_cast<std::size_t>(g)] = static_cast<double>(raw_[1 + n_genes_ + g]) / n_cells;
+    stats.frac[static_cast<std::size_t>(g)] = static_cast<double>(raw_[2 + n_genes_ + g]) / n_cells;
   }
   return stats;
 }

@@ -13,7 +13,9 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <string_view>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -46,6 +48,23 @@ std::string host_name() {
 
 std::atomic<unsigned> g_counter{0};
 
+// Whether process `pid` of this host still runs. A killed process that its (gone) parent has not
+// reaped yet is a zombie: it holds no file any more, so it counts as dead (Linux: state Z or X in
+// /proc/<pid>/stat; elsewhere kill(pid, 0) alone decides).
+bool process_alive(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
+  if (f == nullptr) return true;
+  char buf[512] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const std::string_view stat(buf, n);
+  const auto paren = stat.rfind(')');  // the command name may contain spaces and parentheses
+  if (paren == std::string_view::npos || paren + 2 >= stat.size()) return true;
+  const char state = stat[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
 // Removes ".<base>.tmp-<host>-<pid>-<n>" files in `dir` left by processes of this host that no
 // longer exist (a killed run); files of live processes or other hosts are left alone.
 void remove_stale_temps(const std::string& dir, const std::string& base, const std::string& host) {
@@ -63,7 +82,7 @@ void remove_stale_temps(const std::string& dir, const std::string& base, const s
     const long pid = std::strtol(pid_text.c_str(), &end, 10);
     if (end == pid_text.c_str() || *end != '\0' || pid <= 0) continue;
     if (pid == ::getpid()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (process_alive(static_cast<pid_t>(pid))) continue;
     ::unlink((dir + "/" + std::string(name)).c_str());
   }
   ::closedir(d);
@@ -192,6 +211,9 @@ void AtomicOutput::commit() {
                                   os_reason(errno)));
       }
       fsync_path(directory_of(final_), O_RDONLY | O_DIRECTORY, "the directory");
+      // Again now: a killed run's processes may still have been exiting when this one started
+      // (an output written by batches has its temp file for the whole step).
+      remove_stale_temps(directory_of(final_), fs::path(final_).filename().string(), host_name());
     } catch (const Error& e) {
       error = e.what();
     }

@@ -2,7 +2,15 @@
 // HDF5 call (MPI-IO driver). Strings cannot be written in parallel as variable-length data
 // (docs/development.md §2.3), so obs/var and every string attribute are gathered to rank 0 and
 // written after the parallel file is closed, by a serial reopen; `gsmap_complete = 1` goes last.
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
 #include <cerrno>
+#include <climits>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -91,8 +99,17 @@ struct ParallelH5adWriter::Impl {
   DataFrame var;  // rank 0
   bool var_given = false;
   bool finished = false;
+  std::map<std::string, std::unique_ptr<DirectRows>> direct;  // by dataset
+
+  void close_direct() {
+    for (auto& [name, d] : direct) {
+      if (d->fd_ >= 0) ::close(d->fd_);
+      d->fd_ = -1;
+    }
+  }
 
   void close_parallel_handles() {
+    close_direct();
     H5Lock lock;
     for (auto& [name, d] : datasets) {
       if (d.dataset >= 0) H5Dclose(d.dataset);
@@ -243,6 +260,7 @@ ParallelH5adWriter::~ParallelH5adWriter() {
     } catch (...) {  // NOLINT(bugprone-empty-catch): nothing sensible to do in a destructor
     }
   }
+  impl_->close_direct();
   delete impl_;
 }
 
@@ -307,6 +325,103 @@ void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0
     }
   });
   throw_if_failed(impl_->comm, located(impl_->path, error));
+}
+
+namespace {
+
+// pwritev of `iov` at `offset`, resumed after partial writes; throws IoError naming the file.
+void write_all(const std::string& path, int fd, std::vector<iovec>& iov, std::int64_t offset) {
+  std::size_t first = 0;
+  while (first < iov.size()) {
+    const int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
+    const ssize_t done = ::pwritev(fd, iov.data() + first, count, static_cast<off_t>(offset));
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      const std::string problem = storage_problem(path);
+      throw IoError(fmt::format("{}: writing rows failed: {}{}", path, std::strerror(err),
+                                problem.empty() ? "" : "; " + problem));
+    }
+    offset += done;
+    auto left = static_cast<std::size_t>(done);
+    while (first < iov.size() && left >= iov[first].iov_len) left -= iov[first++].iov_len;
+    if (left > 0) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+}
+
+}  // namespace
+
+const ParallelH5adWriter::DirectRows& ParallelH5adWriter::direct_rows(const std::string& h5path) {
+  if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
+  if (auto found = impl_->direct.find(h5path); found != impl_->direct.end()) return *found->second;
+  if constexpr (std::endian::native != std::endian::little) {
+    throw IoError(impl_->path + ": direct row writes need a little-endian host");
+  }
+  auto it = impl_->datasets.find(h5path);
+  if (it == impl_->datasets.end()) {
+    throw std::logic_error(h5path + " was not created with create_dense");
+  }
+  auto d = std::make_unique<DirectRows>();
+  d->path_ = impl_->path;
+  d->n_rows_ = impl_->n_rows;
+  {
+    H5Lock lock;
+    const haddr_t address = H5Dget_offset(it->second.dataset);
+    Hid type(H5Dget_type(it->second.dataset));
+    if (address == HADDR_UNDEF) {
+      throw IoError(fmt::format("{}: dataset {} has no contiguous storage to write rows into",
+                                impl_->path, h5path));
+    }
+    d->offset_ = static_cast<std::int64_t>(address);
+    d->row_bytes_ = it->second.n_cols * static_cast<std::int64_t>(H5Tget_size(type));
+  }
+  d->fd_ = ::open(impl_->path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (d->fd_ < 0) {
+    throw IoError(fmt::format("{}: cannot open the file to write rows: {}", impl_->path,
+                              std::strerror(errno)));
+  }
+  return *impl_->direct.emplace(h5path, std::move(d)).first->second;
+}
+
+void ParallelH5adWriter::DirectRows::write(std::span<const std::int64_t> rows,
+                                           const void* data) const {
+  if (rows.empty() || row_bytes_ == 0) return;
+  // Rows by file position; each run of consecutive rows is one pwritev.
+  std::vector<std::size_t> order(rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows[a] < rows[b]; });
+  const auto* bytes = static_cast<const char*>(data);
+  std::vector<iovec> iov;
+  std::size_t k = 0;
+  while (k < order.size()) {
+    const std::int64_t first = rows[order[k]];
+    iov.clear();
+    std::int64_t next = first;
+    for (; k < order.size() && rows[order[k]] == next; ++k, ++next) {
+      if (next < 0 || next >= n_rows_) break;
+      iov.push_back({const_cast<char*>(bytes) + order[k] * static_cast<std::size_t>(row_bytes_),
+                     static_cast<std::size_t>(row_bytes_)});
+    }
+    if (iov.empty()) {
+      throw std::invalid_argument(fmt::format("{}: row {} outside [0, {})", path_,
+                                              rows[order[k]], n_rows_));
+    }
+    write_all(path_, fd_, iov, offset_ + first * row_bytes_);
+  }
+}
+
+void ParallelH5adWriter::DirectRows::write_block(std::int64_t row0, std::int64_t n,
+                                                 const void* data) const {
+  if (n <= 0 || row_bytes_ == 0) return;
+  if (row0 < 0 || row0 + n > n_rows_) {
+    throw std::invalid_argument(
+        fmt::format("{}: rows [{}, {}) outside [0, {})", path_, row0, row0 + n, n_rows_));
+  }
+  std::vector<iovec> iov{{const_cast<void*>(data), static_cast<std::size_t>(n * row_bytes_)}};
+  write_all(path_, fd_, iov, offset_ + row0 * row_bytes_);
 }
 
 void ParallelH5adWriter::write_obs_local(const DataFrame& obs_local) {

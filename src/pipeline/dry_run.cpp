@@ -150,8 +150,9 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
       reuse ? fmt::format("  Stage A would reuse {} and {}", paths.log_ranks, paths.mean_frac)
             : fmt::format("  expression values checked: {} stored entries (finite, >= 0)", scanned));
 
-  // Memory per rank: cell tables (every rank), log-rank and GSS blocks (own rows, f16), neighbour
-  // table, the halo budget, and the batches in flight in the staged pipeline.
+  // Memory per rank: cell tables (every rank), the log-rank block (own rows, f16; the GSS rows go
+  // to the file batch by batch), neighbour table, the halo budget, and the batches in flight in
+  // the staged pipeline.
   const double g = static_cast<double>(n_genes);
   const double k_tot = params.total_columns();
   const double tables =
@@ -159,7 +160,7 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
       (8.0 * static_cast<double>(cells.coord_dims + 2 * (cells.cell_dims + cells.niche_dims)) + 16.0);
   for (int r = 0; r < np; ++r) {
     const double own = static_cast<double>(part.count(r));
-    const double blocks = 2.0 * own * g * 2.0;
+    const double blocks = own * g * 2.0;
     const double neighbours = own * k_tot * (4.0 + 2.0 + 2.0);
     const double halo = std::min(static_cast<double>(kHaloBytesPerRound),
                                  static_cast<double>(cells.n - part.count(r)) * g * 2.0);
@@ -168,7 +169,7 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
         static_cast<double>(c.compute_input_queue_size + c.mkscore_compute_workers) *
             std::min(static_cast<double>(cells.n), batch * k_tot) * g * 2.0 +
         static_cast<double>(c.mkscore_compute_workers) * batch * g * 2.0;
-    const double ranking = static_cast<double>(c.rank_batch_size) * g * 4.0;
+    const double ranking = static_cast<double>(1 << 20);  // f32 ln ranks of one sub-block of rows
     plan.note_memory(r, tables + blocks + neighbours + halo + in_flight + ranking);
   }
   const double n = static_cast<double>(cells.n);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -45,27 +46,6 @@ double seconds_since(Clock::time_point t) {
 }
 
 constexpr std::size_t kBytesPerRound = std::size_t{64} << 20;  // one redistribution round, at most
-
-// The GSS rows of the processed cells (processing order) moved to the ranks that write them (input
-// order, `part`): one redistribution, in rounds of at most 64 MiB and 1/16 of the block (so that the
-// round's buffers stay small beside the two blocks). Collective. Returns the rows this rank
-// received from other ranks.
-std::int64_t scores_to_input_order(std::span<const std::int64_t> own_cells, const RowBlock& scores,
-                                   const dist::Partition& part, RowBlock& out, MPI_Comm comm) {
-  const int me = dist::rank(comm);
-  const std::int64_t start = part.start(me);
-  std::vector<int> dest(own_cells.size());
-  for (std::size_t i = 0; i < own_cells.size(); ++i) dest[i] = part.owner(own_cells[i]);
-  const std::size_t row_bytes = static_cast<std::size_t>(scores.cols()) * sizeof(gss::f16_bits);
-  const auto counts = dist::send_rows_to_owners(
-      own_cells, dest, row_bytes,
-      [&](std::size_t i) { return reinterpret_cast<const std::byte*>(scores.row(static_cast<std::int64_t>(i))); },
-      [&](std::int64_t global, const std::byte* bytes) {
-        std::memcpy(out.row(global - start), bytes, row_bytes);
-      },
-      std::min(kBytesPerRound, std::max(row_bytes, scores.bytes() / 16)), comm);
-  return counts.rows_received;
-}
 
 // The neighbour rows and QC of the processed cells moved to the ranks that write them, as one
 // record per cell. Collective.
@@ -121,11 +101,11 @@ gss::NeighborResult neighbors_to_input_order(std::span<const std::int64_t> own_c
 }
 
 // Per rank: processed rows, halo rows, rows received for either, exchange rounds (rank 0 logs).
-void log_rank_traffic(const gss::GssRunResult& run, std::int64_t returned, std::int64_t n_genes,
-                      MPI_Comm comm) {
+void log_rank_traffic(const gss::GssRunResult& run, std::int64_t n_genes, MPI_Comm comm) {
   const int np = dist::size(comm);
+  // GSS rows are written by index (no way back through MPI): 0 rows back.
   const std::int64_t mine[6] = {run.own_rows, run.halo_rows, run.halo_rows_received,
-                                run.redistributed_rows, returned, run.exchange_rounds};
+                                run.redistributed_rows, 0, run.exchange_rounds};
   std::vector<std::int64_t> all(dist::rank(comm) == 0 ? 6 * static_cast<std::size_t>(np) : 0);
   GSMAP_MPI_CALL(MPI_Gather(mine, 6, MPI_INT64_T, all.data(), 6, MPI_INT64_T, 0, comm));
   if (dist::rank(comm) != 0) return;
@@ -133,9 +113,8 @@ void log_rank_traffic(const gss::GssRunResult& run, std::int64_t returned, std::
   for (int r = 0; r < np; ++r) {
     const std::int64_t* v = all.data() + 6 * static_cast<std::size_t>(r);
     GSMAP_LOG_INFO("  rank {}: {} own rows, {} halo rows ({} received, {:.1f} MiB), "
-                   "redistribution {} rows in ({:.1f} MiB) and {} GSS rows back ({:.1f} MiB), "
-                   "{} rounds", r, v[0], v[1], v[2], v[2] * mib, v[3], v[3] * mib, v[4], v[4] * mib,
-                   v[5]);
+                   "redistribution {} rows in ({:.1f} MiB), GSS rows written at their input "
+                   "positions, {} rounds", r, v[0], v[1], v[2], v[2] * mib, v[3], v[3] * mib, v[5]);
   }
 }
 
@@ -162,7 +141,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
   const auto& chunks = cell_partition.chunks;
   const auto& part = cell_partition.partition;
-  const std::int64_t start = part.start(me), end = part.end(me), n_own = end - start;
+  const std::int64_t start = part.start(me), end = part.end(me);
   const std::span<const std::int64_t> own_cells = cell_partition.work_cells(me);
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
   GSMAP_LOG_INFO("Processing order: {} (Stages B and C: rank r processes the cells at positions "
@@ -219,10 +198,16 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     return rows;
   };
 
-  // The GSS rows of the processed cells, filled by the engine's sink (allocated once the engine
-  // released its ranked block).
-  std::unique_ptr<RowBlock> scores;
-  std::unique_ptr<core::MemoryPart> ledger_scores;
+  // The GSS rows go to marker_scores.h5ad as the engine's writers finish them, each at its input
+  // position (writes by index, docs/algorithms.md §5.1: no GSS block and no redistribution of GSS
+  // rows). The file is created once Stage A is done or restored (collectively: prov is the same on
+  // every rank), so that a run stopped by an input error in Stages A or B leaves no temp file.
+  std::optional<io::AtomicOutput> marker_out;  // docs/troubleshooting.md
+  std::optional<MarkerScoresFile> marker_file;
+  const auto open_marker_file = [&] {
+    marker_out.emplace(paths.marker_scores, comm);
+    marker_file.emplace(marker_out->temp_path(), cells, comm);
+  };
   gss::GssHooks hooks;
   const bool with_niche = niche_emb.has_value();
   hooks.stage_b_done = [&] {
@@ -240,17 +225,14 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     // they stay in the resident set under the blocks allocated next.
     malloc_trim(0);
   };
-  hooks.stage_c_begins = [&] {
-    scores = std::make_unique<RowBlock>(static_cast<std::int64_t>(own_cells.size()), n_genes,
-                                        common.memmap_tmp_dir, "marker_scores");
-    ledger_scores = std::make_unique<core::MemoryPart>("GSS block",
-                                                       static_cast<std::int64_t>(scores->bytes()));
-  };
+
   hooks.resume_stage_a = [&](RowBlock& block, std::int64_t own) -> std::optional<gss::GeneStats> {
     if (!prov.reuse_stage_a) return std::nullopt;  // -- provenance: complete and up to date --
     GSMAP_LOG_INFO("Stage A: reusing {} and {}", paths.log_ranks, paths.mean_frac);
     read_log_ranks(paths.log_ranks, cells, start, block, own);
-    return read_mean_frac(paths.mean_frac, cells.genes);
+    auto stats = read_mean_frac(paths.mean_frac, cells.genes);
+    open_marker_file();
+    return stats;
   };
   hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock& block, std::int64_t own) {
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
@@ -258,11 +240,14 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     write_log_ranks(log_ranks_out.temp_path(), cells, part, block, own, comm);
     record_stage_a(prov, paths, log_ranks_out.temp_path(), comm);  // -- provenance --
     log_ranks_out.commit();
+    if (!marker_file) open_marker_file();
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {
-    for (std::size_t i = 0; i < own_positions.size(); ++i) {
-      std::copy_n(rows.data() + i * n_genes, n_genes, scores->row(own_positions[i]));
+    std::vector<std::int64_t> global(own_positions.size());
+    for (std::size_t i = 0; i < global.size(); ++i) {
+      global[i] = own_cells[static_cast<std::size_t>(own_positions[i])];
     }
+    marker_file->store_rows(global, rows);
   };
 
   const auto backend = make_gss_backend(common, comm);
@@ -295,20 +280,13 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 
-  // Back to input order: the GSS rows and the neighbour rows go to the ranks that write them.
-  if (!scores) throw ComputeError("latent_to_gene: the engine never started Stage C");
-  RowBlock scores_out(n_own, n_genes, common.memmap_tmp_dir, "marker_scores_out");
-  core::MemoryPart ledger_out("GSS block, input order", static_cast<std::int64_t>(scores_out.bytes()));
-  const std::int64_t returned = scores_to_input_order(own_cells, *scores, part, scores_out, comm);
-  scores.reset();
-  ledger_scores.reset();
+  // Back to input order: the neighbour rows go to the ranks that write them.
+  if (!marker_file) throw ComputeError("latent_to_gene: Stage A never finished");
   const gss::NeighborResult nb_out = neighbors_to_input_order(own_cells, nb, part, comm);
-  log_rank_traffic(run, returned, n_genes, comm);
-
-  io::AtomicOutput marker_out(paths.marker_scores, comm);  // docs/troubleshooting.md
-  write_marker_scores(marker_out.temp_path(), cells, part, scores_out, nb_out, with_niche, comm);
-  record_latent_to_gene(prov, paths, marker_out.temp_path(), comm);  // -- provenance --
-  marker_out.commit();
+  log_rank_traffic(run, n_genes, comm);
+  marker_file->finish(part, nb_out, with_niche);
+  record_latent_to_gene(prov, paths, marker_out->temp_path(), comm);  // -- provenance --
+  marker_out->commit();
   log_memory("latent_to_gene", comm);
   GSMAP_LOG_INFO("latent_to_gene done in {:.1f} s: {}", seconds_since(t_step), paths.marker_scores);
 }

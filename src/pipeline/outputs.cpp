@@ -160,14 +160,28 @@ void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t 
   }
 }
 
-void write_marker_scores(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                         const RowBlock& scores, const gss::NeighborResult& nb, bool with_niche,
-                         MPI_Comm comm) {
-  const int me = dist::rank(comm);
+MarkerScoresFile::MarkerScoresFile(const std::string& path, const CellSet& cells, MPI_Comm comm)
+    : cells_(cells), comm_(comm), writer_(path, comm, cells.n) {
+  writer_.create_dense("X", ParallelH5adWriter::DType::kF16,
+                       static_cast<std::int64_t>(cells.genes.size()));
+  x_ = &writer_.direct_rows("X");
+}
+
+void MarkerScoresFile::store_rows(std::span<const std::int64_t> global_rows,
+                                  std::span<const gss::f16_bits> rows) const {
+  if (rows.size() != global_rows.size() * cells_.genes.size()) {
+    throw ComputeError(fmt::format("marker scores: {} values for {} rows of {} genes", rows.size(),
+                                   global_rows.size(), cells_.genes.size()));
+  }
+  x_->write(global_rows, rows.data());
+}
+
+void MarkerScoresFile::finish(const dist::Partition& part, const gss::NeighborResult& nb,
+                              bool with_niche) {
+  const int me = dist::rank(comm_);
   const std::int64_t start = part.start(me), n_own = part.count(me);
-  ParallelH5adWriter w(path, comm, cells.n);
-  w.create_dense("X", ParallelH5adWriter::DType::kF16, scores.cols());
-  w.write_rows("X", start, n_own, scores.data());
+  auto& w = writer_;
+  const CellSet& cells = cells_;
   if (cells.coord_dims > 0) {
     w.create_dense("obsm/spatial", ParallelH5adWriter::DType::kF64, cells.coord_dims);
     w.write_rows("obsm/spatial", start, n_own,

@@ -28,6 +28,10 @@ for point in ranking gss ldsc_mid_trait ldsc_between_traits cauchy; do
   if GSMAP_KILL_AT=$point "$here/run_fixture.sh" "$exe" "$fx" 2 "$work" >"$work.killed.log" 2>&1; then
     echo "FAIL $point: the run was not killed"; fail=1; continue
   fi
+  # A resubmitted job starts after the killed one's processes are gone. mpirun may return while a
+  # rank it signalled is still finishing a write (SIGKILL waits for the system call); that rank
+  # still owns its temp files (io::AtomicOutput removes only dead processes' temps).
+  for _ in $(seq 150); do pgrep -f -- "--workdir $work( |$)" >/dev/null || break; sleep 0.2; done
   if [[ -f "$work/fx2d/cauchy_combination/fx2d_null_trait.domain.sample_cauchy.csv" ]]; then
     echo "FAIL $point: killed run left complete results"; fail=1
   fi

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <span>
+#include <thread>
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/io/h5ad.hpp"
@@ -242,6 +244,62 @@ TEST(ParallelH5adWriter, OneRanksBadRangeFailsEveryRankWithoutHanging) {
     EXPECT_EQ(p.read_rows_dense("X", 0, kRows), g.x);
     EXPECT_EQ(p.var_names(), (std::vector<std::string>{"0", "1", "2", "3"}));
   }
+}
+
+// Direct row writes (docs/development.md §2.5): every rank stores its own rows of an f16 and an
+// i32 dataset in a scrambled order, from two threads at once, around HDF5; the file equals the
+// collective write of the same data, object for object.
+TEST(ParallelH5adWriter, DirectRowsFromThreadsEqualCollectiveWrites) {
+  SharedDir dir;
+  const Global g = make_global();
+  const std::string direct = dir.path + "/direct.h5ad", collective = dir.path + "/collective.h5ad";
+  const auto [start, n] = my_rows();
+  {
+    ParallelH5adWriter w(direct, MPI_COMM_WORLD, kRows);
+    w.create_dense("X", ParallelH5adWriter::DType::kF32, kGenes);
+    w.create_dense("layers/gss", ParallelH5adWriter::DType::kF16, kGenes);
+    w.create_dense("obsm/gsMap_homo_indices", ParallelH5adWriter::DType::kI32, 3);
+    const auto& gss = w.direct_rows("layers/gss");
+    EXPECT_EQ(&gss, &w.direct_rows("layers/gss"));  // one writer per dataset
+    // Own rows in reverse order, split over two threads; a lone row and runs of two.
+    std::vector<std::int64_t> rows;
+    for (std::int64_t r = start + n - 1; r >= start; --r) rows.push_back(r);
+    std::vector<std::uint16_t> bits;
+    for (const auto r : rows) bits.insert(bits.end(), row_ptr(g.gss, r, kGenes), row_ptr(g.gss, r, kGenes) + kGenes);
+    const std::size_t half = rows.size() / 2;
+    std::thread other([&] {
+      gss.write(std::span<const std::int64_t>(rows).first(half), bits.data());
+    });
+    gss.write(std::span<const std::int64_t>(rows).subspan(half), bits.data() + half * kGenes);
+    other.join();
+    w.direct_rows("obsm/gsMap_homo_indices").write_block(start, n, row_ptr(g.idx, start, 3));
+    const std::int64_t outside[] = {kRows};
+    EXPECT_THROW(gss.write(outside, bits.data()), std::invalid_argument);
+    w.write_rows("X", start, n, row_ptr(g.x, start, kGenes));
+    w.write_obs_local(obs_slice(g.obs, start, n));
+    w.write_var(world_rank() == 0 ? g.var : DataFrame{});
+    w.finish(true);
+  }
+  {
+    ParallelH5adWriter w(collective, MPI_COMM_WORLD, kRows);
+    w.create_dense("X", ParallelH5adWriter::DType::kF32, kGenes);
+    w.create_dense("layers/gss", ParallelH5adWriter::DType::kF16, kGenes);
+    w.create_dense("obsm/gsMap_homo_indices", ParallelH5adWriter::DType::kI32, 3);
+    w.write_rows("X", start, n, row_ptr(g.x, start, kGenes));
+    w.write_rows("layers/gss", start, n, row_ptr(g.gss, start, kGenes));
+    w.write_rows("obsm/gsMap_homo_indices", start, n, row_ptr(g.idx, start, 3));
+    w.write_obs_local(obs_slice(g.obs, start, n));
+    w.write_var(world_rank() == 0 ? g.var : DataFrame{});
+    w.finish(true);
+  }
+  if (world_rank() != 0) return;
+  EXPECT_TRUE(gsmap::io::is_complete(direct));
+  gsmap::io::H5adReader p(direct);
+  EXPECT_EQ(p.read_rows_dense("gss", 0, kRows), gsmap::io::H5adReader(collective).read_rows_dense("gss", 0, kRows));
+  EXPECT_EQ(p.obsm("gsMap_homo_indices", nullptr),
+            gsmap::io::H5adReader(collective).obsm("gsMap_homo_indices", nullptr));
+  const auto diff = gsmap::test::run_command("h5diff " + collective + " " + direct);
+  EXPECT_EQ(diff.exit_code, 0) << diff.output;
 }
 
 }  // namespace

@@ -87,12 +87,30 @@ class RowRanker {
   // tie rule over all G genes: r = #{smaller} + (#{equal} + 1) / 2. Stored zeros, absent zeros and
   // negative values are ordinary values. Repeated columns are summed in storage order (what
   // densifying a non-canonical scipy CSR row does). NaN ranks above every number, NaNs tie.
-  // Cost: O(nnz log nnz + G). Throws InputError for a column outside [0, n_genes) or mismatched
+  // Cost: O(nnz + G) (radix sort). Throws InputError for a column outside [0, n_genes) or mismatched
   // spans.
   void rank(std::span<const float> values, std::span<const std::int32_t> columns,
             std::span<float> ln_ranks);
   void rank(std::span<const float> values, std::span<const std::int64_t> columns,
             std::span<float> ln_ranks);
+
+  // The same ranking without writing the dense row (Stage A's path, O(nnz) plus a radix sort of
+  // the stored values): every gene not listed in ranked() has the ln rank fill_ln() (the tied
+  // value 0, present whenever some column is absent: has_fill()); ranked() lists each distinct
+  // stored column once with its ln rank (stored zeros included, with the fill value). write_f32 /
+  // write_f16 expand the last ranked row; its f16 values are f32_to_f16 of the f32 ones.
+  void rank_sparse(std::span<const float> values, std::span<const std::int32_t> columns);
+  void rank_sparse(std::span<const float> values, std::span<const std::int64_t> columns);
+  struct Ranked {
+    std::int32_t column;
+    std::uint32_t twice_rank;  // 2 * rank (an integer: ranks are half-integers)
+  };
+  bool has_fill() const { return fill_twice_rank_ > 0; }
+  float fill_ln() const { return ln_of_twice_rank_[fill_twice_rank_]; }
+  std::span<const Ranked> ranked() const { return ranked_; }
+  float ln_of(const Ranked& r) const { return ln_of_twice_rank_[r.twice_rank]; }
+  void write_f32(std::span<float> ln_ranks) const;
+  void write_f16(std::span<f16_bits> ln_ranks) const;
 
   // Columns of the last ranked row whose (summed) value is non-zero, in storage order of first
   // occurrence. This is what the expression fraction counts (explicit zeros do not count).
@@ -100,17 +118,21 @@ class RowRanker {
 
  private:
   template <typename Index>
-  void rank_impl(std::span<const float> values, std::span<const Index> columns,
-                 std::span<float> ln_ranks);
+  void rank_impl(std::span<const float> values, std::span<const Index> columns);
+  void sort_entries();
 
   struct Entry {
+    std::uint32_t key;  // order-preserving image of the value (ties <=> equal keys)
     float value;
-    std::int64_t column;
+    std::int32_t column;
   };
   std::int64_t n_genes_;
   std::vector<float> ln_of_twice_rank_;       // numpy_logf(t / 2) for t = 0 .. 2 * n_genes
+  std::vector<f16_bits> f16_of_twice_rank_;   // f32_to_f16 of the same
   std::vector<std::int32_t> slot_of_column_;  // -1, or the entry holding that column
-  std::vector<Entry> entries_;
+  std::vector<Entry> entries_, sort_scratch_;
+  std::vector<Ranked> ranked_;
+  std::uint32_t fill_twice_rank_ = 0;          // 0: every column is stored (no fill)
   std::vector<std::int64_t> nonzero_columns_;
 };
 
@@ -127,7 +149,7 @@ struct GeneStats {
 // Exact, order-independent accumulator of SL_g (sum of f32 ln ranks, as int64 fixed point with
 // kFractionBits fractional bits) and NZ_g (non-zero counts). Merge partial accumulators with
 // merge(), or across MPI ranks with MPI_Allreduce(MPI_IN_PLACE, raw().data(), raw().size(),
-// MPI_INT64_T, MPI_SUM, comm): the raw layout is [n_cells | SL_g (G) | NZ_g (G)].
+// MPI_INT64_T, MPI_SUM, comm) (layout below).
 class GeneStatsAccumulator {
  public:
   static constexpr int kFractionBits = 25;
@@ -140,18 +162,20 @@ class GeneStatsAccumulator {
   // Adds one cell: its f32 ln ranks (n_genes) and its non-zero columns (RowRanker).
   // Throws ComputeError if an ln rank is not a non-negative multiple of 2^-25 (not a log rank).
   void add_cell(std::span<const float> ln_ranks, std::span<const std::int64_t> nonzero_columns);
-
+  // Adds the row last ranked by `ranker` (rank_sparse or rank) in O(stored columns): the fill
+  // value goes to one common sum shared by all genes, each stored column adds its difference
+  // from it. The same integers as add_cell of the dense row.
+  void add_ranked(const RowRanker& ranker);
   void merge(const GeneStatsAccumulator& other);
-
+  // [n_cells | common | SL_g - common (G) | NZ_g (G)]: element-wise sums of raw arrays are the
+  // statistics of the union of the cells (what MPI_Allreduce computes).
   std::span<std::int64_t> raw() { return raw_; }
   std::span<const std::int64_t> raw() const { return raw_; }
-  std::span<const std::int64_t> sum_ln_fixed() const {
-    return std::span<const std::int64_t>(raw_).subspan(1, static_cast<std::size_t>(n_genes_));
-  }
+  // SL_g in fixed point (common + per-gene part).
+  std::vector<std::int64_t> sum_ln_fixed() const;
   std::span<const std::int64_t> nonzero_counts() const {
-    return std::span<const std::int64_t>(raw_).subspan(1 + static_cast<std::size_t>(n_genes_));
+    return std::span<const std::int64_t>(raw_).subspan(2 + static_cast<std::size_t>(n_genes_));
   }
-
   // G_Mean and frac in f64. Throws ComputeError when no cell was added.
   GeneStats finalize() const;
 

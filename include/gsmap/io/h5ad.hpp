@@ -5,7 +5,9 @@
 //
 // Every reader error is an InputError naming the file, the key, what was expected and the fix.
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <variant>
@@ -206,6 +208,30 @@ class ParallelH5adWriter {
   // `data` holds n_local * n_cols elements of the dataset's type (f16 as uint16 bits).
   void write_rows(const std::string& h5path, std::int64_t row0, std::int64_t n_local,
                   const void* data);
+  // Rows of a dense dataset written straight into the file's bytes, from any thread
+  // (docs/development.md §2.5): a dataset created by create_dense is one contiguous, early-allocated
+  // extent (no chunks, no filters) at a fixed file offset, so row r of a dataset of n_cols
+  // elements of s bytes starts at offset + r * n_cols * s. The writer needs no HDF5 and no MPI
+  // call, so GSS writer workers store each finished batch at once (pwritev on this rank's own file
+  // descriptor), concurrently, while HDF5 and MPI stay on the main thread. Values must be in the
+  // file's byte order (little-endian; the constructor refuses a big-endian host). The descriptor is
+  // closed by finish() (or the destructor), before the file is closed and committed.
+  class DirectRows {
+   public:
+    // `rows` are global row indices; `data` holds rows.size() rows in that order.
+    void write(std::span<const std::int64_t> rows, const void* data) const;
+    // Global rows [row0, row0 + n) from contiguous `data`.
+    void write_block(std::int64_t row0, std::int64_t n, const void* data) const;
+
+   private:
+    friend class ParallelH5adWriter;
+    std::string path_;
+    int fd_ = -1;
+    std::int64_t offset_ = 0, row_bytes_ = 0, n_rows_ = 0;
+  };
+  // Local (not collective): the direct writer of dataset `h5path` (created by create_dense). The
+  // reference stays valid until finish(). Throws IoError when the dataset has no contiguous extent.
+  const DirectRows& direct_rows(const std::string& h5path);
   // Dataframes: each rank passes its own rows of obs (same columns on every rank); var is passed
   // by rank 0 in full (others pass an empty DataFrame). Collective.
   void write_obs_local(const DataFrame& obs_local);

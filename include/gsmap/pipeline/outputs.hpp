@@ -4,6 +4,7 @@
 // complete files.
 #include <mpi.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/gss/neighbors.hpp"
 #include "gsmap/gss/rank.hpp"
+#include "gsmap/io/h5ad.hpp"
 #include "gsmap/pipeline/cells.hpp"
 #include "gsmap/pipeline/config.hpp"
 
@@ -35,10 +37,25 @@ void write_log_ranks(const std::string& path, const CellSet& cells, const dist::
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
                     RowBlock& ranks, std::int64_t rows);
 
-// Collective: marker_scores.h5ad with X = GSS (f16), obs (spot names, sample_name, slice_id, label
-// columns, neighbour QC), var = genes, obsm spatial + neighbour indices and similarities.
-void write_marker_scores(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                         const RowBlock& scores, const gss::NeighborResult& neighbors,
-                         bool with_niche, MPI_Comm comm);
+// marker_scores.h5ad with X = GSS (f16), obs (spot names, sample_name, slice_id, label columns,
+// neighbour QC), var = genes, obsm spatial + neighbour indices and similarities. Written in two
+// steps so that the GSS rows go to the file as the GSS engine finishes them and no rank holds a
+// GSS block: the constructor (collective) creates the file and X; store_rows (any thread,
+// concurrently; io::ParallelH5adWriter::DirectRows) writes GSS rows; finish (collective) adds
+// everything else and closes the file (mark complete after all rows were stored).
+class MarkerScoresFile {
+ public:
+  MarkerScoresFile(const std::string& path, const CellSet& cells, MPI_Comm comm);
+  // Rows of X at the given global cell indices; `rows` holds global_rows.size() x genes values.
+  void store_rows(std::span<const std::int64_t> global_rows, std::span<const gss::f16_bits> rows) const;
+  // Collective: this rank's cells are [part.start(me), part.end(me)); `neighbors` in that order.
+  void finish(const dist::Partition& part, const gss::NeighborResult& neighbors, bool with_niche);
+
+ private:
+  const CellSet& cells_;
+  MPI_Comm comm_;
+  io::ParallelH5adWriter writer_;
+  const io::ParallelH5adWriter::DirectRows* x_ = nullptr;
+};
 
 }  // namespace gsmap::pipeline

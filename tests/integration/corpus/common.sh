@@ -47,8 +47,10 @@ corpus_restore() {
 # sha256 of every file under $work except the (appended) logs.
 # Every file of the workdir but the log and the lock files (docs/usage.md "Concurrent runs":
 # they record the last run's host and PID, not results).
+# Outputs only: not the log, the locks, nor the temp files (.NAME.tmp-HOST-PID-N) that a rank killed by
+# another rank's MPI_Abort leaves behind (the next run on that directory removes them).
 corpus_snapshot() {
-  (cd "$work" && find . -type f ! -name 'gsmap-mpi.log' ! -path './*/.locks/*' -print0 | sort -z | xargs -0 -r sha256sum) >"$1"
+  (cd "$work" && find . -type f ! -name 'gsmap-mpi.log' ! -path './*/.locks/*' ! -name '.*.tmp-*' -print0 | sort -z | xargs -0 -r sha256sum) >"$1"
 }
 
 is_complete_h5ad() {
