@@ -22,25 +22,10 @@
 #include "gsmap/gss/marker_score.hpp"
 #include "gsmap/gss/neighbors.hpp"
 #include "gsmap/gss/rank.hpp"
+#include "mpi_environment.hpp"
 
 namespace gsmap::gss {
 namespace {
-
-class MpiEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(nullptr, nullptr);
-  }
-  void TearDown() override {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (!finalized) MPI_Finalize();
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kMpi =
-    ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
 
 // A small 2D section: two samples (slices), three cell types, sparse counts.
 struct Section {

@@ -22,28 +22,13 @@
 #include "gsmap/ldscore/ldscore.hpp"
 #include "gsmap/ldscore/mapping.hpp"
 #include "gsmap/ldscore/plink.hpp"
+#include "mpi_environment.hpp"
 #include "test_support.hpp"
 
 namespace gsmap::ldscore {
 namespace {
 
 namespace fs = std::filesystem;
-
-class MpiEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(nullptr, nullptr);
-  }
-  void TearDown() override {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (!finalized) MPI_Finalize();
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kMpi =
-    ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
 
 // ---- the oracle -----------------------------------------------------------------------------
 
