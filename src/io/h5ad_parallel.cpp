@@ -283,6 +283,41 @@ void ParallelH5adWriter::create_dense(const std::string& h5path, DType type, std
   throw_if_failed(impl_->comm, located(impl_->path, error));
 }
 
+namespace {
+
+// Collective write of the block [start, start + count) of a 1-D or 2-D dataset (`dims` entries in
+// start and count). A rank with an empty block still joins the collective call, selecting nothing.
+void write_block(hid_t dataset, hid_t mem_type, int dims, const hsize_t* start,
+                 const hsize_t* count, const void* data, const std::string& what) {
+  H5Lock lock;
+  Hid file_space(H5Dget_space(dataset));
+  Hid mem_space;
+  if (std::all_of(count, count + dims, [](hsize_t c) { return c > 0; })) {
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    mem_space = Hid(H5Screate_simple(dims, count, nullptr));
+  } else {
+    H5Sselect_none(file_space);
+    const hsize_t one = 1;
+    mem_space = Hid(H5Screate_simple(1, &one, nullptr));
+    H5Sselect_none(mem_space);
+  }
+  Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  errno = 0;
+  if (H5Dwrite(dataset, mem_type, mem_space, file_space, dxpl, data) < 0) {
+    throw std::runtime_error(with_hdf5_detail("collective H5Dwrite failed for " + what));
+  }
+}
+
+// Collective 1-D write of `count` elements at [offset, offset + count) (count may be 0).
+void write_range(hid_t dataset, hid_t mem_type, std::int64_t offset, std::int64_t count,
+                 const void* data, const std::string& what) {
+  const hsize_t start = static_cast<hsize_t>(offset), n = static_cast<hsize_t>(count);
+  write_block(dataset, mem_type, 1, &start, &n, data, what);
+}
+
+}  // namespace
+
 void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0,
                                     std::int64_t n_local, const void* data) {
   if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
@@ -303,26 +338,9 @@ void ParallelH5adWriter::write_rows(const std::string& h5path, std::int64_t row0
   error = capture([&] {
     H5Lock lock;
     const auto types = types_of(d.type);
-    Hid file_space(H5Dget_space(d.dataset));
     const hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
     const hsize_t count[2] = {static_cast<hsize_t>(n_local), static_cast<hsize_t>(d.n_cols)};
-    Hid mem_space;
-    if (count[0] > 0 && count[1] > 0) {
-      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-      mem_space = Hid(H5Screate_simple(2, count, nullptr));
-    } else {
-      // A rank without rows still joins the collective call, selecting nothing.
-      H5Sselect_none(file_space);
-      const hsize_t one = 1;
-      mem_space = Hid(H5Screate_simple(1, &one, nullptr));
-      H5Sselect_none(mem_space);
-    }
-    Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-    errno = 0;
-    if (H5Dwrite(d.dataset, types.mem_type, mem_space, file_space, dxpl, data) < 0) {
-      throw std::runtime_error(with_hdf5_detail("collective H5Dwrite failed for " + h5path));
-    }
+    write_block(d.dataset, types.mem_type, 2, start, count, data, h5path);
   });
   throw_if_failed(impl_->comm, located(impl_->path, error));
 }
@@ -454,35 +472,6 @@ void ParallelH5adWriter::write_var(const DataFrame& var) {
   }
   throw_if_failed(impl_->comm, located(impl_->path, error));
 }
-
-namespace {
-
-// Collective 1-D write of `count` elements at [offset, offset + count) (count may be 0).
-void write_range(hid_t dataset, hid_t mem_type, std::int64_t offset, std::int64_t count,
-                 const void* data, const std::string& what) {
-  H5Lock lock;
-  Hid file_space(H5Dget_space(dataset));
-  Hid mem_space;
-  const hsize_t n = static_cast<hsize_t>(count);
-  if (count > 0) {
-    const hsize_t start = static_cast<hsize_t>(offset);
-    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &n, nullptr);
-    mem_space = Hid(H5Screate_simple(1, &n, nullptr));
-  } else {
-    H5Sselect_none(file_space);
-    const hsize_t one = 1;
-    mem_space = Hid(H5Screate_simple(1, &one, nullptr));
-    H5Sselect_none(mem_space);
-  }
-  Hid dxpl(H5Pcreate(H5P_DATASET_XFER));
-  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-  errno = 0;
-  if (H5Dwrite(dataset, mem_type, mem_space, file_space, dxpl, data) < 0) {
-    throw std::runtime_error(with_hdf5_detail("collective H5Dwrite failed for " + what));
-  }
-}
-
-}  // namespace
 
 void ParallelH5adWriter::create_csr(const std::string& h5path, std::int64_t n_cols,
                                     std::int64_t nnz) {
