@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a sanitizer preset of CMakePresets.json (CPU only, -O1 -g) and runs its test subset,
+# Builds a sanitizer preset of CMakePresets.json (CPU only; asan at -O0 -g1, tsan at -O1 -g1) and runs its test subset,
 # selected by CTest label:
 #   scripts/sanitize.sh asan   AddressSanitizer + UndefinedBehaviorSanitizer (UBSan fatal):
 #                              every test labelled unit (test_core ... test_sim) and the
