@@ -3,7 +3,8 @@
 # ranks and with 1 or 2 threads per rank: the real chromosome-22 panel, the canonical command of
 # docs/ldscore.md §10. With PANEL_EXE (bench/ldscore_panel), also a small synthetic 22-chromosome
 # panel in the order 7,1,2,...: 1 rank against 2, 3 and 4 ranks, where each chromosome is planned
-# by one rank and computed by others (docs/ldscore.md §8), the pair table streamed to rank 0.
+# by one rank and computed by others (docs/ldscore.md §8), the pair table streamed to rank 0, and
+# chromosome 5 has no regression SNP (pair rows only).
 # Usage: ldscore_ranks_test.sh EXE PLINK_DIR SCRATCH [PANEL_EXE] (exit 77: data absent).
 set -uo pipefail
 exe=$1 data=$2 scratch=$3 panel_exe=${4:-}
@@ -23,6 +24,8 @@ same() {  # same A B
 }
 if [[ -n $panel_exe ]]; then
   "$panel_exe" "$scratch/panel" 60 20000 3 >/dev/null || { echo "FAIL: ldscore_panel"; exit 1; }
+  # Chromosome 5 without regression SNPs: no rows, but its pair-table rows come from its planner.
+  echo rs_not_in_the_bim >"$scratch/panel/hm3/hm.5.snp"
   for np in 1 2 3 4; do
     if ! mpirun -np "$np" --bind-to none "$exe" ldscore-weight-matrix \
          --bfile-root "$scratch/panel/panel.{chr}" --hm3-snp-dir "$scratch/panel/hm3" \
