@@ -979,6 +979,21 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   chr_column.categories = categories;
   io::NumericColumn bp_column;
   bp_column.is_integer = true;
+  {
+    // Exact sizes up front: growing by doubling would hold up to twice the rank's entries.
+    std::size_t entries = 0, rows = 0;
+    for (const auto& r : results) {
+      entries += r.col.size();
+      rows += r.ptr.empty() ? 0 : r.ptr.size() - 1;
+    }
+    local.indices.reserve(entries);
+    local.data.reserve(entries);
+    local.indptr.reserve(rows + 1);
+    l2.reserve(o.calculate_w_ld ? rows : 0);
+    obs.index.reserve(rows);
+    chr_column.codes.reserve(rows);
+    bp_column.values.reserve(rows);
+  }
   for (std::size_t k = my_lo; k < my_hi; ++k) {
     const Batch& b = batches[k];
     const Chrom& c = chroms[static_cast<std::size_t>(b.chrom)];
@@ -1108,6 +1123,12 @@ RunSummary run(const Options& o, MPI_Comm comm) {
                             io::gzip_compress(text));
     }
   });
+  // The variant tables are not needed for the matrix write (its rows are in `local` and `obs`).
+  for (auto& c : chroms) {
+    if (c.held) release(c);
+  }
+  all_l2 = std::vector<float>();
+  results = std::vector<BatchResult>();
   const std::string h5ad = o.output_dir + "/" + o.output_filename + ".h5ad";
   {
     io::AtomicOutput out(h5ad, comm);
