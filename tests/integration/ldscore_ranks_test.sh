@@ -4,7 +4,7 @@
 # docs/ldscore.md §10. With PANEL_EXE (bench/ldscore_panel), also a small synthetic 22-chromosome
 # panel in the order 7,1,2,...: 1 rank against 2, 3 and 4 ranks, where each chromosome is planned
 # by one rank and computed by others (docs/ldscore.md §8), the pair table streamed to rank 0, and
-# chromosome 5 has no regression SNP (pair rows only).
+# chromosome 5 has no regression SNP (pair rows only); and slurm/ldscore-genome.sbatch on that panel.
 # Usage: ldscore_ranks_test.sh EXE PLINK_DIR SCRATCH [PANEL_EXE] (exit 77: data absent).
 set -uo pipefail
 exe=$1 data=$2 scratch=$3 panel_exe=${4:-}
@@ -38,6 +38,16 @@ if [[ -n $panel_exe ]]; then
   done
   grep -h "stored entries" "$scratch"/panel_np1.log
   for np in 2 3 4; do same panel_np1 "panel_np$np"; done
+  # The whole-genome Slurm template, outside Slurm (its mpirun launch), inputs from the environment.
+  if SLURM_NTASKS=2 SLURM_CPUS_PER_TASK=1 GSMAP_LAUNCH=mpirun GSMAP_EXE="$exe" \
+       LDSCORE_BFILE_ROOT="$scratch/panel/panel.{chr}" LDSCORE_HM3_DIR="$scratch/panel/hm3" \
+       LDSCORE_GENES="$scratch/panel/genes.bed" LDSCORE_OUT="$scratch/panel_sbatch" \
+       bash "$here/../../slurm/ldscore-genome.sbatch" >"$scratch/panel_sbatch.log" 2>&1 &&
+     [[ -f $scratch/panel_sbatch/ld_score_weights.h5ad && -f $scratch/panel_sbatch/w_ld/weights.22.l2.ldscore.gz ]]; then
+    echo "ok   slurm/ldscore-genome.sbatch ($(grep -h 'stored entries' "$scratch/panel_sbatch.log" | sed 's/.*: //'))"
+  else
+    echo "FAIL: slurm/ldscore-genome.sbatch"; tail -5 "$scratch/panel_sbatch.log"; fail=1
+  fi
 fi
 [[ -f "$data/22_filt.bed" ]] || { echo "SKIP: $data absent"; exit $(( fail ? 1 : 77 )); }
 run() {  # run NAME NP THREADS
