@@ -4,7 +4,8 @@
 # chr22: the real 1000 Genomes chromosome-22 panel (PLINK_DIR, default ../shared/data/real/plink),
 #   the numpy baseline (bench/ldscore_numpy.py) and gsmap-mpi at 1, 2, 4 ranks (and both kernels at
 #   1 rank), interleaved, REPS times each. genome: a synthetic 1000-person, 1.2M-variant,
-#   22-chromosome panel (bench/ldscore_panel), whole genome at 1, 2, 4 ranks.
+#   22-chromosome panel (bench/ldscore_panel; GENOME_N individuals, default 1000), whole genome at
+#   GENOME_RANKS ranks (default 1 2 4).
 # Figures: the "time:" and "peak memory per rank" lines of the log, and /usr/bin/time's wall time.
 set -uo pipefail
 build=$(cd "$1" && pwd) scratch=$2 what=${3:-all}
@@ -24,7 +25,7 @@ ours() {  # ours LABEL NP ROOT HM3 BED [extra...]
     --bfile-root "$root" --hm3-snp-dir "$hm3" --mapping-file "$bed" --strategy tss \
     --feature-window-size 50000 --calculate-w-ld --output-dir "$scratch/out_$label" \
     --ldscore-compute-workers "$threads" "$@" >"$scratch/$label.log" 2>&1
-  echo "$label ($np rank(s) x $threads thread(s)): $(grep -h 'time:' "$scratch/$label.log" | sed 's/.*time: //'); $(grep -h 'peak memory' "$scratch/$label.log" | sed 's/.*info\] //'); $(tail -1 "$scratch/$label.log")"
+  echo "$label ($np rank(s) x $threads thread(s)): $(grep -h 'time:' "$scratch/$label.log" | sed 's/.*time: //'); $(grep -h 'peak memory' "$scratch/$label.log" | sed 's/.*info\] //'); $(grep -h 'set-up per rank' "$scratch/$label.log" | sed 's/.*info\] //'); $(tail -1 "$scratch/$label.log")"
 }
 
 if [[ $what == chr22 || $what == all ]]; then
@@ -40,9 +41,10 @@ if [[ $what == chr22 || $what == all ]]; then
 fi
 
 if [[ $what == genome || $what == all ]]; then
-  panel=$scratch/panel
-  [[ -f $panel/panel.22.bed ]] || "$build/bin/ldscore_panel" "$panel" 1000 1200000 1 >/dev/null
-  echo "== synthetic genome (1000 individuals, 1.2M variants, 22 chromosomes); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  n=${GENOME_N:-1000}  # individuals (the LD work grows with them, the variant tables do not)
+  panel=$scratch/panel_$n
+  [[ -f $panel/panel.22.bed ]] || "$build/bin/ldscore_panel" "$panel" "$n" 1200000 1 >/dev/null
+  echo "== synthetic genome ($n individuals, 1.2M variants, 22 chromosomes); load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for np in ${GENOME_RANKS:-1 2 4}; do
     ours "genome_np$np" "$np" "$panel/panel.{chr}" "$panel/hm3" "$panel/genes.bed"
   done

@@ -1,13 +1,20 @@
-// ldscore-weight-matrix over MPI ranks and threads (docs/ldscore.md §8): every rank reads the small
-// inputs (.bim, .fam, regression-SNP lists, the mapping) and plans the whole run identically; the
-// genotype QC pass is split over the ranks; the batches of regression SNPs are split into one
-// contiguous range per rank, balanced by their cost; each rank decodes only the genotype window of
-// the batches it is computing, and its threads compute batches independently. The matrix is
-// written with parallel HDF5, each rank its own rows.
+// ldscore-weight-matrix over MPI ranks and threads (docs/ldscore.md §8): every rank checks that
+// the files exist and reads the feature mapping; each chromosome is planned (its .bim, regression-SNP
+// list, genotype QC pass, coordinates, mapping and batches) by one rank only, chromosomes split
+// into contiguous ranges balanced by .bed size; the ranks exchange the small plan (per-chromosome
+// counts and the batch windows); the batches are split into one contiguous range per rank, balanced
+// by their cost; each rank then keeps the variant tables of the chromosomes its batches are on and
+// no others, decodes only the genotype window of the batches it is computing, and its threads
+// compute batches independently. The matrix is written with parallel HDF5, each rank its own rows;
+// the pair table is streamed to rank 0 one chromosome at a time.
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -15,6 +22,8 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -133,6 +142,16 @@ struct Chrom {
   std::vector<KeptPair> pairs;
   std::vector<std::string> annot_names;
   Index row0 = 0;  // first output row
+  // Known on every rank after the plan exchange (docs/ldscore.md §8); the tables above only on
+  // the ranks that hold the chromosome (`held`).
+  int planner = 0;
+  bool held = false;
+  std::uintmax_t bed_bytes = 0;
+  Index bim_size = 0, q_count = 0, r_count = 0, hm3_size = 0, n_mapped = 0, n_genes = 0;
+  std::string hm3_path;
+  bool fallback = false, any_pairs = false;
+  std::vector<std::string> r_chrom_names;  // distinct .bim chromosome texts of the regression SNPs
+  std::vector<std::string> sparse_names;   // annotation mode: nearly empty annotations
 };
 
 struct Batch {
@@ -303,6 +322,231 @@ std::string group_digits(std::int64_t v) {
   return out;
 }
 
+// Plan messages between ranks: trivially copyable values and strings appended to a byte string.
+struct Packer {
+  std::string buf;
+  template <typename T>
+  void put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    buf.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  void put(const std::string& s) {
+    put<std::uint64_t>(s.size());
+    buf += s;
+  }
+  void put(const std::vector<std::string>& v) {
+    put<std::uint64_t>(v.size());
+    for (const auto& s : v) put(s);
+  }
+};
+
+struct Unpacker {
+  const char* p;
+  template <typename T>
+  T get() {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    p += sizeof v;
+    return v;
+  }
+  std::string str() {
+    const auto n = get<std::uint64_t>();
+    std::string s(p, n);
+    p += n;
+    return s;
+  }
+  std::vector<std::string> strs() {
+    std::vector<std::string> v(get<std::uint64_t>());
+    for (auto& s : v) s = str();
+    return v;
+  }
+};
+
+// Every rank's byte string, concatenated in rank order (`displs` gives where each begins).
+std::string allgather_bytes(MPI_Comm comm, const std::string& mine, std::vector<int>& displs) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  const int mine_count = static_cast<int>(mine.size());
+  std::vector<int> counts(static_cast<std::size_t>(size));
+  MPI_Allgather(&mine_count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  displs.assign(static_cast<std::size_t>(size) + 1, 0);
+  for (int r = 0; r < size; ++r) {
+    displs[static_cast<std::size_t>(r) + 1] =
+        displs[static_cast<std::size_t>(r)] + counts[static_cast<std::size_t>(r)];
+  }
+  std::string all(static_cast<std::size_t>(displs.back()), '\0');
+  MPI_Allgatherv(mine.data(), mine_count, MPI_CHAR, all.data(), counts.data(), displs.data(),
+                 MPI_CHAR, comm);
+  return all;
+}
+
+// Reads one chromosome's .bim, checks its .bed against it and reads its regression-SNP list.
+void load_inputs(Chrom& c, const Options& o) {
+  c.bim = read_bim(c.prefix + ".bim");
+  c.bed = std::make_unique<BedFile>(c.prefix + ".bed", c.n, c.bim.size());
+  c.hm3 = read_hm3(o.hm3_snp_dir, c.number);
+  c.bim_size = c.bim.size();
+  c.hm3_size = static_cast<Index>(c.hm3.ids.size());
+  c.hm3_path = c.hm3.path;
+  c.held = true;
+}
+
+// One chromosome's genotype QC pass (threads over pieces of variants), QC (docs/ldscore.md §3),
+// regression SNPs, coordinates and mapping (§4, §5.2). `unmapped` is the Unmapped column (-1 in
+// annotation mode).
+void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, const DictMapping& dict,
+                tbb::task_arena& arena, Index unmapped) {
+  const bool annotation = !o.annot_file.empty();
+  c.counts.assign(static_cast<std::size_t>(c.bim.size()), CallCounts{});
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<Index>(0, c.bim.size(), 4096), [&](const auto& range) {
+      std::vector<std::uint8_t> bytes;
+      c.bed->read(range.begin(), range.end() - range.begin(), bytes);
+      const Index stride = c.bed->bytes_per_variant();
+      for (Index v = range.begin(); v < range.end(); ++v) {
+        c.counts[static_cast<std::size_t>(v)] =
+            count_calls(bytes.data() + (v - range.begin()) * stride, c.n);
+      }
+    });
+  });
+  c.q_rows.clear();
+  c.sqrt_d.clear();
+  c.r_q.clear();
+  c.missing = false;
+  c.maf_removed = c.constant_removed = 0;
+  for (Index row = 0; row < c.bim.size(); ++row) {
+    const CallCounts& k = c.counts[static_cast<std::size_t>(row)];
+    const std::int64_t d = std::int64_t{k.n_obs} * k.sum_sq - std::int64_t{k.sum} * k.sum;
+    if (k.n_obs == 0) {
+      ++c.constant_removed;
+      continue;
+    }
+    if (o.maf_min > 0) {
+      // D3: MAF in double from the allele count.
+      const double maf = static_cast<double>(std::min<std::int64_t>(k.sum, 2 * std::int64_t{k.n_obs} - k.sum)) /
+                         (2.0 * k.n_obs);
+      if (!(maf >= o.maf_min)) {
+        ++c.maf_removed;
+        continue;
+      }
+    }
+    if (d == 0) {
+      ++c.constant_removed;
+      continue;
+    }
+    c.q_rows.push_back(row);
+    c.sqrt_d.push_back(std::sqrt(static_cast<double>(d)));
+    c.missing |= k.n_obs < c.n;
+  }
+  for (Index q = 0; q < static_cast<Index>(c.q_rows.size()); ++q) {
+    if (c.hm3.ids.count(c.bim.id[static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(q)])])) {
+      c.r_q.push_back(q);
+    }
+  }
+  c.hm3 = Hm3List();  // the list is not needed again (its size and path are kept)
+  std::vector<Index> r_rows;
+  std::set<std::string> r_names;
+  for (const Index q : c.r_q) {
+    r_rows.push_back(c.q_rows[static_cast<std::size_t>(q)]);
+    r_names.insert(c.bim.chrom[static_cast<std::size_t>(r_rows.back())]);
+  }
+  c.r_chrom_names.assign(r_names.begin(), r_names.end());
+  c.coord = make_coordinates(o.unit, o.ld_wind, c.bim, c.q_rows);
+  if (o.calculate_w_ld) c.coord_r = make_coordinates(o.unit, o.ld_wind, c.bim, r_rows);
+  c.pairs.clear();
+  if (annotation) {
+    AnnotationRows a = read_annotation(annot_path(o.annot_file, c.number), c.bim, c.q_rows);
+    c.m = std::move(a.rows);
+    c.annot_names = std::move(a.names);
+    c.sparse_names = std::move(a.sparse_names);
+  } else if (o.mapping == MappingType::kBed) {
+    c.m = map_bed(bed, o.strategy_kind, o.feature_window_size, c.bim, c.q_rows, &c.pairs);
+  } else {
+    c.m = map_dict(dict, c.bim, c.q_rows);
+  }
+  std::set<std::int32_t> genes;
+  for (const std::int32_t g : c.m.col) {
+    if (g != unmapped) genes.insert(g);
+  }
+  c.q_count = static_cast<Index>(c.q_rows.size());
+  c.r_count = static_cast<Index>(c.r_q.size());
+  c.n_mapped = c.m.n_mapped;
+  c.n_genes = static_cast<Index>(genes.size());
+  c.fallback = c.coord.fallback;
+  c.any_pairs = !c.pairs.empty();
+}
+
+// The batches of one chromosome (index `ci` in processing order), rows in R order (§5.2).
+std::vector<Batch> make_batches(const Chrom& c, int ci, const Options& o) {
+  std::vector<Batch> out;
+  const Index nr = static_cast<Index>(c.r_q.size());
+  for (Index first = 0; first < nr; first += o.batch_size_hm3) {
+    Batch b;
+    b.chrom = ci;
+    b.first = first;
+    b.count = std::min<Index>(o.batch_size_hm3, nr - first);
+    const Index q1 = c.r_q[static_cast<std::size_t>(first)];
+    const Index q2 = c.r_q[static_cast<std::size_t>(first + b.count - 1)];
+    b.main = o.window == WindowMode::kBatch ? batch_block(c.coord, q1, q2)
+                                            : Window{own_window(c.coord, q1).lo,
+                                                     own_window(c.coord, q2).hi};
+    b.span = {std::min(b.main.lo, q1), std::max(b.main.hi, q2 + 1)};
+    if (o.calculate_w_ld) {
+      const Index i2 = first + b.count - 1;
+      b.reduced = o.window == WindowMode::kBatch
+                      ? batch_block(c.coord_r, first, i2)
+                      : Window{own_window(c.coord_r, first).lo, own_window(c.coord_r, i2).hi};
+      if (b.reduced.hi > b.reduced.lo) {
+        b.span.lo = std::min(b.span.lo, c.r_q[static_cast<std::size_t>(b.reduced.lo)]);
+        b.span.hi = std::max(b.span.hi, c.r_q[static_cast<std::size_t>(b.reduced.hi - 1)] + 1);
+      }
+    }
+    b.cost = static_cast<double>(b.count) * static_cast<double>(b.span.hi - b.span.lo + 8);
+    out.push_back(b);
+  }
+  return out;
+}
+
+// Frees a chromosome's variant tables (the summary fields stay).
+void release(Chrom& c) {
+  c.bim = Bim();
+  c.bed.reset();
+  c.hm3 = Hm3List();
+  c.counts = std::vector<CallCounts>();
+  c.q_rows = std::vector<Index>();
+  c.r_q = std::vector<Index>();
+  c.sqrt_d = std::vector<double>();
+  c.coord = Coordinates();
+  c.coord_r = Coordinates();
+  c.m = MappingRows();
+  c.pairs = std::vector<KeptPair>();
+  c.held = false;
+}
+
+// Owner of each of `costs` (contiguous ranges, balanced by cost): item i goes to the rank whose
+// share of the total holds the middle of its cost.
+std::vector<int> split_by_cost(const std::vector<double>& costs, int size) {
+  double total = 0;
+  for (const double c : costs) total += c;
+  std::vector<int> owner(costs.size(), 0);
+  double before = 0;
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    const double mid = before + costs[i] / 2;
+    before += costs[i];
+    owner[i] = total > 0 ? std::min(size - 1, static_cast<int>(mid / total * size)) : 0;
+  }
+  return owner;
+}
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const char ch : s) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 }  // namespace
 
 RunSummary run(const Options& o, MPI_Comm comm) {
@@ -319,7 +563,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   };
   const auto t_start = Clock::now();
 
-  // ---- 1. Inputs: every file exists and parses, before any genotype is read (D16, D7). ----
+  // ---- 1. Every rank: the files exist, the .fam files and the mapping parse (D16, D7). ----
   std::vector<Chrom> chroms(o.chromosome_list.size());
   BedMapping bed;
   DictMapping dict;
@@ -331,6 +575,8 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       std::error_code ec;
       if (!fs::is_regular_file(chroms[i].prefix + ".bed", ec)) {
         missing_bed.push_back(chroms[i].prefix + ".bed");
+      } else {
+        chroms[i].bed_bytes = fs::file_size(chroms[i].prefix + ".bed", ec);
       }
     }
     if (!missing_bed.empty()) {
@@ -370,9 +616,6 @@ RunSummary run(const Options& o, MPI_Comm comm) {
                          fmt::format("{} individuals; at most 4,194,303 are supported", c.n),
                          "use a smaller reference panel");
       }
-      c.bim = read_bim(c.prefix + ".bim");
-      c.bed = std::make_unique<BedFile>(c.prefix + ".bed", c.n, c.bim.size());
-      c.hm3 = read_hm3(o.hm3_snp_dir, c.number);
     }
     if (!annotation) {
       if (o.mapping == MappingType::kBed) {
@@ -382,211 +625,247 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       }
     }
   });
+  const Index unmapped =
+      annotation ? -1
+                 : static_cast<Index>(o.mapping == MappingType::kBed ? bed.features.size()
+                                                                     : dict.features.size());
 
-  const double t_inputs = seconds_since(t_start);
-  // ---- 2. Genotype QC counts, the variants split evenly over the ranks. ----
-  const auto t_qc_start = Clock::now();
-  Index total_variants = 0;
-  for (const auto& c : chroms) total_variants += c.bim.size();
-  const Index my_first = total_variants * rank / size;
-  const Index my_last = total_variants * (rank + 1) / size;
-  std::vector<CallCounts> mine;
-  agreed(comm, [&] {
-    Index offset = 0;
-    std::vector<std::uint8_t> bytes;
-    for (const auto& c : chroms) {
-      const Index lo = std::max(my_first, offset), hi = std::min(my_last, offset + c.bim.size());
-      constexpr Index kPiece = 4096;
-      for (Index v = lo; v < hi; v += kPiece) {
-        const Index count = std::min(kPiece, hi - v);
-        c.bed->read(v - offset, count, bytes);
-        for (Index k = 0; k < count; ++k) {
-          mine.push_back(count_calls(bytes.data() + k * c.bed->bytes_per_variant(), c.n));
-        }
-      }
-      offset += c.bim.size();
-    }
-  });
-  {
-    std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
-    for (int r = 0; r < size; ++r) {
-      const Index a = total_variants * r / size, b = total_variants * (r + 1) / size;
-      counts[static_cast<std::size_t>(r)] = static_cast<int>((b - a) * 3);
-      displs[static_cast<std::size_t>(r)] = static_cast<int>(a * 3);
-    }
-    if (total_variants * 3 > std::numeric_limits<int>::max()) {
-      throw InputError(o.bfile_root, "", "more than 715 million variants in one run",
-                       "run the chromosomes in separate runs");
-    }
-    std::vector<CallCounts> all(static_cast<std::size_t>(total_variants));
-    static_assert(sizeof(CallCounts) == 3 * sizeof(std::int32_t));
-    MPI_Allgatherv(mine.data(), static_cast<int>(mine.size() * 3), MPI_INT32_T, all.data(),
-                   counts.data(), displs.data(), MPI_INT32_T, comm);
-    Index offset = 0;
-    for (auto& c : chroms) {
-      c.counts.assign(all.begin() + offset, all.begin() + offset + c.bim.size());
-      offset += c.bim.size();
-    }
-  }
-
-  const double t_qc = seconds_since(t_qc_start);
-  // ---- 3. QC, regression SNPs, coordinates, mapping, batches (identical on every rank). ----
-  const auto t_plan_start = Clock::now();
-  std::vector<std::string> features;
-  std::vector<std::string> log_lines;
-  agreed(comm, [&] {
-    for (auto& c : chroms) {
-      for (Index row = 0; row < c.bim.size(); ++row) {
-        const CallCounts& k = c.counts[static_cast<std::size_t>(row)];
-        const std::int64_t d = std::int64_t{k.n_obs} * k.sum_sq - std::int64_t{k.sum} * k.sum;
-        if (k.n_obs == 0) {
-          ++c.constant_removed;
-          continue;
-        }
-        if (o.maf_min > 0) {
-          // D3: MAF in double from the allele count.
-          const double maf = static_cast<double>(std::min<std::int64_t>(k.sum, 2 * std::int64_t{k.n_obs} - k.sum)) /
-                             (2.0 * k.n_obs);
-          if (!(maf >= o.maf_min)) {
-            ++c.maf_removed;
-            continue;
-          }
-        }
-        if (d == 0) {
-          ++c.constant_removed;
-          continue;
-        }
-        c.q_rows.push_back(row);
-        c.sqrt_d.push_back(std::sqrt(static_cast<double>(d)));
-        c.missing |= k.n_obs < c.n;
-      }
-      for (Index q = 0; q < static_cast<Index>(c.q_rows.size()); ++q) {
-        if (c.hm3.ids.count(c.bim.id[static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(q)])])) {
-          c.r_q.push_back(q);
-        }
-      }
-      std::vector<Index> r_rows;
-      for (const Index q : c.r_q) r_rows.push_back(c.q_rows[static_cast<std::size_t>(q)]);
-      c.coord = make_coordinates(o.unit, o.ld_wind, c.bim, c.q_rows);
-      if (o.calculate_w_ld) c.coord_r = make_coordinates(o.unit, o.ld_wind, c.bim, r_rows);
-      if (annotation) {
-        AnnotationRows a = read_annotation(annot_path(o.annot_file, c.number), c.bim, c.q_rows);
-        c.m = std::move(a.rows);
-        c.annot_names = std::move(a.names);
-        if (root && !a.sparse_names.empty()) {
-          GSMAP_LOG_WARN("chromosome {}: annotation(s) with < 0.01 % non-zero values: {}",
-                         c.number, fmt::join(a.sparse_names, ", "));
-        }
-        if (features.empty()) {
-          features = c.annot_names;
-        } else if (c.annot_names != features) {
-          throw InputError(annot_path(o.annot_file, c.number), "line 1",
-                           fmt::format("annotation names differ from those of chromosome {}",
-                                       chroms.front().number),
-                           "every chromosome's annotation file needs the same columns in the same "
-                           "order");
-        }
-      } else if (o.mapping == MappingType::kBed) {
-        c.m = map_bed(bed, o.strategy_kind, o.feature_window_size, c.bim, c.q_rows, &c.pairs);
-        features = bed.features;
-      } else {
-        c.m = map_dict(dict, c.bim, c.q_rows);
-        features = dict.features;
-      }
-    }
-  });
-  if (!annotation) features.push_back("Unmapped");
-  const Index n_features = static_cast<Index>(features.size());
-
-  // Output order: chromosomes ascending (docs/ldscore.md §7.1); rows and duplicates (D4, D15).
+  // Output order: chromosomes ascending (docs/ldscore.md §7.1). Planners: contiguous ranges of that
+  // order, balanced by .bed size (the QC pass reads the whole .bed).
   std::vector<std::size_t> order(chroms.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(),
             [&](std::size_t x, std::size_t y) { return chroms[x].number < chroms[y].number; });
-  Index total_rows = 0;
-  std::vector<Batch> batches;
+  {
+    std::vector<double> bytes;
+    for (const std::size_t ci : order) bytes.push_back(static_cast<double>(chroms[ci].bed_bytes) + 1);
+    const std::vector<int> planner = split_by_cost(bytes, size);
+    for (std::size_t k = 0; k < order.size(); ++k) chroms[order[k]].planner = planner[k];
+  }
+  const double t_inputs = seconds_since(t_start);
+
+  // ---- 2. This rank's chromosomes: .bim, .bed check, lists; then QC pass and plan. ----
+  const auto t_setup_start = Clock::now();
   agreed(comm, [&] {
-    std::unordered_map<std::string, std::pair<int, Index>> seen;
-    for (const std::size_t ci : order) {
+    for (auto& c : chroms) {
+      if (c.planner == rank) load_inputs(c, o);
+    }
+  });
+  std::vector<std::vector<Batch>> planned(chroms.size());
+  agreed(comm, [&] {
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
       Chrom& c = chroms[ci];
-      c.row0 = total_rows;
-      total_rows += static_cast<Index>(c.r_q.size());
+      if (c.planner != rank) continue;
+      plan_chrom(c, o, bed, dict, arena, unmapped);
+      planned[ci] = make_batches(c, static_cast<int>(ci), o);
+    }
+  });
+  double t_setup = seconds_since(t_setup_start);
+
+  // ---- 3. Exchange the plan; duplicate regression-SNP ids across all chromosomes (D4, D15). ----
+  const auto t_plan_start = Clock::now();
+  std::vector<std::size_t> output_index(chroms.size());
+  for (std::size_t k = 0; k < order.size(); ++k) output_index[order[k]] = k;
+  agreed(comm, [&] {
+    struct IdRecord {
+      std::uint64_t hash;
+      std::int32_t oi, row;
+    };
+    std::vector<IdRecord> mine;
+    for (const auto& c : chroms) {
+      if (c.planner != rank) continue;
+      const std::size_t ci = static_cast<std::size_t>(&c - chroms.data());
       for (const Index q : c.r_q) {
         const Index row = c.q_rows[static_cast<std::size_t>(q)];
-        const auto [it, inserted] = seen.try_emplace(c.bim.id[static_cast<std::size_t>(row)], c.number, row);
-        if (!inserted) {
-          throw InputError(c.bim.path, fmt::format("line {}", row + 1),
-                           fmt::format("regression SNP id '{}' occurs twice (also chromosome {}, "
-                                       ".bim line {})",
-                                       c.bim.id[static_cast<std::size_t>(row)], it->second.first,
-                                       it->second.second + 1),
-                           "give every variant a unique id (plink --set-all-var-ids) or remove the "
-                           "duplicate");
-        }
-      }
-      const Index nr = static_cast<Index>(c.r_q.size());
-      for (Index first = 0; first < nr; first += o.batch_size_hm3) {
-        Batch b;
-        b.chrom = static_cast<int>(ci);
-        b.first = first;
-        b.count = std::min<Index>(o.batch_size_hm3, nr - first);
-        const Index q1 = c.r_q[static_cast<std::size_t>(first)];
-        const Index q2 = c.r_q[static_cast<std::size_t>(first + b.count - 1)];
-        b.main = o.window == WindowMode::kBatch ? batch_block(c.coord, q1, q2)
-                                                : Window{own_window(c.coord, q1).lo,
-                                                         own_window(c.coord, q2).hi};
-        b.span = {std::min(b.main.lo, q1), std::max(b.main.hi, q2 + 1)};
-        if (o.calculate_w_ld) {
-          const Index i2 = first + b.count - 1;
-          b.reduced = o.window == WindowMode::kBatch
-                          ? batch_block(c.coord_r, first, i2)
-                          : Window{own_window(c.coord_r, first).lo, own_window(c.coord_r, i2).hi};
-          if (b.reduced.hi > b.reduced.lo) {
-            b.span.lo = std::min(b.span.lo, c.r_q[static_cast<std::size_t>(b.reduced.lo)]);
-            b.span.hi = std::max(b.span.hi, c.r_q[static_cast<std::size_t>(b.reduced.hi - 1)] + 1);
-          }
-        }
-        b.cost = static_cast<double>(b.count) * static_cast<double>(b.span.hi - b.span.lo + 8);
-        batches.push_back(b);
+        mine.push_back({fnv1a(c.bim.id[static_cast<std::size_t>(row)]),
+                        static_cast<std::int32_t>(output_index[ci]), static_cast<std::int32_t>(row)});
       }
     }
-    if (total_rows == 0) {
+    Index total_ids = 0;
+    const Index my_ids = static_cast<Index>(mine.size());
+    MPI_Allreduce(&my_ids, &total_ids, 1, MPI_INT64_T, MPI_SUM, comm);
+    if (total_ids * static_cast<Index>(sizeof(IdRecord)) > std::numeric_limits<int>::max()) {
+      throw InputError(o.hm3_snp_dir, "", "more than 134 million regression SNPs in one run",
+                       "run the chromosomes in separate runs");
+    }
+    const int mine_bytes = static_cast<int>(mine.size() * sizeof(IdRecord));
+    std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
+    MPI_Gather(&mine_bytes, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+    std::vector<IdRecord> all;
+    if (root) {
+      for (int r = 1; r < size; ++r) displs[static_cast<std::size_t>(r)] = displs[static_cast<std::size_t>(r - 1)] + counts[static_cast<std::size_t>(r - 1)];
+      all.resize(static_cast<std::size_t>(total_ids));
+    }
+    MPI_Gatherv(mine.data(), mine_bytes, MPI_BYTE, all.data(), counts.data(), displs.data(),
+                MPI_BYTE, 0, comm);
+    mine = std::vector<IdRecord>();
+    // Candidates: (first occurrence, later occurrence) of one hash, the earliest later ones first;
+    // each is confirmed on the ids themselves.
+    std::vector<std::int32_t> cand;
+    if (root) {
+      const auto key = [](const IdRecord& r) { return std::tuple(r.hash, r.oi, r.row); };
+      std::sort(all.begin(), all.end(), [&](const IdRecord& a, const IdRecord& b) { return key(a) < key(b); });
+      std::vector<std::array<std::int32_t, 4>> found;
+      for (std::size_t i = 0; i < all.size();) {
+        std::size_t j = i + 1;
+        while (j < all.size() && all[j].hash == all[i].hash) {
+          found.push_back({all[j].oi, all[j].row, all[i].oi, all[i].row});
+          ++j;
+        }
+        i = j;
+      }
+      std::sort(found.begin(), found.end());
+      if (found.size() > 64) found.resize(64);
+      for (const auto& f : found) cand.insert(cand.end(), f.begin(), f.end());
+    }
+    all = std::vector<IdRecord>();
+    int n_cand = static_cast<int>(cand.size());
+    MPI_Bcast(&n_cand, 1, MPI_INT, 0, comm);
+    cand.resize(static_cast<std::size_t>(n_cand));
+    MPI_Bcast(cand.data(), n_cand, MPI_INT32_T, 0, comm);
+    const auto id_of = [&](std::int32_t oi, std::int32_t row) {
+      const Chrom& c = chroms[order[static_cast<std::size_t>(oi)]];
+      std::string id = c.planner == rank ? c.bim.id[static_cast<std::size_t>(row)] : std::string();
+      int len = static_cast<int>(id.size());
+      MPI_Bcast(&len, 1, MPI_INT, c.planner, comm);
+      id.resize(static_cast<std::size_t>(len));
+      MPI_Bcast(id.data(), len, MPI_CHAR, c.planner, comm);
+      return id;
+    };
+    for (int k = 0; k < n_cand; k += 4) {
+      const std::int32_t* f = cand.data() + k;
+      const std::string later = id_of(f[0], f[1]), first = id_of(f[2], f[3]);
+      if (later != first) continue;  // a hash collision, not a duplicate
+      const Chrom& c = chroms[order[static_cast<std::size_t>(f[0])]];
+      const Chrom& c0 = chroms[order[static_cast<std::size_t>(f[2])]];
+      throw InputError(c.prefix + ".bim", fmt::format("line {}", f[1] + 1),
+                       fmt::format("regression SNP id '{}' occurs twice (also chromosome {}, "
+                                   ".bim line {})",
+                                   later, c0.number, f[3] + 1),
+                       "give every variant a unique id (plink --set-all-var-ids) or remove the "
+                       "duplicate");
+    }
+  });
+
+  // The plan of every chromosome: counts for the log and the output, and its batches.
+  std::vector<Batch> batches;
+  std::vector<std::size_t> first_batch(chroms.size(), 0);
+  {
+    Packer pack;
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+      const Chrom& c = chroms[ci];
+      if (c.planner != rank) continue;
+      pack.put<std::uint64_t>(ci);
+      pack.put(c.bim_size);
+      pack.put(c.q_count);
+      pack.put(c.r_count);
+      pack.put(c.hm3_size);
+      pack.put(c.n_mapped);
+      pack.put(c.n_genes);
+      pack.put(c.maf_removed);
+      pack.put(c.constant_removed);
+      pack.put<std::uint8_t>(c.missing);
+      pack.put<std::uint8_t>(c.fallback);
+      pack.put<std::uint8_t>(c.any_pairs);
+      pack.put(c.hm3_path);
+      pack.put(c.r_chrom_names);
+      pack.put(c.annot_names);
+      pack.put(c.sparse_names);
+      pack.put<std::uint64_t>(planned[ci].size());
+      for (const Batch& b : planned[ci]) pack.put(b);
+    }
+    std::vector<int> displs;
+    const std::string all = allgather_bytes(comm, pack.buf, displs);
+    std::vector<std::vector<Batch>> of(chroms.size());
+    Unpacker u{all.data()};
+    const char* end = all.data() + all.size();
+    while (u.p < end) {
+      const auto ci = static_cast<std::size_t>(u.get<std::uint64_t>());
+      Chrom& c = chroms[ci];
+      c.bim_size = u.get<Index>();
+      c.q_count = u.get<Index>();
+      c.r_count = u.get<Index>();
+      c.hm3_size = u.get<Index>();
+      c.n_mapped = u.get<Index>();
+      c.n_genes = u.get<Index>();
+      c.maf_removed = u.get<std::int64_t>();
+      c.constant_removed = u.get<std::int64_t>();
+      c.missing = u.get<std::uint8_t>() != 0;
+      c.fallback = u.get<std::uint8_t>() != 0;
+      c.any_pairs = u.get<std::uint8_t>() != 0;
+      c.hm3_path = u.str();
+      c.r_chrom_names = u.strs();
+      c.annot_names = u.strs();
+      c.sparse_names = u.strs();
+      of[ci].resize(static_cast<std::size_t>(u.get<std::uint64_t>()));
+      for (auto& b : of[ci]) b = u.get<Batch>();
+    }
+    for (const std::size_t ci : order) {
+      first_batch[ci] = batches.size();
+      batches.insert(batches.end(), of[ci].begin(), of[ci].end());
+    }
+  }
+  planned.clear();
+
+  std::vector<std::string> features;
+  if (annotation) {
+    agreed(comm, [&] {
+      features = chroms.front().annot_names;
+      for (const auto& c : chroms) {
+        if (c.annot_names != features) {
+          throw InputError(annot_path(o.annot_file, c.number), "line 1",
+                           fmt::format("annotation names differ from those of chromosome {}",
+                                       chroms.front().number),
+                           "every chromosome's annotation file needs the same columns in the "
+                           "same order");
+        }
+      }
+    });
+  } else {
+    features = o.mapping == MappingType::kBed ? bed.features : dict.features;
+    features.push_back("Unmapped");
+  }
+  const Index n_features = static_cast<Index>(features.size());
+  Index total_rows = 0;
+  for (const std::size_t ci : order) {
+    chroms[ci].row0 = total_rows;
+    total_rows += chroms[ci].r_count;
+  }
+  if (total_rows == 0) {
+    agreed(comm, [&] {
       throw InputError(o.hm3_snp_dir, "",
                        "no regression SNP: no listed id is a QC-passing variant of the .bim of "
                        "the requested chromosomes",
                        "use regression-SNP lists with the .bim's variant ids, or a lower --maf-min");
-    }
-  });
+    });
+  }
 
   if (root) {
     for (const auto& c : chroms) {
-      std::set<std::int32_t> genes;
-      for (std::size_t e = 0; e < c.m.col.size(); ++e) {
-        if (annotation || c.m.col[e] != n_features - 1) genes.insert(c.m.col[e]);
-      }
       Index n_batches = 0, block_sum = 0;
       for (const auto& b : batches) {
         if (chroms[static_cast<std::size_t>(b.chrom)].number != c.number) continue;
         ++n_batches;
         block_sum += b.main.hi - b.main.lo;
       }
+      if (!c.sparse_names.empty()) {
+        GSMAP_LOG_WARN("chromosome {}: annotation(s) with < 0.01 % non-zero values: {}",
+                       c.number, fmt::join(c.sparse_names, ", "));
+      }
       GSMAP_LOG_INFO(
           "chromosome {}: {} variants x {} individuals; {} pass QC ({} below --maf-min {}, {} "
           "without calls or constant){}",
-          c.number, group_digits(c.bim.size()), group_digits(c.n),
-          group_digits(static_cast<Index>(c.q_rows.size())), group_digits(c.maf_removed), o.maf_min,
-          group_digits(c.constant_removed), c.missing ? "; missing calls are mean-imputed" : "");
+          c.number, group_digits(c.bim_size), group_digits(c.n), group_digits(c.q_count),
+          group_digits(c.maf_removed), o.maf_min, group_digits(c.constant_removed),
+          c.missing ? "; missing calls are mean-imputed" : "");
       GSMAP_LOG_INFO(
           "chromosome {}: {} of {} listed regression SNPs kept ({}); {} QC-passing SNPs mapped to "
           "{} features, {} unmapped; {} batches, mean LD block {:.1f} SNPs",
-          c.number, group_digits(static_cast<Index>(c.r_q.size())),
-          group_digits(static_cast<Index>(c.hm3.ids.size())), c.hm3.path,
-          group_digits(annotation ? static_cast<Index>(c.q_rows.size()) : c.m.n_mapped),
-          group_digits(static_cast<Index>(genes.size())),
-          group_digits(annotation ? 0 : static_cast<Index>(c.q_rows.size()) - c.m.n_mapped),
-          group_digits(n_batches),
+          c.number, group_digits(c.r_count), group_digits(c.hm3_size), c.hm3_path,
+          group_digits(annotation ? c.q_count : c.n_mapped), group_digits(c.n_genes),
+          group_digits(annotation ? 0 : c.q_count - c.n_mapped), group_digits(n_batches),
           n_batches ? static_cast<double>(block_sum) / static_cast<double>(n_batches) : 0.0);
-      if (c.coord.fallback) {
+      if (c.fallback) {
         GSMAP_LOG_WARN("chromosome {}: every QC-passing SNP has cM 0; the LD window is +-1 Mb of "
                        "bp instead of --ld-wind {} cM",
                        c.number, o.ld_wind);
@@ -595,24 +874,52 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   }
 
   // ---- 4. Work split: one contiguous range of batches per rank, balanced by cost. ----
-  double total_cost = 0;
-  for (const auto& b : batches) total_cost += b.cost;
-  std::size_t my_lo = batches.size(), my_hi = 0;
+  std::vector<int> batch_owner;
   {
-    double before = 0;
-    for (std::size_t i = 0; i < batches.size(); ++i) {
-      const double mid = before + batches[i].cost / 2;
-      before += batches[i].cost;
-      const int owner = std::min(size - 1, static_cast<int>(mid / total_cost * size));
-      if (owner == rank) {
-        my_lo = std::min(my_lo, i);
-        my_hi = std::max(my_hi, i + 1);
-      }
-    }
-    if (my_lo > my_hi) my_lo = my_hi = 0;
+    std::vector<double> costs;
+    for (const auto& b : batches) costs.push_back(b.cost);
+    batch_owner = split_by_cost(costs, size);
   }
+  std::size_t my_lo = batches.size(), my_hi = 0;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (batch_owner[i] == rank) {
+      my_lo = std::min(my_lo, i);
+      my_hi = std::max(my_hi, i + 1);
+    }
+  }
+  if (my_lo > my_hi) my_lo = my_hi = 0;
+  // Holder of a chromosome's outputs (w_ld file, pair-table rows): the rank computing its first
+  // batch, or its planner when it has none. A rank keeps exactly the chromosomes it computes on or
+  // holds (docs/ldscore.md §8).
+  std::vector<int> holder(chroms.size());
+  std::vector<char> needed(chroms.size(), 0);
+  for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+    holder[ci] = chroms[ci].r_count > 0 ? batch_owner[first_batch[ci]] : chroms[ci].planner;
+    needed[ci] = holder[ci] == rank && chroms[ci].any_pairs;
+  }
+  for (std::size_t k = my_lo; k < my_hi; ++k) needed[static_cast<std::size_t>(batches[k].chrom)] = 1;
+  const auto t_replan_start = Clock::now();
+  for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+    if (chroms[ci].held && !needed[ci]) release(chroms[ci]);
+  }
+  // Chromosomes planned elsewhere that this rank computes on: planned again here (the same
+  // deterministic plan; the batches received stay).
+  agreed(comm, [&] {
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+      Chrom& c = chroms[ci];
+      if (!needed[ci] || c.held) continue;
+      load_inputs(c, o);
+      plan_chrom(c, o, bed, dict, arena, unmapped);
+    }
+  });
+  const double t_replan = seconds_since(t_replan_start);
+  t_setup += t_replan;
+  const double t_plan = seconds_since(t_plan_start) - t_replan;
+  std::vector<double> setups(static_cast<std::size_t>(size));
+  MPI_Gather(&t_setup, 1, MPI_DOUBLE, setups.data(), 1, MPI_DOUBLE, 0, comm);
+  double t_setup_max = 0;
+  for (const double t : setups) t_setup_max = std::max(t_setup_max, t);
 
-  const double t_plan = seconds_since(t_plan_start);
   // ---- 5. Compute: chunks of consecutive batches sharing one decoded genotype window. ----
   const auto t_compute_start = Clock::now();
   std::vector<BatchResult> results(my_hi - my_lo);
@@ -664,9 +971,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   // CHR: categorical of the .bim text, categories sorted (pandas' order), same on every rank.
   std::vector<std::string> categories;
   for (const auto& c : chroms) {
-    if (!c.r_q.empty()) {
-      for (const Index q : c.r_q) categories.push_back(c.bim.chrom[static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(q)])]);
-    }
+    categories.insert(categories.end(), c.r_chrom_names.begin(), c.r_chrom_names.end());
   }
   std::sort(categories.begin(), categories.end());
   categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
@@ -674,6 +979,21 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   chr_column.categories = categories;
   io::NumericColumn bp_column;
   bp_column.is_integer = true;
+  {
+    // Exact sizes up front: growing by doubling would hold up to twice the rank's entries.
+    std::size_t entries = 0, rows = 0;
+    for (const auto& r : results) {
+      entries += r.col.size();
+      rows += r.ptr.empty() ? 0 : r.ptr.size() - 1;
+    }
+    local.indices.reserve(entries);
+    local.data.reserve(entries);
+    local.indptr.reserve(rows + 1);
+    l2.reserve(o.calculate_w_ld ? rows : 0);
+    obs.index.reserve(rows);
+    chr_column.codes.reserve(rows);
+    bp_column.values.reserve(rows);
+  }
   for (std::size_t k = my_lo; k < my_hi; ++k) {
     const Batch& b = batches[k];
     const Chrom& c = chroms[static_cast<std::size_t>(b.chrom)];
@@ -704,19 +1024,25 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   for (const float v : local.data) negative += v < 0;
   MPI_Allreduce(&negative, &all_negative, 1, MPI_INT64_T, MPI_SUM, comm);
 
-  // ---- 6. Outputs. Rank 0 writes the pair table and the w_ld files, then all ranks the matrix.
-  std::vector<float> all_l2;
+  // ---- 6. Outputs: the pair table (rank 0, streamed per chromosome from the holders), the w_ld
+  // files (each by its chromosome's holder), then all ranks the matrix.
+  std::vector<float> all_l2;  // 4 bytes per output row: every holder takes its chromosome's
   if (o.calculate_w_ld) {
     std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
     const int mine_count = static_cast<int>(l2.size());
-    MPI_Gather(&mine_count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-    if (root) {
-      for (int r = 1; r < size; ++r) displs[static_cast<std::size_t>(r)] = displs[static_cast<std::size_t>(r - 1)] + counts[static_cast<std::size_t>(r - 1)];
-      all_l2.resize(static_cast<std::size_t>(total_rows));
-    }
-    MPI_Gatherv(l2.data(), mine_count, MPI_FLOAT, all_l2.data(), counts.data(), displs.data(),
-                MPI_FLOAT, 0, comm);
+    MPI_Allgather(&mine_count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+    for (int r = 1; r < size; ++r) displs[static_cast<std::size_t>(r)] = displs[static_cast<std::size_t>(r - 1)] + counts[static_cast<std::size_t>(r - 1)];
+    all_l2.resize(static_cast<std::size_t>(total_rows));
+    MPI_Allgatherv(l2.data(), mine_count, MPI_FLOAT, all_l2.data(), counts.data(), displs.data(),
+                   MPI_FLOAT, comm);
   }
+  bool want_csv = false;
+  if (!annotation && o.mapping == MappingType::kBed) {
+    for (const auto& c : chroms) want_csv |= c.any_pairs;
+  }
+  const std::string csv_path = o.output_dir + "/" + o.output_filename + ".csv";
+  std::unique_ptr<io::AtomicOutput> csv_out;
+  std::FILE* csv_file = nullptr;
   agreed(comm, [&] {
     if (!root) return;
     std::error_code ec;
@@ -725,41 +1051,84 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       throw IoError(fmt::format("{}: cannot create the output directory: {}", o.output_dir,
                                 ec.message()));
     }
-    if (!annotation && o.mapping == MappingType::kBed) {
-      std::string csv = pair_csv_header(bed.has_score, o.strategy_kind);
-      bool any = false;
-      for (const auto& c : chroms) {  // processing order (D22)
-        any |= !c.pairs.empty();
-        append_pair_csv(csv, c.pairs, bed, o.strategy_kind, c.bim, c.q_rows);
-      }
-      if (any) io::write_file_atomic(o.output_dir + "/" + o.output_filename + ".csv", csv);
-    }
     if (o.calculate_w_ld) {
       fs::create_directories(o.w_ld_dir, ec);
       if (ec) {
         throw IoError(fmt::format("{}: cannot create the w_ld directory: {}", o.w_ld_dir,
                                   ec.message()));
       }
-      for (const auto& c : chroms) {
-        if (c.r_q.empty()) continue;
-        std::string text = "CHR\tSNP\tBP\tCM\tL2\n";
-        for (std::size_t t = 0; t < c.r_q.size(); ++t) {
-          const auto row = static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(c.r_q[t])]);
-          text += c.bim.chrom[row];
-          text += '\t';
-          text += c.bim.id[row];
-          fmt::format_to(std::back_inserter(text), "\t{}\t", c.bim.bp[row]);
-          io::append_double(text, c.bim.cm[row]);
-          text += '\t';
-          io::append_float(text, all_l2[static_cast<std::size_t>(c.row0) + t]);
-          text += '\n';
-        }
-        io::write_file_atomic(fmt::format("{}/weights.{}.l2.ldscore.gz", o.w_ld_dir, c.number),
-                              io::gzip_compress(text));
+    }
+    if (want_csv) {
+      csv_out = std::make_unique<io::AtomicOutput>(csv_path, MPI_COMM_SELF);
+      csv_file = std::fopen(csv_out->temp_path().c_str(), "wb");
+      if (!csv_file) {
+        throw IoError(fmt::format("{}: cannot write: {}", csv_path, io::os_io_reason(errno)));
       }
     }
   });
-
+  if (want_csv) {
+    bool written = true;
+    const auto put = [&](const std::string& text) {
+      written = written && std::fwrite(text.data(), 1, text.size(), csv_file) == text.size();
+    };
+    if (root) put(pair_csv_header(bed.has_score, o.strategy_kind));
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {  // processing order (D22)
+      const Chrom& c = chroms[ci];
+      if (!c.any_pairs) continue;
+      std::string text;
+      if (holder[ci] == rank) append_pair_csv(text, c.pairs, bed, o.strategy_kind, c.bim, c.q_rows);
+      if (holder[ci] != 0 && rank == holder[ci]) {
+        MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, 0, 7, comm);
+      } else if (holder[ci] != 0 && root) {
+        MPI_Status status;
+        MPI_Probe(holder[ci], 7, comm, &status);
+        int len = 0;
+        MPI_Get_count(&status, MPI_CHAR, &len);
+        text.resize(static_cast<std::size_t>(len));
+        MPI_Recv(text.data(), len, MPI_CHAR, holder[ci], 7, comm, MPI_STATUS_IGNORE);
+      }
+      if (root) put(text);
+    }
+    agreed(comm, [&] {
+      if (!root) return;
+      written = std::fclose(csv_file) == 0 && written;
+      csv_file = nullptr;
+      if (!written) {
+        throw IoError(fmt::format("{}: cannot write the pair table{}", csv_path,
+                                  io::storage_problem(o.output_dir).empty()
+                                      ? std::string()
+                                      : ": " + io::storage_problem(o.output_dir)));
+      }
+      csv_out->commit();
+    });
+  }
+  agreed(comm, [&] {
+    if (!o.calculate_w_ld) return;
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+      const Chrom& c = chroms[ci];
+      if (c.r_count == 0 || holder[ci] != rank) continue;
+      std::string text = "CHR\tSNP\tBP\tCM\tL2\n";
+      for (std::size_t t = 0; t < c.r_q.size(); ++t) {
+        const auto row = static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(c.r_q[t])]);
+        text += c.bim.chrom[row];
+        text += '\t';
+        text += c.bim.id[row];
+        fmt::format_to(std::back_inserter(text), "\t{}\t", c.bim.bp[row]);
+        io::append_double(text, c.bim.cm[row]);
+        text += '\t';
+        io::append_float(text, all_l2[static_cast<std::size_t>(c.row0) + t]);
+        text += '\n';
+      }
+      io::write_file_atomic(fmt::format("{}/weights.{}.l2.ldscore.gz", o.w_ld_dir, c.number),
+                            io::gzip_compress(text));
+    }
+  });
+  // The variant tables are not needed for the matrix write (its rows are in `local` and `obs`).
+  for (auto& c : chroms) {
+    if (c.held) release(c);
+  }
+  all_l2 = std::vector<float>();
+  results = std::vector<BatchResult>();
   const std::string h5ad = o.output_dir + "/" + o.output_filename + ".h5ad";
   {
     io::AtomicOutput out(h5ad, comm);
@@ -805,9 +1174,16 @@ RunSummary run(const Options& o, MPI_Comm comm) {
                    group_digits(total_nnz), group_digits(all_negative),
                    group_digits(static_cast<Index>(batches.size())), size, workers,
                    kernel_name(o.kernel_kind));
-    GSMAP_LOG_INFO("time: inputs {:.2f} s, genotype QC {:.2f} s, plan {:.2f} s, LD {:.2f} s "
-                   "(slowest rank), gather and write {:.2f} s; total {:.2f} s",
-                   t_inputs, t_qc, t_plan, t_compute_max, seconds_since(t_write_start),
+    std::string setup_text;
+    for (int r = 0; r < size; ++r) {
+      setup_text += fmt::format("{}{:.2f}", r ? ", " : "", setups[static_cast<std::size_t>(r)]);
+    }
+    GSMAP_LOG_INFO("set-up per rank (s; .bim, lists, genotype QC pass and plan of its "
+                   "chromosomes): {}",
+                   setup_text);
+    GSMAP_LOG_INFO("time: inputs {:.2f} s, set-up {:.2f} s (slowest rank), plan exchange {:.2f} s, "
+                   "LD {:.2f} s (slowest rank), gather and write {:.2f} s; total {:.2f} s",
+                   t_inputs, t_setup_max, t_plan, t_compute_max, seconds_since(t_write_start),
                    seconds_since(t_start));
     if (annotation) {
       GSMAP_LOG_WARN("annotation mode: the matrix has no Unmapped column; spatial LDSC treats its "

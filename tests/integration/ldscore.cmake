@@ -1,14 +1,21 @@
 # ldscore-weight-matrix (docs/ldscore.md): the unit tests load the matrix as spatial-LDSC
 # resources, so test_ldscore links the ldsc module too. The rank test runs the real chromosome-22
-# panel on 1, 2 and 3 ranks (and 1 vs 2 threads) and compares the outputs; the corpus gives bad
+# panel on 1, 2 and 3 ranks (and 1 vs 2 threads) and a synthetic 22-chromosome panel on 1-4 ranks,
+# and compares the outputs; the corpus gives bad
 # inputs and checks the errors.
 if(TARGET test_ldscore)
   target_link_libraries(test_ldscore PRIVATE gsmap_ldsc)
 endif()
+# With the benchmarks built, a synthetic 22-chromosome panel from bench/ldscore_panel on 1-4 ranks too.
+set(_ldscore_panel "")
+if(GSMAP_BUILD_BENCH)
+  set(_ldscore_panel $<TARGET_FILE:ldscore_panel>)
+endif()
 add_test(NAME ldscore_ranks_identical
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/ldscore_ranks_test.sh ${PROJECT_BINARY_DIR}/bin/gsmap-mpi
-                 ${GSMAP_SHARED_DIR}/data/real/plink ${PROJECT_BINARY_DIR}/test_scratch/ldscore_ranks)
-set_tests_properties(ldscore_ranks_identical PROPERTIES PROCESSORS 2 TIMEOUT 120
+                 ${GSMAP_SHARED_DIR}/data/real/plink ${PROJECT_BINARY_DIR}/test_scratch/ldscore_ranks
+                 ${_ldscore_panel})
+set_tests_properties(ldscore_ranks_identical PROPERTIES PROCESSORS 2 TIMEOUT 180
                      LABELS "integration;mpi" ENVIRONMENT "${GSMAP_TEST_ENV}" SKIP_RETURN_CODE 77)
 add_test(NAME corpus_ldscore
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/corpus/ldscore.sh ${PROJECT_BINARY_DIR}/bin/gsmap-mpi

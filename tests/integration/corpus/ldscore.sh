@@ -78,6 +78,8 @@ copy nofam; rm "$bad/nofam/p.2.fam"
 run missing_fam 3 "chromosome 2 has a .bed but no .fam" "p.2.fam" "$bad/nofam"
 copy dup; sed -i '3s/\tv1_2\t/\tv1_1\t/' "$bad/dup/p.1.bim"
 run duplicate_id 3 "regression SNP id 'v1_1' occurs twice" "p.1.bim" "$bad/dup"
+copy dup2; sed -i '4s/\tv2_3\t/\tv1_30\t/' "$bad/dup2/p.2.bim"; echo v1_30 >>"$bad/dup2/hm3/hm.2.snp"
+run duplicate_id_across_chromosomes 3 "regression SNP id 'v1_30' occurs twice (also chromosome 1, .bim line 31)" "p.2.bim: line 4" "$bad/dup2"
 copy nolist; for c in 1 2; do echo "rs_unknown" >"$bad/nolist/hm3/hm.$c.snp"; done
 run no_regression_snp 3 "no regression SNP" "$bad/nolist/hm3" "$bad/nolist"
 copy annot; printf 'A1\tA2\n1\t0\n' >"$bad/annot/a.1.annot"; cp "$bad/annot/a.1.annot" "$bad/annot/a.2.annot"
