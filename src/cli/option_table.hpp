@@ -21,6 +21,7 @@ enum Scope : unsigned {
   kMerge = 1u << 5,
   kReport = 1u << 6,  // the report subcommand (also quick-mode's last step)
   kLdscore = 1u << 7,  // ldscore-weight-matrix
+  kSumstats = 1u << 8,  // format-sumstats
   kAllSteps = kLatentToGene | kSpatialLdsc | kCauchy,
 };
 

@@ -529,6 +529,8 @@ ParseResult parse(const std::vector<std::string>& args) {
     check_report(r.config);
   } else if (sub->scope & detail::kSimulate) {
     detail::check_simulate(r.simulate);
+  } else if (sub->scope & detail::kSumstats) {
+    sumstats::check_options(r.sumstats);
   } else if (sub->scope & detail::kLdscore) {
     ldscore::check_options(r.ldscore);
     r.warnings.insert(r.warnings.end(), r.ldscore.warnings.begin(), r.ldscore.warnings.end());
@@ -559,6 +561,10 @@ std::string example_of(const std::string& sub) {
            "    --sumstats-config-file demo/data/gwas/sumstats.yaml\n";
   }
   if (sub == "simulate") return "  gsmap-mpi simulate --out demo/data --seed 1\n";
+  if (sub == "format-sumstats") {
+    return "  gsmap-mpi format-sumstats --sumstats height.tsv.gz --out gwas/height \\\n"
+           "    --a1 effect_allele --a2 other_allele --p p_value --n 250000\n";
+  }
   if (sub == "merge") return "  gsmap-mpi merge --workdir demo/work --project-name demo --trait-name planted_T1\n";
   return {};
 }
