@@ -465,7 +465,9 @@ TEST_F(FormatSumstats, CliOutputReadBySpatialLdsc) {
 
   fs::remove(out + ".sumstats.gz");
   const auto r2 = test::run_command(fmt::format(
-      "{} -np 2 --oversubscribe --bind-to none {} format-sumstats --sumstats {} --out {} 2>&1",
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "OMPI_MCA_btl_vader_single_copy_mechanism=none {} -np 2 --oversubscribe --bind-to none {} "
+      "format-sumstats --sumstats {} --out {} 2>&1",
       test::mpiexec(), test::exe().string(), input, out));
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
   EXPECT_CONTAINS(r2.output, "this subcommand runs on rank 0 only");
