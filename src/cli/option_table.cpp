@@ -266,6 +266,7 @@ void add_simulate_options(std::vector<OptionSpec>& t) {
                      {kSumstats,
                       "Output prefix: writes PREFIX.sumstats.gz (gsMap) or PREFIX.cojo.gz "
                       "(COJO). Required."}};
+    spec.group_for = {{kSumstats, kSumstatsGroup}};
     spec.apply = [](ParseResult& r, const Tokens& v) {
       if (v.at(0).empty()) throw UsageError("--out: the value must not be empty");
       r.simulate.out_dir = v[0];
@@ -385,6 +386,7 @@ void add_ldscore_options(std::vector<OptionSpec>& t) {
     spec.help_for = {
         {kLdscore, "Minimum minor-allele frequency of reference SNPs (<= 0: no filter)."},
         {kSumstats, "Keep SNPs whose MAF = min(FRQ, 1 - FRQ) is strictly greater."}};
+    spec.group_for = {{kSumstats, kSumstatsGroup}};
     spec.apply = [](ParseResult& r, const Tokens& v) {
       const double x = parse_double("maf-min", v.at(0), -std::numeric_limits<double>::infinity(),
                                     0.5, false);

@@ -59,6 +59,9 @@ struct OptionSpec {
   // intersects replaces `help` in that subcommand's --help (quick-mode and the top-level help
   // show `help`, which covers every meaning).
   std::vector<std::pair<unsigned, std::string>> help_for;
+  // A subcommand's own help section for a shared option (first entry whose scope intersects the
+  // subcommand's); `group` elsewhere.
+  std::vector<std::pair<unsigned, std::string>> group_for;
   // Replaces "Default: <value>" in --help when the default is decided at run time.
   std::string default_text;
   std::string negation;  // flags: the other half of a --x/--no-x pair, if any
