@@ -572,8 +572,8 @@ std::string example_of(const std::string& sub) {
   }
   if (sub == "simulate") return "  gsmap-mpi simulate --out demo/data --seed 1\n";
   if (sub == "format-sumstats") {
-    return "  gsmap-mpi format-sumstats --sumstats height.tsv.gz --out gwas/height \\\n"
-           "    --a1 effect_allele --a2 other_allele --p p_value --n 250000\n";
+    return "  gsmap-mpi format-sumstats --sumstats height.txt.gz --out gwas/height \\\n"
+           "    --snp MarkerName --a1 Allele1 --a2 Allele2 --p p_value --n 250000\n";
   }
   if (sub == "merge") return "  gsmap-mpi merge --workdir demo/work --project-name demo --trait-name planted_T1\n";
   return {};
@@ -592,7 +592,8 @@ std::string help_text(const std::string& subcommand) {
       out << "\n" << desc;
     }
     if (sub->name == "format-sumstats") {
-      out << "\nExample (a GWAS-Catalog harmonised table):\n" << example_of(sub->name);
+      out << "\nExample (columns MarkerName Allele1 Allele2 BETA SE p_value):\n"
+          << example_of(sub->name);
       return out.str();
     }
     out << "\nExample (the demo data of `gsmap-mpi simulate --out demo/data --seed 1`; "
