@@ -313,8 +313,20 @@ void interpret_header(Table& t, const std::vector<std::string>& raw, const Optio
       {"OR", &o.odds_ratio}, {"SE_OR", &o.se_or}};
   for (const auto& [canonical, given] : renames) {
     if (given->empty()) continue;
+    bool found = false;
     for (auto& c : t.columns) {
-      if (c.name == *given) c.name = canonical;
+      if (c.name == *given) {
+        c.name = canonical;
+        found = true;
+      }
+    }
+    // gsMap3D ignores such a name silently; say so (the defaults Chr/Pos are often absent).
+    const bool default_name = (std::string(canonical) == "Chr" && *given == "Chr") ||
+                              (std::string(canonical) == "Pos" && *given == "Pos");
+    if (!found && !default_name && !(std::string(canonical) == "N" && n.is_constant)) {
+      GSMAP_LOG_WARN("{}: no column '{}' in the header after gsMap's aliases (a name an alias "
+                     "already renamed is not found): the option naming the {} column is ignored",
+                     t.path, *given, canonical);
     }
   }
   for (const auto& c : t.columns) {

@@ -454,6 +454,9 @@ TEST_F(FormatSumstats, CliOutputReadBySpatialLdsc) {
   ASSERT_EQ(r1.exit_code, 0) << r1.output;
   EXPECT_CONTAINS(r1.output, "removed 3 rows whose alleles are not a strand-unambiguous SNP");
   EXPECT_CONTAINS(r1.output, "wrote 5 SNPs to " + out + ".sumstats.gz");
+  EXPECT_CONTAINS(r1.output, "removed 3 rows with a missing value (rows missing per column: P 1, "
+                             "EXTRA 1, Z 2)");
+  EXPECT_CONTAINS(r1.output, "removed 1 rows with N < 666.667");
   const std::string first = io::read_text_file(out + ".sumstats.gz");
   EXPECT_EQ(first, kCase1Out);
   const io::SumStats ss = io::read_sumstats(out + ".sumstats.gz");
@@ -480,6 +483,15 @@ TEST_F(FormatSumstats, CliOutputReadBySpatialLdsc) {
   EXPECT_EQ(r3.exit_code, 3) << r3.output;
   EXPECT_CONTAINS(r3.output, "cannot sign Z");
   EXPECT_FALSE(fs::exists(out + "_bad.sumstats.gz"));
+
+  // A column option that names no column is ignored, with a warning (gsMap3D says nothing).
+  const auto r4 = test::run_command(
+      fmt::format("{} format-sumstats --sumstats {} --out {} --snp MarkerName --n NCASE 2>&1",
+                  test::exe().string(), input, out + "_w"));
+  ASSERT_EQ(r4.exit_code, 0) << r4.output;
+  EXPECT_CONTAINS(r4.output, "no column 'MarkerName' in the header");
+  EXPECT_CONTAINS(r4.output, "no column 'NCASE' in the header");
+  EXPECT_EQ(io::read_text_file(out + "_w.sumstats.gz"), first);
 }
 
 }  // namespace
