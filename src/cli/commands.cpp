@@ -26,6 +26,7 @@
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/pipeline/validate.hpp"
 #include "gsmap/sim/simulate.hpp"
+#include "gsmap/sumstats/format.hpp"
 #include "gsmap/version.hpp"
 
 namespace gsmap::cli {
@@ -181,7 +182,8 @@ void open_log_file(const ParseResult& parsed, const MpiSession& mpi) {
   std::string project_dir;
   if (parsed.subcommand == "merge") {
     project_dir = parsed.merge.workdir + "/" + parsed.merge.project_name;
-  } else if (parsed.subcommand != "simulate" && parsed.subcommand != "ldscore-weight-matrix") {
+  } else if (parsed.subcommand != "simulate" && parsed.subcommand != "ldscore-weight-matrix" &&
+             parsed.subcommand != "format-sumstats") {
     project_dir = parsed.config.common.project_dir();
   }
   if (project_dir.empty() || parsed.config.dry_run) return;  // --dry-run writes nothing
@@ -230,6 +232,8 @@ void dispatch(const ParseResult& parsed, const MpiSession& mpi) {
     on_rank_zero(mpi, [&] { sim::simulate(parsed.simulate); });
   } else if (sub == "merge") {
     on_rank_zero(mpi, [&] { pipeline::run_merge(parsed.merge); });
+  } else if (sub == "format-sumstats") {
+    on_rank_zero(mpi, [&] { sumstats::format_sumstats(parsed.sumstats); });
   } else if (sub == "ldscore-weight-matrix") {
     ldscore::run(parsed.ldscore, MPI_COMM_WORLD);
   } else {

@@ -29,6 +29,7 @@ const std::string kLdsc = "Spatial LDSC";
 const std::string kCauchyGroup = "Cauchy";
 const std::string kSimulateGroup = "Simulate";
 const std::string kLdscoreGroup = "LD score weight matrix";
+const std::string kSumstatsGroup = "Format sumstats";
 const std::string kControl = "Control";
 
 [[noreturn]] void bad_value(const std::string& name, const std::string& token,
@@ -252,10 +253,27 @@ void add_simulate_options(std::vector<OptionSpec>& t) {
   const std::string g = kSimulateGroup;
   const unsigned s = kSimulate;
   const std::int64_t kMax64 = std::numeric_limits<std::int64_t>::max();
-  t.push_back(string_option("out", g, s, "DIR",
-                            "Output directory of the data set (created; must be empty unless "
-                            "--overwrite). Required.",
-                            [](auto& r) -> auto& { return r.simulate.out_dir; }));
+  {
+    // Shared with format-sumstats (an output prefix there).
+    auto spec = string_option("out", g, s | kSumstats, "DIR",
+                              "simulate: output directory of the data set (created; must be empty "
+                              "unless --overwrite); format-sumstats: output prefix "
+                              "(PREFIX.sumstats.gz or PREFIX.cojo.gz). Required.",
+                              [](auto& r) -> auto& { return r.simulate.out_dir; });
+    spec.help_for = {{kSimulate,
+                      "Output directory of the data set (created; must be empty unless "
+                      "--overwrite). Required."},
+                     {kSumstats,
+                      "Output prefix: writes PREFIX.sumstats.gz (gsMap) or PREFIX.cojo.gz "
+                      "(COJO). Required."}};
+    spec.group_for = {{kSumstats, kSumstatsGroup}};
+    spec.apply = [](ParseResult& r, const Tokens& v) {
+      if (v.at(0).empty()) throw UsageError("--out: the value must not be empty");
+      r.simulate.out_dir = v[0];
+      r.sumstats.out = v[0];
+    };
+    t.push_back(std::move(spec));
+  }
   t.push_back(int_option("seed", g, s, "Random seed: same seed and options, same bytes.", 0,
                          kMax64, [](auto& r) -> auto& { return r.simulate.seed; }));
   t.push_back(int_option("n-cells", g, s, "Cells per slice.", 1, kMax64,
@@ -356,12 +374,27 @@ void add_ldscore_options(std::vector<OptionSpec>& t) {
   t.push_back(with_range(string_option("ld-unit", g, s, "NAME", "Unit of --ld-wind.",
                                        [](auto& r) -> auto& { return r.ldscore.ld_unit; }),
                          "CM | KB | SNP"));
-  t.push_back(with_range(
-      double_option("maf-min", g, s,
-                    "Minimum minor-allele frequency of reference SNPs (<= 0: no filter).",
-                    -std::numeric_limits<double>::infinity(), 0.5, false,
-                    [](auto& r) -> auto& { return r.ldscore.maf_min; }),
-      "<= 0.5"));
+  {
+    // Shared with format-sumstats (same default, 0.01; there the MAF must be strictly greater).
+    auto spec = with_range(
+        double_option("maf-min", g, s | kSumstats,
+                      "ldscore-weight-matrix: minimum minor-allele frequency of reference SNPs "
+                      "(<= 0: no filter); format-sumstats: keep SNPs with MAF > this.",
+                      -std::numeric_limits<double>::infinity(), 0.5, false,
+                      [](auto& r) -> auto& { return r.ldscore.maf_min; }),
+        "<= 0.5");
+    spec.help_for = {
+        {kLdscore, "Minimum minor-allele frequency of reference SNPs (<= 0: no filter)."},
+        {kSumstats, "Keep SNPs whose MAF = min(FRQ, 1 - FRQ) is strictly greater."}};
+    spec.group_for = {{kSumstats, kSumstatsGroup}};
+    spec.apply = [](ParseResult& r, const Tokens& v) {
+      const double x = parse_double("maf-min", v.at(0), -std::numeric_limits<double>::infinity(),
+                                    0.5, false);
+      r.ldscore.maf_min = x;
+      r.sumstats.maf_min = x;
+    };
+    t.push_back(std::move(spec));
+  }
   t.push_back(string_option("chromosomes", g, s, "LIST",
                             "'all' (1-22) or a comma-separated list such as 22 or 1,2,22.",
                             [](auto& r) -> auto& { return r.ldscore.chromosomes; }));
@@ -392,6 +425,70 @@ void add_ldscore_options(std::vector<OptionSpec>& t) {
                                        "where the CPU has AVX2/FMA).",
                                        [](auto& r) -> auto& { return r.ldscore.kernel; }),
                          "auto | eigen | blocked"));
+}
+
+// `gsmap-mpi format-sumstats` (sumstats/format.hpp): gsMap3D's names and defaults
+// (docs/sumstats.md §1). --out and --maf-min are shared with simulate / ldscore-weight-matrix.
+void add_sumstats_options(std::vector<OptionSpec>& t) {
+  const std::string g = kSumstatsGroup;
+  const unsigned s = kSumstats;
+  t.push_back(string_option("sumstats", g, s, "PATH",
+                            "Raw GWAS table (whitespace-separated; gzip when the name ends in gz). "
+                            "Required.",
+                            [](auto& r) -> auto& { return r.sumstats.sumstats; }));
+  const auto column = [&](const char* name, const char* what, auto get) {
+    t.push_back(string_option(name, g, s, "COLUMN",
+                              std::string("Name of the input column holding ") + what + ".", get));
+  };
+  column("snp", "the SNP id", [](auto& r) -> auto& { return r.sumstats.snp; });
+  column("a1", "the effect allele", [](auto& r) -> auto& { return r.sumstats.a1; });
+  column("a2", "the other allele", [](auto& r) -> auto& { return r.sumstats.a2; });
+  column("info", "the imputation INFO score", [](auto& r) -> auto& { return r.sumstats.info; });
+  column("beta", "the effect size (BETA)", [](auto& r) -> auto& { return r.sumstats.beta; });
+  column("se", "the standard error of BETA", [](auto& r) -> auto& { return r.sumstats.se; });
+  column("p", "the P value", [](auto& r) -> auto& { return r.sumstats.p; });
+  column("frq", "the frequency of A1", [](auto& r) -> auto& { return r.sumstats.frq; });
+  column("z", "the signed Z statistic", [](auto& r) -> auto& { return r.sumstats.z; });
+  column("or", "the odds ratio", [](auto& r) -> auto& { return r.sumstats.odds_ratio; });
+  column("se-or", "the odds ratio's standard error",
+         [](auto& r) -> auto& { return r.sumstats.se_or; });
+  t.push_back(string_option("n", g, s, "N|COLUMN",
+                            "Sample size: a number (the same N for every SNP) or the name of the "
+                            "N column.",
+                            [](auto& r) -> auto& { return r.sumstats.n; }));
+  t.push_back(string_option("chr", g, s, "COLUMN",
+                            "Name of the chromosome column (rsID lookup, --keep-chr-pos).",
+                            [](auto& r) -> auto& { return r.sumstats.chr; }));
+  t.push_back(string_option("pos", g, s, "COLUMN",
+                            "Name of the base-pair position column (rsID lookup, --keep-chr-pos).",
+                            [](auto& r) -> auto& { return r.sumstats.pos; }));
+  t.push_back(string_option("dbsnp", g, s, "PATH",
+                            "Chromosome/position -> rsID table (TAB-separated chr pos ref alt "
+                            "rsid, one header line), used when there is no SNP column.",
+                            [](auto& r) -> auto& { return r.sumstats.dbsnp; }));
+  t.push_back(int_option("chunksize", g, s,
+                         "Rows of the dbSNP table read at a time in gsMap3D; accepted, no effect.",
+                         1, std::numeric_limits<std::int64_t>::max(),
+                         [](auto& r) -> auto& { return r.sumstats.chunksize; }));
+  t.push_back(choice_option<sumstats::Format>(
+      "format", g, s, "Output format (any case): gsMap writes SNP A1 A2 Z N.", {"gsMap", "COJO"},
+      {sumstats::Format::kGsMap, sumstats::Format::kCojo},
+      [](auto& r) -> auto& { return r.sumstats.format; }));
+  {
+    auto spec = double_option("info-min", g, s, "Keep SNPs with INFO >= this.",
+                              -std::numeric_limits<double>::infinity(),
+                              std::numeric_limits<double>::infinity(), false,
+                              [](auto& r) -> auto& { return r.sumstats.info_min; });
+    spec.range.clear();  // any number
+    t.push_back(std::move(spec));
+  }
+  t.push_back(flag_option("keep-chr-pos", g, s,
+                          "Append the Chr and Pos columns to the output (when both exist).", true,
+                          "no-keep-chr-pos", true,
+                          [](auto& r) -> auto& { return r.sumstats.keep_chr_pos; }));
+  t.push_back(flag_option("no-keep-chr-pos", g, s, "Write no Chr and Pos columns.", false,
+                          "keep-chr-pos", false,
+                          [](auto& r) -> auto& { return r.sumstats.keep_chr_pos; }));
 }
 
 std::vector<OptionSpec> build_table() {
@@ -706,6 +803,9 @@ std::vector<OptionSpec> build_table() {
   // ---- LD score weight matrix ----
   add_ldscore_options(t);
 
+  // ---- Format sumstats ----
+  add_sumstats_options(t);
+
   // ---- Control ----
   t.push_back(step_option("start-step", "First step to run.",
                           [](auto& r) -> auto& { return r.config.start_step; }));
@@ -733,7 +833,8 @@ std::vector<OptionSpec> build_table() {
                             [](auto& r) -> auto& { return r.config.common.memmap_tmp_dir; }));
   {
     OptionSpec help = make_spec("help", kControl,
-                                kAllSteps | kQuickOnly | kSimulate | kMerge | kReport | kLdscore,
+                                kAllSteps | kQuickOnly | kSimulate | kMerge | kReport | kLdscore |
+                                    kSumstats,
                                 Arity::kFlag, "", "Show this help (-h).");
     help.display_only = true;
     t.push_back(std::move(help));
@@ -759,6 +860,8 @@ const std::vector<Subcommand>& subcommand_table() {
        "join partial --cell-indices-range results into <project>_<trait>.csv.gz"},
       {"ldscore-weight-matrix", kLdscore,
        "the SNP x gene LD-score weight matrix (and w_ld weights) from a PLINK reference panel"},
+      {"format-sumstats", kSumstats,
+       "munge a raw GWAS table into gsMap's <out>.sumstats.gz (SNP A1 A2 Z N) or COJO's table"},
   };
   return table;
 }
@@ -805,7 +908,6 @@ const std::vector<PythonOnly>& python_only_options() {
 const std::vector<PythonOnly>& python_only_commands() {
   static const std::vector<PythonOnly> table = {
       {"find-latent", "find_latent"},
-      {"format-sumstats", "format-sumstats"},
       {"report-view", "report"},
   };
   return table;
@@ -818,7 +920,8 @@ void check_simulate(const sim::SimulateOptions& options) {
 const std::vector<std::string>& group_order() {
   static const std::vector<std::string> order = {kInput,   kLatentToGeneGroup, kNeighbours,
                                                  kWorkers, kLdsc,              kCauchyGroup,
-                                                 kSimulateGroup, kLdscoreGroup, kControl};
+                                                 kSimulateGroup, kLdscoreGroup, kSumstatsGroup,
+                                                 kControl};
   return order;
 }
 

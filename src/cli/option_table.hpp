@@ -21,6 +21,7 @@ enum Scope : unsigned {
   kMerge = 1u << 5,
   kReport = 1u << 6,  // the report subcommand (also quick-mode's last step)
   kLdscore = 1u << 7,  // ldscore-weight-matrix
+  kSumstats = 1u << 8,  // format-sumstats
   kAllSteps = kLatentToGene | kSpatialLdsc | kCauchy,
 };
 
@@ -58,6 +59,9 @@ struct OptionSpec {
   // intersects replaces `help` in that subcommand's --help (quick-mode and the top-level help
   // show `help`, which covers every meaning).
   std::vector<std::pair<unsigned, std::string>> help_for;
+  // A subcommand's own help section for a shared option (first entry whose scope intersects the
+  // subcommand's); `group` elsewhere.
+  std::vector<std::pair<unsigned, std::string>> group_for;
   // Replaces "Default: <value>" in --help when the default is decided at run time.
   std::string default_text;
   std::string negation;  // flags: the other half of a --x/--no-x pair, if any

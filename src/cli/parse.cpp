@@ -131,12 +131,22 @@ bool looks_like_option(const std::string& token) {
          !(std::isdigit(static_cast<unsigned char>(token[1])) || token[1] == '.');
 }
 
+// The help section of `spec` in `sub`'s help (its own section for a shared option).
+const std::string& group_of(const OptionSpec& spec, const Subcommand* sub) {
+  if (sub) {
+    for (const auto& [scope, group] : spec.group_for) {
+      if (sub->scope & scope) return group;
+    }
+  }
+  return spec.group;
+}
+
 po::options_description describe_group(const std::string& group, const Subcommand* sub,
                                        bool with_owners) {
   const ParseResult defaults;
   po::options_description desc(group, kHelpLineLength, kHelpLineLength / 2);
   for (const auto& spec : detail::option_table()) {
-    if (spec.group != group || (sub && !accepts(*sub, spec))) continue;
+    if (group_of(spec, sub) != group || (sub && !accepts(*sub, spec))) continue;
     std::string text = spec.help;
     if (sub && sub->name != "quick-mode") {
       for (const auto& [scope, own] : spec.help_for) {
@@ -529,6 +539,8 @@ ParseResult parse(const std::vector<std::string>& args) {
     check_report(r.config);
   } else if (sub->scope & detail::kSimulate) {
     detail::check_simulate(r.simulate);
+  } else if (sub->scope & detail::kSumstats) {
+    sumstats::check_options(r.sumstats);
   } else if (sub->scope & detail::kLdscore) {
     ldscore::check_options(r.ldscore);
     r.warnings.insert(r.warnings.end(), r.ldscore.warnings.begin(), r.ldscore.warnings.end());
@@ -559,6 +571,10 @@ std::string example_of(const std::string& sub) {
            "    --sumstats-config-file demo/data/gwas/sumstats.yaml\n";
   }
   if (sub == "simulate") return "  gsmap-mpi simulate --out demo/data --seed 1\n";
+  if (sub == "format-sumstats") {
+    return "  gsmap-mpi format-sumstats --sumstats height.txt.gz --out gwas/height \\\n"
+           "    --snp MarkerName --a1 Allele1 --a2 Allele2 --p p_value --n 250000\n";
+  }
   if (sub == "merge") return "  gsmap-mpi merge --workdir demo/work --project-name demo --trait-name planted_T1\n";
   return {};
 }
@@ -574,6 +590,11 @@ std::string help_text(const std::string& subcommand) {
       const auto desc = describe_group(group, sub, false);
       if (desc.options().empty()) continue;
       out << "\n" << desc;
+    }
+    if (sub->name == "format-sumstats") {
+      out << "\nExample (columns MarkerName Allele1 Allele2 BETA SE p_value):\n"
+          << example_of(sub->name);
+      return out.str();
     }
     out << "\nExample (the demo data of `gsmap-mpi simulate --out demo/data --seed 1`; "
            "mkdir -p demo/work):\n"

@@ -10,6 +10,7 @@
 #include "gsmap/pipeline/config.hpp"
 #include "gsmap/pipeline/steps.hpp"
 #include "gsmap/sim/simulate.hpp"
+#include "gsmap/sumstats/format.hpp"
 
 namespace gsmap::cli {
 
@@ -26,6 +27,7 @@ struct ParseResult {
   pipeline::MergeOptions merge;
   sim::SimulateOptions simulate;
   ldscore::Options ldscore;
+  sumstats::Options sumstats;
   std::string help_text;   // Action::kHelp only
   // Given values that the rules override (e.g. --n-adjacent-slices for spatial2D data); rank 0
   // logs them as warnings.

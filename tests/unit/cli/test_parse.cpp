@@ -3,6 +3,7 @@
 // gives a UsageError that says what is wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ namespace {
 using gsmap::cli::Action;
 using gsmap::cli::parse;
 using gsmap::cli::ParseResult;
+using gsmap::cli::help_text;
+using gsmap::cli::resolved_options;
 using Args = std::vector<std::string>;
 
 class ParseTest : public ::testing::Test {
@@ -341,7 +344,7 @@ TEST_F(ParseTest, GsmapPythonOnlyOptionsAndSteps) {
                   "gsMap's Python tool provides it");
   EXPECT_CONTAINS(error_of({"find-latent", "--workdir", "w"}),
                   "gsMap command that gsmap-mpi does not implement");
-  EXPECT_CONTAINS(error_of({"format-sumstats"}), "gsMap's Python tool provides it");
+  EXPECT_CONTAINS(error_of({"format-sumstats"}), "--sumstats PATH is required");
 }
 
 TEST_F(ParseTest, ReportStepAndSubcommand) {
@@ -377,7 +380,7 @@ TEST_F(ParseTest, ReportStepAndSubcommand) {
 }
 
 // ldscore-weight-matrix is run by gsmap-mpi (docs/ldscore.md): gsMap3D's option names and defaults,
-// exact choices, our --ld-window-mode; format-sumstats stays gsMap's.
+// exact choices, our --ld-window-mode.
 TEST_F(ParseTest, LdscoreWeightMatrix) {
   const std::string bed = (dir_.path() / "genes.bed").string();
   { std::ofstream(bed) << "1\t0\t10\tG\t1\t+\n"; }
@@ -415,6 +418,58 @@ TEST_F(ParseTest, LdscoreWeightMatrix) {
                   "--workdir is an option of");
   EXPECT_CONTAINS(error_of(step("spatial-ldsc", {"--bfile-root", "x"})),
                   "--bfile-root is an option of ldscore-weight-matrix, not of spatial-ldsc");
+}
+
+// format-sumstats is run by gsmap-mpi (docs/sumstats.md): gsMap3D's option names and defaults;
+// --out and --maf-min are shared with simulate and ldscore-weight-matrix.
+TEST_F(ParseTest, FormatSumstats) {
+  const Args base = {"format-sumstats", "--sumstats", "raw.tsv.gz", "--out", "gwas/height"};
+  const ParseResult r = parse(base);
+  EXPECT_EQ(r.subcommand, "format-sumstats");
+  const gsmap::sumstats::Options& o = r.sumstats;
+  EXPECT_EQ(o.sumstats, "raw.tsv.gz");
+  EXPECT_EQ(o.out, "gwas/height");
+  EXPECT_EQ(o.chr, "Chr");
+  EXPECT_EQ(o.pos, "Pos");
+  EXPECT_EQ(o.chunksize, 1000000);
+  EXPECT_EQ(o.format, gsmap::sumstats::Format::kGsMap);
+  EXPECT_EQ(o.info_min, 0.9);
+  EXPECT_EQ(o.maf_min, 0.01);
+  EXPECT_FALSE(o.keep_chr_pos);
+  EXPECT_TRUE(o.n.empty());
+  Args more = base;
+  for (const char* a : {"--a1", "effect_allele", "--a2", "other_allele", "--p", "p_value", "--n",
+                        "20000", "--format", "cojo", "--maf-min", "0.05", "--info-min", "0.8",
+                        "--keep-chr-pos", "--chr", "chromosome", "--pos", "base_pair_location",
+                        "--dbsnp", "db.tsv", "--or", "OddsRatio", "--se-or", "SEOR", "--z", "ZZ",
+                        "--snp", "MarkerName", "--beta", "b", "--se", "s", "--frq", "f",
+                        "--info", "i", "--chunksize", "10"})
+    more.push_back(a);
+  const ParseResult m = parse(more);
+  EXPECT_EQ(m.sumstats.a1, "effect_allele");
+  EXPECT_EQ(m.sumstats.a2, "other_allele");
+  EXPECT_EQ(m.sumstats.p, "p_value");
+  EXPECT_EQ(m.sumstats.n, "20000");
+  EXPECT_EQ(m.sumstats.format, gsmap::sumstats::Format::kCojo);
+  EXPECT_EQ(m.sumstats.maf_min, 0.05);
+  EXPECT_EQ(m.sumstats.info_min, 0.8);
+  EXPECT_TRUE(m.sumstats.keep_chr_pos);
+  EXPECT_EQ(m.sumstats.odds_ratio, "OddsRatio");
+  EXPECT_EQ(m.sumstats.se_or, "SEOR");
+  EXPECT_EQ(m.sumstats.chunksize, 10);
+  const auto lines = resolved_options(m);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "--format COJO"), lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "--maf-min 0.05"), lines.end());
+  EXPECT_CONTAINS(error_of({"format-sumstats", "--out", "x"}), "--sumstats PATH is required");
+  EXPECT_CONTAINS(error_of({"format-sumstats", "--sumstats", "x"}), "--out PREFIX is required");
+  Args bad = base;
+  bad.insert(bad.end(), {"--format", "ldsc"});
+  EXPECT_CONTAINS(error_of(bad), "--format: 'ldsc' is not a known value");
+  EXPECT_CONTAINS(error_of(step("spatial-ldsc", {"--dbsnp", "x"})),
+                  "--dbsnp is an option of format-sumstats, not of spatial-ldsc");
+  EXPECT_CONTAINS(help_text("format-sumstats"), "--keep-chr-pos");
+  EXPECT_CONTAINS(help_text("format-sumstats"), "Keep SNPs whose MAF");
+  EXPECT_CONTAINS(help_text("simulate"), "Output directory of the data set");
 }
 
 TEST_F(ParseTest, UnknownOptionsGetSuggestions) {
