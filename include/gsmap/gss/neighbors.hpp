@@ -98,6 +98,7 @@ struct SelectScratch {
   std::vector<float> score;
   std::vector<f16_bits> cs, ns;
   std::vector<std::int32_t> order;
+  std::vector<float> query_cell, query_niche;  // the query's rows widened to f32
 };
 
 // SELECT(q, candidates, k) of docs/algorithms.md §3.5 with the f16 recipe (§10.3 steps 5-7) for one
