@@ -9,7 +9,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config git ccache
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libeigen3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libspdlog-dev libfmt-dev libtbb-dev libnanoflann-dev zlib1g-dev libdeflate-dev
+  libspdlog-dev libfmt-dev libtbb-dev zlib1g-dev libdeflate-dev
   libyaml-cpp-dev nlohmann-json3-dev libcairo2-dev patchelf
 )
 # Test-time cross-checks only (Debian's python, never pyenv's); Chromium and PIL for the report's

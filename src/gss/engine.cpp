@@ -12,6 +12,7 @@
 #include <future>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include <sys/resource.h>
 
@@ -63,6 +64,7 @@ class ResidentIndex {
     }
   }
   std::int64_t own() const { return static_cast<std::int64_t>(own_.size()); }
+  const std::vector<std::int64_t>& own_cells() const { return own_; }
   std::int64_t rows() const { return static_cast<std::int64_t>(where_.size()); }
   const std::vector<std::int64_t>& halo() const { return halo_; }
   // (global, resident row) of every resident row, by global id.
@@ -233,21 +235,77 @@ struct FetchCounts {
   std::int64_t own_received = 0, halo_received = 0, rounds = 0;
 };
 
+// True when the cells this rank processes are exactly the cells it ranks (one rank, or any
+// partition where both shares coincide; own_cells has no repeats, ResidentIndex checks it): the
+// resident block is then the ranked block permuted in place, plus the halo rows after it
+// (docs/algorithms.md §5.3).
+bool processes_ranked_rows(std::span<const std::int64_t> own, std::int64_t start, std::int64_t end) {
+  if (static_cast<std::int64_t>(own.size()) != end - start) return false;
+  return std::all_of(own.begin(), own.end(),
+                     [&](std::int64_t c) { return c >= start && c < end; });
+}
+
+// Row i of `block` takes the row that was at from[i] (from: a permutation of 0 .. n - 1), in
+// place: cycle by cycle, each with one spare row; the cycles (disjoint) run on all workers.
+void permute_rows_in_place(RowBlock& block, std::span<const std::int64_t> from) {
+  const std::size_t n = from.size();
+  const std::size_t g = static_cast<std::size_t>(block.cols());
+  std::vector<std::uint64_t> visited((n + 63) / 64, 0);
+  const auto seen = [&](std::size_t i) { return (visited[i >> 6] >> (i & 63)) & 1u; };
+  const auto mark = [&](std::size_t i) { visited[i >> 6] |= std::uint64_t{1} << (i & 63); };
+  std::vector<std::size_t> leaders;  // one row of each cycle longer than 1
+  for (std::size_t i = 0; i < n; ++i) {
+    if (seen(i)) continue;
+    std::size_t j = i, length = 0;
+    do {
+      if (from[j] < 0 || static_cast<std::size_t>(from[j]) >= n || seen(j)) {
+        throw ComputeError(fmt::format("resident rows: row {} is not a permutation entry", j));
+      }
+      mark(j);
+      j = static_cast<std::size_t>(from[j]);
+      ++length;
+    } while (j != i);
+    if (length > 1) leaders.push_back(i);
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, leaders.size(), 1), [&](const auto& r) {
+    std::vector<f16_bits> spare(g);
+    for (std::size_t c = r.begin(); c != r.end(); ++c) {
+      const std::size_t first = leaders[c];
+      std::copy_n(block.row(static_cast<std::int64_t>(first)), g, spare.data());
+      std::size_t j = first;
+      for (;;) {
+        const auto k = static_cast<std::size_t>(from[j]);
+        f16_bits* dst = block.row(static_cast<std::int64_t>(j));
+        if (k == first) {
+          std::copy_n(spare.data(), g, dst);
+          break;
+        }
+        std::copy_n(block.row(static_cast<std::int64_t>(k)), g, dst);
+        j = k;
+      }
+    }
+  });
+}
+
 // Fills every resident row of `block` from the ranked blocks of Stage A: rows this rank ranked are
 // copied, the others fetched from the ranks that ranked them, each row once, in exchanges of at
 // most `bytes_per_exchange`. Collective: every rank joins every exchange.
+// In place (`ranked` is `block`, processes_ranked_rows): rows [0, own) hold the rank's Stage A
+// rows in input order and serve the other ranks' requests; only the halo rows are fetched (into
+// rows own ..), then the own rows are permuted into processing order.
 FetchCounts fetch_resident_rows(const dist::Partition& stage_a, const ResidentIndex& index,
                                 const RowBlock& ranked, RowBlock& block,
                                 std::size_t bytes_per_exchange, MPI_Comm comm) {
   const int me = dist::rank(comm);
   const std::int64_t a0 = stage_a.start(me), a1 = stage_a.end(me);
+  const bool in_place = &ranked == &block;
   const std::size_t g = static_cast<std::size_t>(block.cols());
   const std::size_t row_bytes = g * sizeof(f16_bits);
   FetchCounts counts;
   std::vector<std::int64_t> remote, remote_row;  // by global id (by_global() is sorted)
   for (const auto& [global, row] : index.by_global()) {
     if (global >= a0 && global < a1) {
-      std::copy_n(ranked.row(global - a0), g, block.row(row));
+      if (!in_place) std::copy_n(ranked.row(global - a0), g, block.row(row));
     } else {
       remote.push_back(global);
       remote_row.push_back(row);
@@ -267,6 +325,13 @@ FetchCounts fetch_resident_rows(const dist::Partition& stage_a, const ResidentIn
     for (std::size_t i = b; i < e; ++i) {
       std::memcpy(block.row(remote_row[i]), bytes.data() + (i - b) * row_bytes, row_bytes);
     }
+  }
+  if (in_place) {
+    // Every rank joined every exchange: nobody reads this rank's Stage A rows any more.
+    std::vector<std::int64_t> from(static_cast<std::size_t>(index.own()));
+    const auto& own = index.own_cells();
+    for (std::size_t i = 0; i < from.size(); ++i) from[i] = own[i] - a0;
+    permute_rows_in_place(block, from);
   }
   return counts;
 }
@@ -416,9 +481,20 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const ResidentIndex index(in.own_cells, halo_rows(nb, in.own_cells));
   const std::int64_t row_bytes = n_genes * static_cast<std::int64_t>(sizeof(f16_bits));
 
-  // Stage A: ranks of the input share, global statistics (or a previous run's).
-  auto ranked = std::make_unique<RowBlock>(n_ranked, n_genes, options.memmap_tmp_dir, "ranked");
-  auto ledger_ranked = std::make_unique<core::MemoryPart>("ranked block", n_ranked * row_bytes);
+  // Stage A: ranks of the input share, global statistics (or a previous run's). When this rank
+  // processes exactly the cells it ranks, the ranked block is allocated with the halo rows after
+  // the ranked ones and becomes the resident block, permuted in place (docs/algorithms.md §5.3):
+  // the two blocks never coexist.
+  const bool in_place = processes_ranked_rows(in.own_cells, start, end);
+  auto ranked = std::make_unique<RowBlock>(in_place ? index.rows() : n_ranked, n_genes,
+                                           options.memmap_tmp_dir, in_place ? "log_ranks" : "ranked");
+  std::optional<core::MemoryPart> ledger_ranked, ledger_own, ledger_halo;
+  if (in_place) {
+    ledger_own.emplace("log-rank block", n_own * row_bytes);
+    ledger_halo.emplace("halo", (index.rows() - n_own) * row_bytes);
+  } else {
+    ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
+  }
   const auto t_a = Clock::now();
   cpu0 = cpu_seconds();
   std::optional<GeneStats> resumed;
@@ -444,17 +520,24 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
 
   // The resident block: processed cells' rows, then the halo, each row fetched once per run.
   const auto t_h = Clock::now();
-  RowBlock block(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
-  core::MemoryPart ledger_own("log-rank block", n_own * row_bytes);
-  core::MemoryPart ledger_halo("halo", (index.rows() - n_own) * row_bytes);
+  RowBlock block;
+  if (in_place) {
+    block = std::move(*ranked);
+  } else {
+    block = RowBlock(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
+    ledger_own.emplace("log-rank block", n_own * row_bytes);
+    ledger_halo.emplace("halo", (index.rows() - n_own) * row_bytes);
+  }
+  const RowBlock& serving = in_place ? block : *ranked;
   // Exchanges of at most 1/16 of the resident block (and the option's bound): the send and
   // receive buffers of one exchange stay small beside the blocks.
   const std::size_t per_exchange = std::min(
       options.halo_bytes_per_exchange,
       std::max(static_cast<std::size_t>(row_bytes), block.bytes() / 16));
-  const FetchCounts fetched = fetch_resident_rows(part, index, *ranked, block, per_exchange, comm);
+  const FetchCounts fetched = fetch_resident_rows(part, index, serving, block, per_exchange, comm);
   ranked.reset();
   ledger_ranked.reset();
+  result.resident_in_place = in_place;
   result.own_rows = n_own;
   result.redistributed_rows = fetched.own_received;
   result.halo_rows = static_cast<std::int64_t>(index.halo().size());

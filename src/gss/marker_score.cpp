@@ -73,6 +73,67 @@ __attribute__((target("arch=x86-64-v3"))) void accumulate_row_v3(float* __restri
 }
 #endif
 
+// Steps 9 and 11 for all slots of one group in one pass over the genes: tiles of 32 genes held in
+// registers while every slot's row is added in slot order, so each gene sees exactly the
+// operations of accumulate_row and count_expressing slot after slot (same bits), and the
+// accumulators are not reloaded per slot. rows[k]: slot k's row; weight[k] == 0 skips the sum;
+// counts[k] says whether the slot counts towards the expression fraction, against minimum[k].
+#if GSMAP_X86_DISPATCH
+__attribute__((target("arch=x86-64-v3"))) void accumulate_slots_v3(
+    float* __restrict accumulated, std::uint16_t* __restrict expressing,
+    const f16_bits* const* rows, const float* weight, const std::uint8_t* counts,
+    const f16_bits* minimum, int n_slots, std::size_t n_genes) {
+  std::size_t g = 0;
+  for (; g + 32 <= n_genes; g += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m256i equal0 = _mm256_setzero_si256(), equal1 = equal0;  // u16 lanes: rows at their minimum
+    int counted = 0;
+    for (int k = 0; k < n_slots; ++k) {
+      const f16_bits* row = rows[k] + g;
+      const __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row));
+      const __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16));
+      if (weight[k] != 0.0f) {
+        const __m256 w = _mm256_set1_ps(weight[k]);
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(w, _mm256_cvtph_ps(_mm256_castsi256_si128(h0))));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(w, _mm256_cvtph_ps(_mm256_extracti128_si256(h0, 1))));
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(w, _mm256_cvtph_ps(_mm256_castsi256_si128(h1))));
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(w, _mm256_cvtph_ps(_mm256_extracti128_si256(h1, 1))));
+      }
+      if (counts[k]) {
+        const __m256i m = _mm256_set1_epi16(static_cast<short>(minimum[k]));
+        equal0 = _mm256_sub_epi16(equal0, _mm256_cmpeq_epi16(h0, m));  // +1 where equal
+        equal1 = _mm256_sub_epi16(equal1, _mm256_cmpeq_epi16(h1, m));
+        ++counted;
+      }
+    }
+    _mm256_storeu_ps(accumulated + g, a0);
+    _mm256_storeu_ps(accumulated + g + 8, a1);
+    _mm256_storeu_ps(accumulated + g + 16, a2);
+    _mm256_storeu_ps(accumulated + g + 24, a3);
+    const __m256i total = _mm256_set1_epi16(static_cast<short>(counted));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(expressing + g), _mm256_sub_epi16(total, equal0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(expressing + g + 16),
+                        _mm256_sub_epi16(total, equal1));
+  }
+  for (; g < n_genes; ++g) {
+    float sum = 0.0f;
+    std::uint16_t count = 0;
+    for (int k = 0; k < n_slots; ++k) {
+      if (weight[k] != 0.0f) sum += weight[k] * widen_f16(rows[k][g]);
+      if (counts[k]) count = static_cast<std::uint16_t>(count + (rows[k][g] != minimum[k] ? 1 : 0));
+    }
+    accumulated[g] = sum;
+    expressing[g] = count;
+  }
+}
+
+bool cpu_has_v3() {
+  static const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                         __builtin_cpu_supports("f16c");
+  return v3;
+}
+#endif
+
 void accumulate_row(float* accumulated, const f16_bits* row, float weight, std::size_t n_genes) {
 #if GSMAP_X86_DISPATCH
   static const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
@@ -225,9 +286,31 @@ void MarkerScoreCalculator::accumulate_group(const PreparedGroup& group,
                                              const NeighbourRankBatch& batch,
                                              const f16_bits* row_minimum) {
   const std::size_t n_genes = batch.n_genes;
+  const bool use_fraction = !options_.no_expression_fraction;
+#if GSMAP_X86_DISPATCH
+  if (cpu_has_v3()) {
+    slot_row_ptrs_.clear();
+    slot_weights_.clear();
+    slot_counts_.clear();
+    slot_minima_.clear();
+    for (int k = 0; k < group.n_slots; ++k) {
+      const std::int32_t row = group.slot_rows[k];
+      if (row < 0) continue;  // padded neighbour: never read
+      const bool counts = use_fraction && group.in_fraction[k];
+      if (group.w_hat[k] == 0.0f && !counts) continue;
+      slot_row_ptrs_.push_back(batch.log_ranks.data() + static_cast<std::size_t>(row) * n_genes);
+      slot_weights_.push_back(group.w_hat[k]);
+      slot_counts_.push_back(counts ? 1 : 0);
+      slot_minima_.push_back(row_minimum[row]);
+    }
+    accumulate_slots_v3(accumulated_.data(), expressing_.data(), slot_row_ptrs_.data(),
+                        slot_weights_.data(), slot_counts_.data(), slot_minima_.data(),
+                        static_cast<int>(slot_row_ptrs_.size()), n_genes);
+    return;
+  }
+#endif
   std::fill(accumulated_.begin(), accumulated_.end(), 0.0f);
   std::fill(expressing_.begin(), expressing_.end(), std::uint16_t{0});
-  const bool use_fraction = !options_.no_expression_fraction;
   for (int k = 0; k < group.n_slots; ++k) {
     const std::int32_t row = group.slot_rows[k];
     if (row < 0) continue;  // padded neighbour: never read

@@ -9,7 +9,10 @@
 #include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <nanoflann.hpp>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/progress.hpp"
@@ -27,11 +30,6 @@ constexpr float kInvalidScore = -100.0f;
 
 // f16 -> f32 through a 64K-entry table (256 KiB, cache resident): the similarity loop is the hot
 // spot of the selection and the bit-twiddling conversion dominated it.
-struct WidenByTable {
-  const float* table;
-  float operator()(f16_bits h) const { return table[h]; }
-};
-
 const float* f16_table() {
   static const std::vector<float> table = [] {
     std::vector<float> t(65536);
@@ -42,6 +40,73 @@ const float* f16_table() {
 }
 
 constexpr std::size_t kQueryGrain = 32;  // query cells per TBB task
+
+// einsum_dot_f16 (gss/embedding.hpp, docs/algorithms.md §3.2) of a query row already widened to
+// f32 and a candidate's f16 row: the same f32 products and the same additions in the same order
+// (per 16-element block, the four 4-wide blocks back to front into four lanes; the tail and the
+// final (l0 + l1) + (l2 + l3) as in the scalar kernel), so the bits are the scalar kernel's.
+// Products of two f16 values are exact in f32, and nothing is fused (no FMA in the target).
+f16_bits dot_widened_scalar(const float* a, const f16_bits* b, int dim, const float* table,
+                            float lane[4], int d) {
+  for (; d < dim; d += 4) {
+    for (int l = 0; l < 4; ++l) {
+      const int k = d + l;
+      const float product = k < dim ? a[k] * table[b[k]] : 0.0f;
+      lane[l] = product + lane[l];
+    }
+  }
+  return f32_to_f16((lane[0] + lane[1]) + (lane[2] + lane[3]));
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(GSMAP_NO_CPU_DISPATCH)
+#define GSMAP_SIM_DISPATCH 1
+__attribute__((target("avx2,f16c"))) f16_bits dot_widened_f16c(const float* a, const f16_bits* b,
+                                                               int dim, const float* table) {
+  __m128 lanes = _mm_setzero_ps();
+  int d = 0;
+  for (; dim - d >= 16; d += 16) {
+    const __m256 lo = _mm256_mul_ps(
+        _mm256_loadu_ps(a + d),
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + d))));
+    const __m256 hi = _mm256_mul_ps(
+        _mm256_loadu_ps(a + d + 8),
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + d + 8))));
+    lanes = _mm_add_ps(_mm256_extractf128_ps(hi, 1), lanes);    // block 3
+    lanes = _mm_add_ps(_mm256_castps256_ps128(hi), lanes);      // block 2
+    lanes = _mm_add_ps(_mm256_extractf128_ps(lo, 1), lanes);    // block 1
+    lanes = _mm_add_ps(_mm256_castps256_ps128(lo), lanes);      // block 0
+  }
+  alignas(16) float lane[4];
+  _mm_store_ps(lane, lanes);
+  return dot_widened_scalar(a, b, dim, table, lane, d);
+}
+#else
+#define GSMAP_SIM_DISPATCH 0
+#endif
+
+f16_bits dot_widened_portable(const float* a, const f16_bits* b, int dim, const float* table) {
+  float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  int d = 0;
+  for (; dim - d >= 16; d += 16) {
+    for (int block = 3; block >= 0; --block) {
+      for (int l = 0; l < 4; ++l) {
+        const int k = d + 4 * block + l;
+        lane[l] = a[k] * table[b[k]] + lane[l];
+      }
+    }
+  }
+  return dot_widened_scalar(a, b, dim, table, lane, d);
+}
+
+bool cpu_has_f16c() {
+#if GSMAP_SIM_DISPATCH
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  return yes;
+#else
+  return false;
+#endif
+}
 
 // docs/algorithms.md §3.3: sum of squared differences in f64, column order, no FMA (this
 // translation unit is compiled with -ffp-contract=off).
@@ -55,36 +120,14 @@ double squared_distance(const double* a, const double* b, int dim) {
 }
 
 // Points of one search pool, contiguous, in ascending global cell order (so a local index orders
-// like the global one). nanoflann's dataset adaptor.
+// like the global one).
 struct PointCloud {
   int dim = 0;
   std::vector<double> points;       // size() x dim
   std::vector<std::int64_t> cells;  // global ids, ascending
 
-  std::size_t kdtree_get_point_count() const { return cells.size(); }
-  double kdtree_get_pt(std::uint32_t i, std::size_t d) const {
-    return points[static_cast<std::size_t>(i) * static_cast<std::size_t>(dim) + d];
-  }
-  template <class BBox>
-  bool kdtree_get_bbox(BBox&) const {
-    return false;
-  }
   const double* point(std::uint32_t i) const {
     return points.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(dim);
-  }
-};
-
-using KdTree = nanoflann::KDTreeSingleIndexAdaptor<
-    nanoflann::L2_Simple_Adaptor<double, PointCloud, double, std::uint32_t>, PointCloud, -1,
-    std::uint32_t>;
-
-struct SearchTree {
-  PointCloud cloud;
-  std::unique_ptr<KdTree> tree;
-
-  void build() {
-    tree =
-        std::make_unique<KdTree>(cloud.dim, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10));
   }
 };
 
@@ -94,55 +137,138 @@ struct Hit {
   bool operator<(const Hit& o) const { return d2 < o.d2 || (d2 == o.d2 && local < o.local); }
 };
 
-// nanoflann result set that keeps the k best points by (exact d2, index) and reports a slightly
-// inflated k-th distance as its pruning bound, so that every point tied with the k-th (and points
-// whose tree-internal distance differs by rounding) still reaches addPoint, where the exact order
-// decides. nanoflann's own KNN set keeps an arbitrary subset of boundary ties.
-class TieAwareKnn {
+// Exact k-nearest search over one pool (docs/algorithms.md §3.3): a uniform grid over the first
+// two coordinates, about kPerCell points per grid cell, points stored cell by cell. A query visits
+// rings of grid cells around its own cell, collecting every point with its exact d2; once k points
+// are collected and the k-th smallest d2 (by (d2, index)) is below the squared distance from the
+// query to the nearest unvisited grid cell (less a margin for rounding), no unvisited point can
+// reach or tie the k-th, and the k best are sorted. Any exact search gives the same rows.
+class SearchGrid {
  public:
-  TieAwareKnn(const PointCloud& cloud, const double* query, std::size_t k, std::vector<Hit>& heap)
-      : cloud_(cloud), query_(query), k_(k), heap_(heap) {
-    heap_.clear();
+  static constexpr double kPerCell = 4.0;
+
+  void build() {
+    const std::size_t n = cloud.cells.size();
+    const int dim = cloud.dim;
+    nx_ = ny_ = 1;
+    x0_ = y0_ = 0.0;
+    cell_ = 1.0;
+    if (n > 0) {
+      double x1 = -std::numeric_limits<double>::infinity(), y1 = x1;
+      x0_ = y0_ = std::numeric_limits<double>::infinity();
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const double* p = cloud.point(i);
+        x0_ = std::min(x0_, p[0]);
+        x1 = std::max(x1, p[0]);
+        const double y = dim > 1 ? p[1] : 0.0;
+        y0_ = std::min(y0_, y);
+        y1 = std::max(y1, y);
+      }
+      const double wx = x1 - x0_, wy = y1 - y0_;
+      const double cells = std::max(1.0, static_cast<double>(n) / kPerCell);
+      double size = 0.0;
+      if (wx > 0.0 && wy > 0.0) {
+        size = std::sqrt(wx * wy / cells);
+      } else if (wx > 0.0 || wy > 0.0) {
+        size = std::max(wx, wy) / cells;
+      }
+      // At most ~4 n + a strip of grid cells whatever the shape (a thin pool gets wider cells).
+      const double limit = 4.0 * static_cast<double>(n) + 16.0;
+      if (size > 0.0 && std::isfinite(size)) {
+        while ((std::floor(wx / size) + 1.0) * (std::floor(wy / size) + 1.0) > limit) size *= 2.0;
+        cell_ = size;
+        nx_ = static_cast<std::int64_t>(std::floor(wx / size)) + 1;
+        ny_ = static_cast<std::int64_t>(std::floor(wy / size)) + 1;
+      }
+    }
+    // Rounding of the grid arithmetic and of d2 is far below this (in coordinate units).
+    margin_ = 1e-6 * cell_ + 1e-12 * std::max({std::fabs(x0_), std::fabs(y0_),
+                                                std::fabs(x0_ + cell_ * static_cast<double>(nx_)),
+                                                std::fabs(y0_ + cell_ * static_cast<double>(ny_))});
+    std::vector<std::int64_t> cell_of(n);
+    start_.assign(static_cast<std::size_t>(nx_ * ny_) + 1, 0);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const double* p = cloud.point(i);
+      cell_of[i] = index_x(p[0]) + nx_ * index_y(dim > 1 ? p[1] : 0.0);
+      ++start_[static_cast<std::size_t>(cell_of[i]) + 1];
+    }
+    std::partial_sum(start_.begin(), start_.end(), start_.begin());
+    std::vector<std::uint32_t> fill(start_.begin(), start_.end() - 1);
+    local_.resize(n);
+    sorted_.resize(n * static_cast<std::size_t>(dim));
+    for (std::uint32_t i = 0; i < n; ++i) {  // ascending local index within each grid cell
+      const std::uint32_t slot = fill[static_cast<std::size_t>(cell_of[i])]++;
+      local_[slot] = i;
+      std::copy_n(cloud.point(i), dim, sorted_.begin() + static_cast<std::ptrdiff_t>(slot) * dim);
+    }
   }
 
-  bool addPoint(double /*tree_distance*/, std::uint32_t local) {
-    const Hit hit{squared_distance(query_, cloud_.point(local), cloud_.dim), local};
-    if (heap_.size() < k_) {
-      heap_.push_back(hit);
-      std::push_heap(heap_.begin(), heap_.end());
-    } else if (hit < heap_.front()) {
-      std::pop_heap(heap_.begin(), heap_.end());
-      heap_.back() = hit;
-      std::push_heap(heap_.begin(), heap_.end());
+  // The k nearest pool points of `query`, sorted by (d2, index); `out` receives the global ids, the
+  // slots beyond the pool size stay untouched. `hits` is the caller's scratch.
+  void nearest(const double* query, std::size_t k, std::vector<Hit>& hits, std::int32_t* out) const {
+    const std::size_t n = cloud.cells.size();
+    k = std::min(k, n);
+    if (k == 0) return;
+    const int dim = cloud.dim;
+    const double qx = query[0], qy = dim > 1 ? query[1] : 0.0;
+    const std::int64_t cx = index_x(qx), cy = index_y(qy);
+    hits.clear();
+    for (std::int64_t r = 0;; ++r) {
+      const std::int64_t ix0 = std::max<std::int64_t>(0, cx - r), ix1 = std::min(nx_ - 1, cx + r);
+      const std::int64_t iy0 = std::max<std::int64_t>(0, cy - r), iy1 = std::min(ny_ - 1, cy + r);
+      for (std::int64_t iy = iy0; iy <= iy1; ++iy) {  // the ring of grid cells at distance r
+        if (iy == cy - r || iy == cy + r) {
+          for (std::int64_t ix = ix0; ix <= ix1; ++ix) collect(query, iy * nx_ + ix, hits);
+        } else {
+          if (cx - r >= 0) collect(query, iy * nx_ + cx - r, hits);
+          if (cx + r < nx_) collect(query, iy * nx_ + cx + r, hits);
+        }
+      }
+      const bool whole = ix0 == 0 && iy0 == 0 && ix1 == nx_ - 1 && iy1 == ny_ - 1;
+      if (whole) break;
+      if (hits.size() < k) continue;
+      // Distance from the query to the nearest grid cell outside [ix0, ix1] x [iy0, iy1].
+      double bound = std::numeric_limits<double>::infinity();
+      if (ix0 > 0) bound = std::min(bound, qx - (x0_ + static_cast<double>(ix0) * cell_));
+      if (ix1 < nx_ - 1) bound = std::min(bound, x0_ + static_cast<double>(ix1 + 1) * cell_ - qx);
+      if (iy0 > 0) bound = std::min(bound, qy - (y0_ + static_cast<double>(iy0) * cell_));
+      if (iy1 < ny_ - 1) bound = std::min(bound, y0_ + static_cast<double>(iy1 + 1) * cell_ - qy);
+      bound -= margin_;
+      if (bound <= 0.0) continue;
+      std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
+      if (hits[k - 1].d2 < bound * bound) break;
     }
-    return true;
+    std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
+    std::sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k));
+    for (std::size_t j = 0; j < k; ++j) out[j] = static_cast<std::int32_t>(cloud.cells[hits[j].local]);
   }
-  double worstDist() const {
-    if (heap_.size() < k_) return std::numeric_limits<double>::max();
-    return std::nextafter(heap_.front().d2 * (1.0 + 1e-9), std::numeric_limits<double>::max());
-  }
-  bool full() const { return heap_.size() == k_; }
-  std::size_t size() const { return heap_.size(); }
+
+  PointCloud cloud;
 
  private:
-  const PointCloud& cloud_;
-  const double* query_;
-  std::size_t k_;
-  std::vector<Hit>& heap_;
-};
-
-// The k nearest pool points of `query`, sorted by (d2, index); `out` receives the global ids, the
-// slots beyond the pool size stay untouched.
-void nearest(const SearchTree& tree, const double* query, std::size_t k, std::vector<Hit>& heap,
-             std::int32_t* out) {
-  if (k == 0 || tree.cloud.cells.empty()) return;
-  TieAwareKnn result(tree.cloud, query, std::min(k, tree.cloud.cells.size()), heap);
-  tree.tree->findNeighbors(result, query, nanoflann::SearchParams());
-  std::sort_heap(heap.begin(), heap.end());
-  for (std::size_t j = 0; j < heap.size(); ++j) {
-    out[j] = static_cast<std::int32_t>(tree.cloud.cells[heap[j].local]);
+  std::int64_t index_x(double x) const { return clamp_index((x - x0_) / cell_, nx_); }
+  std::int64_t index_y(double y) const { return clamp_index((y - y0_) / cell_, ny_); }
+  static std::int64_t clamp_index(double v, std::int64_t n) {
+    if (!(v > 0.0)) return 0;
+    if (v >= static_cast<double>(n - 1)) return n - 1;
+    return static_cast<std::int64_t>(v);
   }
-}
+  void collect(const double* query, std::int64_t cell, std::vector<Hit>& hits) const {
+    const int dim = cloud.dim;
+    const std::uint32_t b = start_[static_cast<std::size_t>(cell)];
+    const std::uint32_t e = start_[static_cast<std::size_t>(cell) + 1];
+    for (std::uint32_t j = b; j < e; ++j) {
+      hits.push_back({squared_distance(query, sorted_.data() + static_cast<std::size_t>(j) * dim, dim),
+                      local_[j]});
+    }
+  }
+
+  std::int64_t nx_ = 1, ny_ = 1;
+  double x0_ = 0.0, y0_ = 0.0, cell_ = 1.0, margin_ = 0.0;
+  std::vector<std::uint32_t> start_;  // grid cell -> first slot (row-major, x fastest)
+  std::vector<std::uint32_t> local_;  // slot -> local index
+  std::vector<double> sorted_;        // slot -> coordinates
+};
 
 float median_f16(std::vector<float>& values) {
   if (values.empty()) return std::numeric_limits<float>::quiet_NaN();
@@ -226,9 +352,27 @@ void select_block(std::int64_t query, std::span<const std::int32_t> candidates, 
   scratch.ns.resize(m);
   scratch.order.resize(m);
   const f16_bits one = f32_to_f16(1.0f);
-  const WidenByTable widen{f16_table()};
-  const f16_bits* cell_q = cell.row(query);
-  const f16_bits* niche_q = niche ? niche->row(query) : nullptr;
+  const float* table = f16_table();
+  // The query's rows widened to f32 once (exact), for every candidate's dot product.
+  scratch.query_cell.resize(static_cast<std::size_t>(cell.dim));
+  for (int d = 0; d < cell.dim; ++d) scratch.query_cell[static_cast<std::size_t>(d)] = table[cell.row(query)[d]];
+  if (niche) {
+    scratch.query_niche.resize(static_cast<std::size_t>(niche->dim));
+    for (int d = 0; d < niche->dim; ++d) {
+      scratch.query_niche[static_cast<std::size_t>(d)] = table[niche->row(query)[d]];
+    }
+  }
+  const bool f16c = cpu_has_f16c();
+  const auto dot = [&](const float* a, const f16_bits* b, int dim) {
+#if GSMAP_SIM_DISPATCH
+    if (f16c) return dot_widened_f16c(a, b, dim, table);
+#else
+    (void)f16c;
+#endif
+    return dot_widened_portable(a, b, dim, table);
+  };
+  const float* cell_q = scratch.query_cell.data();
+  const float* niche_q = niche ? scratch.query_niche.data() : nullptr;
   constexpr std::size_t kPrefetchAhead = 8;  // candidate rows are scattered: hide the misses
   for (std::size_t j = 0; j < m; ++j) {
     if (j + kPrefetchAhead < m && candidates[j + kPrefetchAhead] >= 0) {
@@ -241,11 +385,11 @@ void select_block(std::int64_t query, std::span<const std::int32_t> candidates, 
       scratch.cs[j] = scratch.ns[j] = 0;
       continue;
     }
-    const f16_bits sim = einsum_dot_f16(cell_q, cell.row(c), cell.dim, widen);
-    const f16_bits cs = f16_to_f32(sim) >= thresholds.cell ? sim : f16_bits{0};
-    const f16_bits ns = niche ? einsum_dot_f16(niche_q, niche->row(c), niche->dim, widen) : one;
-    const float bonus = f16_to_f32(ns) >= thresholds.niche ? 2.0f : 0.0f;
-    scratch.score[j] = round_f16(f16_to_f32(cs) + bonus);
+    const f16_bits sim = dot(cell_q, cell.row(c), cell.dim);
+    const f16_bits cs = table[sim] >= thresholds.cell ? sim : f16_bits{0};
+    const f16_bits ns = niche ? dot(niche_q, niche->row(c), niche->dim) : one;
+    const float bonus = table[ns] >= thresholds.niche ? 2.0f : 0.0f;
+    scratch.score[j] = round_f16(table[cs] + bonus);
     scratch.cs[j] = cs;
     scratch.ns[j] = ns;
   }
@@ -308,7 +452,7 @@ struct HomogeneousNeighborFinder::Impl {
     std::map<std::int32_t, std::vector<std::size_t>> adjacent_of_slice;  // ordered blocks
   };
   std::vector<GroupSlices> group_slices;
-  std::vector<SearchTree> trees;  // stable: built once, never resized after construction
+  std::vector<SearchGrid> trees;  // stable: built once, never resized after construction
 
   // scRNA: each group's f16 cell embedding as f64, dimension-major (dim x group size), for the
   // blocked exact kNN.
@@ -468,7 +612,7 @@ void HomogeneousNeighborFinder::Impl::build_spatial() {
   std::size_t t = 0;
   for (std::size_t g = 0; g < pools.size(); ++g) {
     for (auto& [slice, cells] : pools[g]) {
-      SearchTree& tree = trees[t];
+      SearchGrid& tree = trees[t];
       tree.cloud.dim = dim;
       tree.cloud.cells = std::move(cells);
       tree.cloud.points.resize(tree.cloud.cells.size() * static_cast<std::size_t>(dim));
@@ -619,12 +763,12 @@ void HomogeneousNeighborFinder::Impl::fill_candidates(std::int64_t cell, std::ve
   const auto it = gs.tree_of_slice.find(slice);
   if (it == gs.tree_of_slice.end()) return;  // no pool cell on the own slice: all slots -1
   const double* q = coords_of(cell);
-  nearest(trees[it->second], q, static_cast<std::size_t>(params.k_central), heap, row);
+  trees[it->second].nearest(q, static_cast<std::size_t>(params.k_central), heap, row);
   if (params.n_adjacent == 0) return;
   const std::vector<std::size_t>& blocks = gs.adjacent_of_slice.at(slice);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
-    nearest(trees[blocks[b]], q, static_cast<std::size_t>(params.k_adjacent), heap,
-            row + params.k_central + static_cast<std::ptrdiff_t>(b) * params.k_adjacent);
+    trees[blocks[b]].nearest(q, static_cast<std::size_t>(params.k_adjacent), heap,
+                             row + params.k_central + static_cast<std::ptrdiff_t>(b) * params.k_adjacent);
   }
 }
 

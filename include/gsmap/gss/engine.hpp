@@ -100,6 +100,7 @@ struct GssRunResult {
   std::int64_t halo_rows = 0;           // rows outside the processed cells that they read (once each)
   std::int64_t halo_rows_received = 0;  // ... of which ranked by another rank (received)
   std::int64_t exchange_rounds = 0;     // rounds of the fetch
+  bool resident_in_place = false;       // the ranked block became the resident block (permuted)
   std::int64_t zero_weight_cells = 0;   // this rank's cells whose weights were all 0
   double seconds_a = 0, seconds_b = 0, seconds_halo = 0, seconds_c = 0;  // wall, this rank
   double cpu_a = 0, cpu_b = 0, cpu_c = 0;  // CPU time of this process (all threads) per stage

@@ -69,6 +69,11 @@ class MarkerScoreCalculator {
   std::vector<std::uint8_t> in_fraction_;  // slots_per_cell
   std::vector<PreparedGroup> groups_;      // n_groups
   std::vector<f16_bits> row_minimum_;      // scratch when the batch carries none
+  // The present slots of the group being accumulated (the fused x86-64-v3 pass).
+  std::vector<const f16_bits*> slot_row_ptrs_;
+  std::vector<float> slot_weights_;
+  std::vector<std::uint8_t> slot_counts_;
+  std::vector<f16_bits> slot_minima_;
 };
 
 // Convenience: one-shot batch computation (allocates scratch).

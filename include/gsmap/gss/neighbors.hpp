@@ -1,8 +1,8 @@
 #pragma once
 // Stage B of latent-to-gene: homogeneous neighbours (docs/algorithms.md §3, §10.3 steps 5-7).
 //
-// Spatial data (spatial2D, spatial3D): per cell type and slice, a k-d tree (nanoflann) over the
-// candidate pool; a focal cell's candidate row is [central k_c | adjacent blocks of k_a], and the
+// Spatial data (spatial2D, spatial3D): per cell type and slice, an exact search grid over the
+// candidate pool (docs/algorithms.md §3.3); a focal cell's candidate row is [central k_c | adjacent blocks of k_a], and the
 // niche-bonus SELECT picks K neighbours per block (spatial2D, per_slice_pool, hierarchical_pool) or
 // K * S over the whole row (global_pool). scRNA: exact kNN on the normalised cell embedding, UMAP
 // fuzzy connectivities, the K strongest connections (umap.hpp).
@@ -98,6 +98,7 @@ struct SelectScratch {
   std::vector<float> score;
   std::vector<f16_bits> cs, ns;
   std::vector<std::int32_t> order;
+  std::vector<float> query_cell, query_niche;  // the query's rows widened to f32
 };
 
 // SELECT(q, candidates, k) of docs/algorithms.md §3.5 with the f16 recipe (§10.3 steps 5-7) for one
