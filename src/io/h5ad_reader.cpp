@@ -709,6 +709,40 @@ std::vector<double> H5adReader::obsm(const std::string& key, std::int64_t* n_col
   return guarded(path_, "obsm/" + key, [&] { return read_all<double>(d); });
 }
 
+std::vector<double> H5adReader::obsm_rows(const std::string& key,
+                                          std::span<const std::int64_t> rows,
+                                          std::int64_t* n_cols) const {
+  std::int64_t cols = 0;
+  Hid d = open_obsm(*this, key, &cols);
+  if (n_cols) *n_cols = cols;
+  const std::int64_t n_obs = this->n_obs();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= n_obs || (i > 0 && rows[i] <= rows[i - 1])) {
+      throw std::out_of_range(fmt::format("{}: obsm/{}: rows must be ascending in [0, {})", path_,
+                                          key, n_obs));
+    }
+  }
+  return guarded(path_, "obsm/" + key, [&] {
+    constexpr std::int64_t kGap = 64, kMaxSpan = std::int64_t{1} << 14;
+    const auto c = static_cast<std::size_t>(cols);
+    std::vector<double> out(rows.size() * c);
+    std::size_t i = 0;
+    while (i < rows.size()) {
+      std::size_t j = i + 1;
+      while (j < rows.size() && rows[j] - rows[j - 1] <= kGap && rows[j] - rows[i] < kMaxSpan) ++j;
+      const std::int64_t r0 = rows[i];
+      const auto block = io::read_rows<double>(d, static_cast<hsize_t>(r0),
+                                               static_cast<hsize_t>(rows[j - 1] - r0 + 1));
+      for (std::size_t k = i; k < j; ++k) {
+        std::copy_n(block.data() + static_cast<std::size_t>(rows[k] - r0) * c, c,
+                    out.data() + k * c);
+      }
+      i = j;
+    }
+    return out;
+  });
+}
+
 std::vector<float> H5adReader::obsm_f32(const std::string& key, std::int64_t* n_cols) const {
   Hid d = open_obsm(*this, key, n_cols);
   return guarded(path_, "obsm/" + key, [&] { return read_all<float>(d); });
