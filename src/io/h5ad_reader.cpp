@@ -636,6 +636,30 @@ std::int64_t H5adReader::n_vars() const {
 std::vector<std::string> H5adReader::obs_names() const {
   return frame_index(open_frame(path_, file_, "obs"));
 }
+std::vector<std::string> H5adReader::obs_names(std::int64_t start, std::int64_t end) const {
+  const Frame f = open_frame(path_, file_, "obs");
+  const std::int64_t n = guarded(path_, "obs/" + f.index_key, [&] { return element_length(f, f.index_key); });
+  if (start < 0 || end < start || end > n) {
+    throw std::out_of_range(fmt::format("{}: obs names [{}, {}) outside [0, {})", path_, start, end, n));
+  }
+  // A plain 1-D string index (what anndata writes) is read by range; any other kind whole.
+  if (is_dataset(f.group, f.index_key)) {
+    Hid d = open_dataset(f.group, f.index_key);
+    bool plain = false;
+    {
+      H5Lock lock;
+      Hid type(H5Dget_type(d));
+      plain = H5Tget_class(type) == H5T_STRING && dataset_shape(d).size() == 1;
+    }
+    if (plain) {
+      return guarded(path_, "obs/" + f.index_key, [&] {
+        return read_strings_range(d, static_cast<hsize_t>(start), static_cast<hsize_t>(end - start));
+      });
+    }
+  }
+  auto all = frame_index(f);
+  return std::vector<std::string>(all.begin() + start, all.begin() + end);
+}
 std::vector<std::string> H5adReader::var_names() const {
   return frame_index(open_frame(path_, file_, "var"));
 }

@@ -220,6 +220,7 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
         }
       }
     }
+    sc.kept_rows.shrink_to_fit();
     cs.n += static_cast<std::int64_t>(sc.kept_rows.size());
     cs.samples.push_back(std::move(sc));
   }

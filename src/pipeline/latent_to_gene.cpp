@@ -173,6 +173,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     emb_cells.resize(static_cast<std::size_t>(cells.n));
     std::iota(emb_cells.begin(), emb_cells.end(), std::int64_t{0});
   }
+  std::shared_ptr<const std::vector<std::int32_t>> slots;
   const auto normalized = [&](const std::string& key, const char* option, bool niche) {
     EmbeddingRows stored = read_embedding_rows(cells, key, option, emb_cells);
     const auto rows = static_cast<std::int64_t>(emb_cells.size());
@@ -180,11 +181,15 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     gss::NormalizedEmbedding e =
         niche ? gss::normalize_niche_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key)
               : gss::normalize_cell_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key);
-    if (spatial) {  // held rows only: cell -> row of `values`
-      e.slot.assign(static_cast<std::size_t>(cells.n), -1);
-      for (std::size_t k = 0; k < emb_cells.size(); ++k) {
-        e.slot[static_cast<std::size_t>(emb_cells[k])] = static_cast<std::int32_t>(k);
+    if (spatial) {  // held rows only: cell -> row of `values`, one map for both embeddings
+      if (!slots) {
+        auto map = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(cells.n), -1);
+        for (std::size_t k = 0; k < emb_cells.size(); ++k) {
+          (*map)[static_cast<std::size_t>(emb_cells[k])] = static_cast<std::int32_t>(k);
+        }
+        slots = std::move(map);
       }
+      e.slot = slots;
       e.rows = cells.n;
     }
     return e;
@@ -200,7 +205,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     // What this rank holds per cell over all cells (docs/scalability.md "Memory per rank").
     const double over_all =
         cells.bytes_per_cell_over_all() +
-        (spatial ? static_cast<double>(sizeof(std::int32_t)) * (niche_emb ? 2 : 1) : 0.0);
+        (spatial ? static_cast<double>(sizeof(std::int32_t)) : 0.0);
     const std::int64_t emb_rows = static_cast<std::int64_t>(emb_cells.size());
     const std::int64_t emb_max = dist::allreduce_max(emb_rows, comm);
     GSMAP_LOG_INFO("Cells held per rank: {:.1f} bytes per cell over all {} cells (row numbers, "
@@ -251,8 +256,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     // Memory follows the rank's share from here on: the embeddings go, the per-cell tables keep
     // the rows this rank writes (docs/scalability.md "Memory").
     std::vector<gss::f16_bits>().swap(cell_emb.values);
-    std::vector<std::int32_t>().swap(cell_emb.slot);
+    cell_emb.slot.reset();
     niche_emb.reset();
+    slots.reset();
     gss::CellTable kept;  // Stage C reads only the cell types
     kept.n = table.n;
     kept.group = table.group;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,12 +30,13 @@ enum class StoredFloat { kF32, kF64 };
 struct NormalizedEmbedding {
   std::int64_t rows = 0;
   int dim = 0;
-  std::vector<f16_bits> values;    // rows x dim, or (held rows) x dim with slot
-  std::vector<std::int32_t> slot;  // empty = every row held
+  std::vector<f16_bits> values;  // rows x dim, or (held rows) x dim with slot
+  // null = every row held; may be shared by embeddings that hold the same rows
+  std::shared_ptr<const std::vector<std::int32_t>> slot;
 
   const f16_bits* row(std::int64_t i) const {
-    const auto r = slot.empty() ? static_cast<std::size_t>(i)
-                                : static_cast<std::size_t>(slot[static_cast<std::size_t>(i)]);
+    const auto r = slot ? static_cast<std::size_t>((*slot)[static_cast<std::size_t>(i)])
+                        : static_cast<std::size_t>(i);
     return values.data() + r * static_cast<std::size_t>(dim);
   }
 };

@@ -92,6 +92,8 @@ class H5adReader {
   std::int64_t n_obs() const;
   std::int64_t n_vars() const;
   std::vector<std::string> obs_names() const;
+  // obs names [start, end) only (a string index is read by a hyperslab).
+  std::vector<std::string> obs_names(std::int64_t start, std::int64_t end) const;
   std::vector<std::string> var_names() const;
 
   bool has_obs_column(const std::string& name) const;
