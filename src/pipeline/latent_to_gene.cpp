@@ -253,8 +253,8 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   gss::GssHooks hooks;
   const bool with_niche = niche_emb.has_value();
   hooks.stage_b_done = [&] {
-    // Memory follows the rank's share from here on: the embeddings go, the per-cell tables keep
-    // the rows this rank writes (docs/scalability.md "Memory").
+    // Memory follows the rank's share from here on: the embeddings and their row slots go, the
+    // coordinates keep the rows this rank writes (docs/scalability.md "Memory per rank").
     std::vector<gss::f16_bits>().swap(cell_emb.values);
     cell_emb.slot.reset();
     niche_emb.reset();
