@@ -207,10 +207,12 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
     const double neighbours = processed * k_tot * (4.0 + 2.0 + 2.0);
     const double halo = std::min(static_cast<double>(kHaloBytesPerRound), halo_r * g * 2.0);
     const double batch = std::min<double>(c.mkscore_batch_size, processed);
+    // Stage C reads neighbour rows in place from the resident block: a batch in flight holds its
+    // slot rows (K_tot x 4 bytes per cell) and its f16 scores (2G per cell) until written.
     const double in_flight =
-        static_cast<double>(c.compute_input_queue_size + c.mkscore_compute_workers) *
-            std::min(static_cast<double>(cells.n), batch * k_tot) * g * 2.0 +
-        static_cast<double>(c.mkscore_compute_workers) * batch * g * 2.0;
+        static_cast<double>(c.compute_input_queue_size + c.mkscore_compute_workers +
+                            c.mkscore_write_workers) * batch *
+        (k_tot * 4.0 + g * 2.0);
     const double ranking = static_cast<double>(1 << 20);  // f32 ln ranks of one sub-block of rows
     plan.note_memory(r, tables + blocks + neighbours + halo + in_flight + ranking);
   }
