@@ -463,7 +463,10 @@ struct HomogeneousNeighborFinder::Impl {
   std::vector<GroupEmbedding> group_embeddings;
 
   std::int32_t slice_of(std::int64_t cell) const {
-    return table.slice_id.empty() ? 0 : table.slice_id[static_cast<std::size_t>(cell)];
+    if (!table.slice_id.empty()) return table.slice_id[static_cast<std::size_t>(cell)];
+    if (table.slice_starts.empty()) return 0;
+    const auto it = std::upper_bound(table.slice_starts.begin(), table.slice_starts.end(), cell);
+    return static_cast<std::int32_t>(it - table.slice_starts.begin()) - 1;
   }
   bool in_pool(std::int64_t cell) const {
     if (!params.high_quality_filter) return true;

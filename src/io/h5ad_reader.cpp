@@ -636,6 +636,30 @@ std::int64_t H5adReader::n_vars() const {
 std::vector<std::string> H5adReader::obs_names() const {
   return frame_index(open_frame(path_, file_, "obs"));
 }
+std::vector<std::string> H5adReader::obs_names(std::int64_t start, std::int64_t end) const {
+  const Frame f = open_frame(path_, file_, "obs");
+  const std::int64_t n = guarded(path_, "obs/" + f.index_key, [&] { return element_length(f, f.index_key); });
+  if (start < 0 || end < start || end > n) {
+    throw std::out_of_range(fmt::format("{}: obs names [{}, {}) outside [0, {})", path_, start, end, n));
+  }
+  // A plain 1-D string index (what anndata writes) is read by range; any other kind whole.
+  if (is_dataset(f.group, f.index_key)) {
+    Hid d = open_dataset(f.group, f.index_key);
+    bool plain = false;
+    {
+      H5Lock lock;
+      Hid type(H5Dget_type(d));
+      plain = H5Tget_class(type) == H5T_STRING && dataset_shape(d).size() == 1;
+    }
+    if (plain) {
+      return guarded(path_, "obs/" + f.index_key, [&] {
+        return read_strings_range(d, static_cast<hsize_t>(start), static_cast<hsize_t>(end - start));
+      });
+    }
+  }
+  auto all = frame_index(f);
+  return std::vector<std::string>(all.begin() + start, all.begin() + end);
+}
 std::vector<std::string> H5adReader::var_names() const {
   return frame_index(open_frame(path_, file_, "var"));
 }
@@ -707,6 +731,40 @@ Hid open_obsm(const H5adReader& r, const std::string& key, std::int64_t* n_cols)
 std::vector<double> H5adReader::obsm(const std::string& key, std::int64_t* n_cols) const {
   Hid d = open_obsm(*this, key, n_cols);
   return guarded(path_, "obsm/" + key, [&] { return read_all<double>(d); });
+}
+
+std::vector<double> H5adReader::obsm_rows(const std::string& key,
+                                          std::span<const std::int64_t> rows,
+                                          std::int64_t* n_cols) const {
+  std::int64_t cols = 0;
+  Hid d = open_obsm(*this, key, &cols);
+  if (n_cols) *n_cols = cols;
+  const std::int64_t n_obs = this->n_obs();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= n_obs || (i > 0 && rows[i] <= rows[i - 1])) {
+      throw std::out_of_range(fmt::format("{}: obsm/{}: rows must be ascending in [0, {})", path_,
+                                          key, n_obs));
+    }
+  }
+  return guarded(path_, "obsm/" + key, [&] {
+    constexpr std::int64_t kGap = 64, kMaxSpan = std::int64_t{1} << 14;
+    const auto c = static_cast<std::size_t>(cols);
+    std::vector<double> out(rows.size() * c);
+    std::size_t i = 0;
+    while (i < rows.size()) {
+      std::size_t j = i + 1;
+      while (j < rows.size() && rows[j] - rows[j - 1] <= kGap && rows[j] - rows[i] < kMaxSpan) ++j;
+      const std::int64_t r0 = rows[i];
+      const auto block = io::read_rows<double>(d, static_cast<hsize_t>(r0),
+                                               static_cast<hsize_t>(rows[j - 1] - r0 + 1));
+      for (std::size_t k = i; k < j; ++k) {
+        std::copy_n(block.data() + static_cast<std::size_t>(rows[k] - r0) * c, c,
+                    out.data() + k * c);
+      }
+      i = j;
+    }
+    return out;
+  });
 }
 
 std::vector<float> H5adReader::obsm_f32(const std::string& key, std::int64_t* n_cols) const {

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <atomic>
+#include <bit>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
@@ -67,30 +71,32 @@ std::pair<int, std::int64_t> CellSet::locate(std::int64_t global) const {
   auto it = std::upper_bound(samples.begin(), samples.end(), global,
                              [](std::int64_t g, const SampleCells& s) { return g < s.global_offset; });
   const int si = static_cast<int>(it - samples.begin()) - 1;
-  return {si, samples[si].kept_rows[global - samples[si].global_offset]};
+  return {si, static_cast<std::int64_t>(samples[si].kept_rows[global - samples[si].global_offset])};
+}
+
+std::vector<std::int64_t> CellSet::slice_starts() const {
+  std::vector<std::int64_t> starts;
+  for (const auto& sc : samples) starts.push_back(sc.global_offset);
+  starts.push_back(n);
+  return starts;
 }
 
 void CellSet::keep_only_rows(std::int64_t start, std::int64_t end) {
-  if (first_row != 0 || static_cast<std::int64_t>(spot_names.size()) != n) {
-    throw ComputeError("CellSet::keep_only_rows called twice");
+  if (coords_first_row != 0) throw ComputeError("CellSet::keep_only_rows called twice");
+  if (!coords.empty()) {
+    const auto d = static_cast<std::size_t>(coord_dims);
+    std::vector<double> kept(coords.begin() + static_cast<std::ptrdiff_t>(start * d),
+                             coords.begin() + static_cast<std::ptrdiff_t>(end * d));
+    coords.swap(kept);
   }
-  const auto trim = [&](auto& v, std::size_t per_row) {
-    using V = std::decay_t<decltype(v)>;
-    if (v.empty()) return;
-    V kept(v.begin() + static_cast<std::ptrdiff_t>(start * per_row),
-           v.begin() + static_cast<std::ptrdiff_t>(end * per_row));
-    v.swap(kept);
-  };
-  // The obs columns keep their categories (the input's order, docs/formats.md "Types kept"), so
-  // every rank encodes its rows alike after the trim.
-  for (auto& [name, col] : obs_columns) col = io::slice_rows(col, start, end);
-  trim(spot_names, 1);
-  trim(slice_id, 1);
-  trim(high_quality, 1);
-  trim(coords, static_cast<std::size_t>(coord_dims));
-  std::vector<double>().swap(emb_cell);
-  std::vector<double>().swap(emb_niche);
-  first_row = start;
+  coords_first_row = start;
+}
+
+double CellSet::bytes_per_cell_over_all() const {
+  std::size_t bytes = group.capacity() * sizeof(std::int32_t) + high_quality.capacity() +
+                      (coords_first_row == 0 ? coords.capacity() * sizeof(double) : 0);
+  for (const auto& sc : samples) bytes += sc.kept_rows.capacity() * sizeof(std::uint32_t);
+  return n > 0 ? static_cast<double>(bytes) / static_cast<double>(n) : 0.0;
 }
 
 CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneConfig& cfg) {
@@ -100,8 +106,6 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
   const int min_cells =
       std::min(cfg.min_cells_per_type.value_or(cfg.homogeneous_neighbors), cfg.homogeneous_neighbors);
   std::unordered_map<std::string, int> group_ids;
-  std::vector<std::string> carried_names;  // obs columns of the first sample ("" = dropped)
-  std::vector<io::Column> carried;
 
   for (std::size_t si = 0; si < samples.size(); ++si) {
     const auto& sample = samples[si];
@@ -109,6 +113,10 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
     SampleCells sc;
     sc.sample = sample;
     sc.n_input = reader.n_obs();
+    if (sc.n_input > std::int64_t{std::numeric_limits<std::uint32_t>::max()}) {
+      throw InputError(sample.path, "obs", fmt::format("has {} rows, more than 2^32 - 1", sc.n_input),
+                       "split the sample into several files");
+    }
     sc.global_offset = cs.n;
     sc.layer = cfg.data_layer;
     if (sc.layer != "X" && !reader.has_layer(sc.layer)) {
@@ -161,106 +169,64 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
       }
     }
     for (std::int64_t i = 0; i < sc.n_input; ++i) {
-      if (keep[i]) sc.kept_rows.push_back(i);
+      if (keep[i]) sc.kept_rows.push_back(static_cast<std::uint32_t>(i));
     }
 
-    // Per-cell tables for the kept cells.
-    const auto names = make_unique_names(reader.obs_names());
+    // Per-cell tables over all kept cells: cell type, High_quality (with the filter only: the
+    // neighbour search reads it nowhere else).
     for (auto row : sc.kept_rows) {
-      cs.spot_names.push_back(names[row] + "|" + sample.name);
-      cs.slice_id.push_back(static_cast<std::int32_t>(si));
       const std::string& label = *labels[row];
       auto [it, inserted] = group_ids.try_emplace(label, static_cast<int>(group_ids.size()));
       if (inserted) cs.group_names.push_back(label);
       cs.group.push_back(it->second);
     }
-    if (reader.has_obs_column("High_quality")) {
+    if (cfg.high_quality_neighbor_filter) {
+      if (!reader.has_obs_column("High_quality")) {
+        throw InputError(sample.path, "obs/High_quality", "column not found",
+                         "drop --high-quality-neighbor-filter or add a boolean High_quality column");
+      }
       auto hq = reader.obs_column("High_quality");
       for (auto row : sc.kept_rows) {
         auto l = io::column_label(hq, row);
         // Cast to bool, missing -> true (docs/algorithms.md §1.1).
         cs.high_quality.push_back(!l || (*l != "False" && *l != "0" && *l != "0.0" && *l != "false"));
       }
-    } else {
-      if (cfg.high_quality_neighbor_filter) {
-        throw InputError(sample.path, "obs/High_quality", "column not found",
-                         "drop --high-quality-neighbor-filter or add a boolean High_quality column");
-      }
-      cs.high_quality.insert(cs.high_quality.end(), sc.kept_rows.size(), 1);
-    }
-    // obs columns carried to the outputs, typed: those of the first sample that every sample has.
-    if (si == 0) {
-      for (const auto& name : reader.obs_column_names()) {
-        if (!is_own_column(name)) carried_names.push_back(name);
-      }
-      carried.resize(carried_names.size());
-    }
-    for (std::size_t c = 0; c < carried_names.size(); ++c) {
-      const std::string name = carried_names[c];
-      if (name.empty()) continue;
-      if (!reader.has_obs_column(name)) {
-        GSMAP_LOG_WARN("{}: obs column '{}' is missing; it is not carried to the outputs",
-                       sample.path, name);
-        carried_names[c].clear();
-        continue;
-      }
-      auto part = io::take_rows(reader.obs_column(name), sc.kept_rows);
-      if (si == 0) {
-        carried[c] = std::move(part);
-        continue;
-      }
-      try {
-        io::append_column(carried[c], part);
-      } catch (const std::invalid_argument& e) {
-        GSMAP_LOG_WARN("{}: obs column '{}' cannot be joined with the first sample's ({}); it is "
-                       "not carried to the outputs", sample.path, name, e.what());
-        carried_names[c].clear();
-      }
     }
 
-    // Embeddings and coordinates of the kept cells.
-    auto take_rows = [&](const std::string& key, std::vector<double>& dst, std::int64_t& dims,
-                         bool* is_f64, const char* option) {
+    // Coordinates of the kept cells.
+    if (spatial) {
+      const std::string& key = cfg.spatial_key;
       if (!reader.has_obsm(key)) {
         throw InputError(sample.path, "obsm/" + key, "key not found",
-                         fmt::format("set {} to one of: {}", option, join_first(reader.obsm_keys(), 20)));
+                         fmt::format("set --spatial-key to one of: {}", join_first(reader.obsm_keys(), 20)));
       }
       std::int64_t cols = 0;
-      auto all = reader.obsm(key, &cols);
+      const auto all = reader.obsm(key, &cols);
       if (si == 0) {
-        dims = cols;
-      } else if (cols != dims) {
+        cs.coord_dims = cols;
+      } else if (cols != cs.coord_dims) {
         throw InputError(sample.path, "obsm/" + key,
-                         fmt::format("has {} columns, the first sample has {}", cols, dims),
+                         fmt::format("has {} columns, the first sample has {}", cols, cs.coord_dims),
                          "use embeddings of the same dimension in every sample");
       }
-      if (is_f64) *is_f64 = reader.obsm_dtype(key) == "float64";
       for (auto row : sc.kept_rows) {
         for (std::int64_t c = 0; c < cols; ++c) {
-          double v = all[row * cols + c];
+          const double v = all[row * cols + c];
           if (!std::isfinite(v)) {
             throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, row, c),
                              "value is NaN or infinite", "fix or recompute the embedding");
           }
-          dst.push_back(v);
+          cs.coords.push_back(v);
         }
       }
-    };
-    take_rows(cfg.latent_representation_cell, cs.emb_cell, cs.cell_dims, &cs.emb_cell_is_f64,
-              "--latent-representation-cell");
-    if (spatial) {
-      take_rows(cfg.spatial_key, cs.coords, cs.coord_dims, nullptr, "--spatial-key");
-      if (!cfg.latent_representation_niche.empty()) {
-        take_rows(cfg.latent_representation_niche, cs.emb_niche, cs.niche_dims, &cs.emb_niche_is_f64,
-                  "--latent-representation-niche");
-      }
     }
+    sc.kept_rows.shrink_to_fit();
     cs.n += static_cast<std::int64_t>(sc.kept_rows.size());
     cs.samples.push_back(std::move(sc));
   }
-  for (std::size_t c = 0; c < carried_names.size(); ++c) {
-    if (!carried_names[c].empty()) cs.obs_columns.emplace_back(carried_names[c], std::move(carried[c]));
-  }
+  cs.coords.shrink_to_fit();
+  cs.group.shrink_to_fit();
+  cs.high_quality.shrink_to_fit();
   if (!has_annotation) cs.group_names = {"all"};
 
   // The filter table (docs/algorithms.md §1.1).
@@ -279,6 +245,148 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
                      "no cell passed the filters", "check --annotation and the expression layer");
   }
   return cs;
+}
+
+void load_obs_rows(CellSet& cs, std::int64_t start, std::int64_t end) {
+  cs.spot_names.clear();
+  cs.obs_columns.clear();
+  cs.first_row = start;
+  std::vector<std::string> carried_names;  // obs columns of the first sample ("" = dropped)
+  std::vector<io::Column> carried;
+  for (std::size_t si = 0; si < cs.samples.size(); ++si) {
+    const SampleCells& sc = cs.samples[si];
+    const auto& sample = sc.sample;
+    io::H5adReader reader(sample.path);
+    // Names: made unique over the whole sample (they depend on the other names), kept for the
+    // rows [start, end) only.
+    const std::int64_t count = static_cast<std::int64_t>(sc.kept_rows.size());
+    const std::int64_t lo = std::clamp(start - sc.global_offset, std::int64_t{0}, count);
+    const std::int64_t hi = std::clamp(end - sc.global_offset, std::int64_t{0}, count);
+    if (hi > lo) {
+      const auto names = make_unique_names(reader.obs_names());
+      for (std::int64_t k = lo; k < hi; ++k) {
+        cs.spot_names.push_back(names[sc.kept_rows[static_cast<std::size_t>(k)]] + "|" + sample.name);
+      }
+    }
+    // obs columns carried to the outputs, typed: those of the first sample that every sample has.
+    // Joined over all kept cells as they always were (a join may depend on every part's rows),
+    // then trimmed below.
+    if (si == 0) {
+      for (const auto& name : reader.obs_column_names()) {
+        if (!is_own_column(name)) carried_names.push_back(name);
+      }
+      carried.resize(carried_names.size());
+    }
+    const std::vector<std::int64_t> kept(sc.kept_rows.begin(), sc.kept_rows.end());
+    for (std::size_t c = 0; c < carried_names.size(); ++c) {
+      const std::string name = carried_names[c];
+      if (name.empty()) continue;
+      if (!reader.has_obs_column(name)) {
+        GSMAP_LOG_WARN("{}: obs column '{}' is missing; it is not carried to the outputs",
+                       sample.path, name);
+        carried_names[c].clear();
+        continue;
+      }
+      auto part = io::take_rows(reader.obs_column(name), kept);
+      if (si == 0) {
+        carried[c] = std::move(part);
+        continue;
+      }
+      try {
+        io::append_column(carried[c], part);
+      } catch (const std::invalid_argument& e) {
+        GSMAP_LOG_WARN("{}: obs column '{}' cannot be joined with the first sample's ({}); it is "
+                       "not carried to the outputs", sample.path, name, e.what());
+        carried_names[c].clear();
+      }
+    }
+  }
+  // The obs columns keep their categories (the input's order, docs/formats.md "Types kept"), so
+  // every rank encodes its rows alike after the trim.
+  for (std::size_t c = 0; c < carried_names.size(); ++c) {
+    if (!carried_names[c].empty()) {
+      cs.obs_columns.emplace_back(carried_names[c], io::slice_rows(carried[c], start, end));
+    }
+  }
+}
+
+EmbeddingRows read_embedding_rows(const CellSet& cs, const std::string& key, const char* option,
+                                  std::span<const std::int64_t> globals) {
+  EmbeddingRows out;
+  std::size_t next = 0;
+  for (std::size_t si = 0; si < cs.samples.size(); ++si) {
+    const SampleCells& sc = cs.samples[si];
+    const auto& sample = sc.sample;
+    io::H5adReader reader(sample.path);
+    if (!reader.has_obsm(key)) {
+      throw InputError(sample.path, "obsm/" + key, "key not found",
+                       fmt::format("set {} to one of: {}", option, join_first(reader.obsm_keys(), 20)));
+    }
+    // The wanted cells of this sample: globals are ascending, samples are contiguous.
+    const std::int64_t end = sc.global_offset + static_cast<std::int64_t>(sc.kept_rows.size());
+    std::vector<std::int64_t> rows;
+    while (next < globals.size() && globals[next] < end) {
+      rows.push_back(sc.kept_rows[static_cast<std::size_t>(globals[next] - sc.global_offset)]);
+      ++next;
+    }
+    std::int64_t cols = 0;
+    const auto values = reader.obsm_rows(key, rows, &cols);
+    if (si == 0) {
+      out.dims = cols;
+      out.is_f64 = reader.obsm_dtype(key) == "float64";
+      out.values.reserve(globals.size() * static_cast<std::size_t>(cols));
+    } else if (cols != out.dims) {
+      throw InputError(sample.path, "obsm/" + key,
+                       fmt::format("has {} columns, the first sample has {}", cols, out.dims),
+                       "use embeddings of the same dimension in every sample");
+    }
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const double v = values[k * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
+        if (!std::isfinite(v)) {
+          throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, rows[k], c),
+                           "value is NaN or infinite", "fix or recompute the embedding");
+        }
+        out.values.push_back(v);
+      }
+    }
+  }
+  if (next != globals.size()) throw ComputeError("read_embedding_rows: cells not ascending");
+  return out;
+}
+
+std::vector<std::int64_t> stage_b_cells(const gss::CellTable& table, const gss::NeighborParams& params,
+                                        std::span<const std::int64_t> own) {
+  gss::CellTable t = table;
+  gss::NormalizedEmbedding none;  // the candidate search reads no embedding
+  none.rows = t.n;
+  none.dim = 1;
+  t.cell = &none;
+  t.niche = nullptr;
+  std::vector<std::uint64_t> marked((static_cast<std::size_t>(t.n) + 63) / 64, 0);
+  const auto mark = [&marked](std::int64_t cell) {
+    std::atomic_ref<std::uint64_t>(marked[static_cast<std::size_t>(cell) / 64])
+        .fetch_or(std::uint64_t{1} << (static_cast<std::size_t>(cell) % 64), std::memory_order_relaxed);
+  };
+  {
+    const gss::HomogeneousNeighborFinder finder(t, params);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own.size(), 256),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+                          mark(own[i]);
+                          for (const std::int32_t cell : finder.candidate_row(own[i])) {
+                            if (cell >= 0) mark(cell);
+                          }
+                        }
+                      });
+  }
+  std::vector<std::int64_t> cells;
+  for (std::size_t w = 0; w < marked.size(); ++w) {
+    for (std::uint64_t bits = marked[w]; bits != 0; bits &= bits - 1) {
+      cells.push_back(static_cast<std::int64_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+    }
+  }
+  return cells;
 }
 
 CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks) {

@@ -4,6 +4,7 @@
 // no project folder, no log file, no output. The memory and disk figures are estimates from the
 // sizes of the buffers and datasets the steps allocate (formulas in docs/usage.md).
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 
@@ -113,6 +114,14 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
       io::resolve_samples(c.h5ad_path, c.h5ad_yaml, c.h5ad_list_file, paths.find_latent_metadata);
   const CellSet cells = load_cells(samples, c);
   check_unique_names(cells.genes, samples.front().path, "var index");
+  // The embeddings' keys and widths, checked in every sample as the run does (no row is read).
+  const bool spatial = params.spatial();
+  const std::int64_t cell_dims =
+      read_embedding_rows(cells, c.latent_representation_cell, "--latent-representation-cell", {}).dims;
+  const std::int64_t niche_dims =
+      spatial && !c.latent_representation_niche.empty()
+          ? read_embedding_rows(cells, c.latent_representation_niche, "--latent-representation-niche", {}).dims
+          : 0;
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
   const CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
   const auto& chunks = cell_partition.chunks;
@@ -150,25 +159,60 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
       reuse ? fmt::format("  Stage A would reuse {} and {}", paths.log_ranks, paths.mean_frac)
             : fmt::format("  expression values checked: {} stored entries (finite, >= 0)", scanned));
 
-  // Memory per rank: cell tables (every rank), the log-rank block (own rows, f16; the GSS rows go
-  // to the file batch by batch), neighbour table, the halo budget, and the batches in flight in
-  // the staged pipeline.
+  // Halo rows per rank by the processing-order rule (docs/algorithms.md §5.1, §5.3): a rank's m
+  // processed cells are a compact region of the Hilbert curve, and its halo is the cells within
+  // candidate reach of the region's boundary. For about m cells in a square, with reach
+  // r = sqrt(k_c / pi) cell spacings: 4 sqrt(m) r + pi r^2 cells; spatial3D adds the adjacent
+  // slices' candidates (up to 2 n_adj m); scRNA reads every cell of its cell types (n - m).
+  const auto& work = cell_partition.work;
+  const double n_all = static_cast<double>(cells.n);
+  std::vector<double> halo_rows(static_cast<std::size_t>(np));
+  double halo_total = 0;
+  for (int r = 0; r < np; ++r) {
+    const double m = static_cast<double>(work.count(r));
+    double h = n_all - m;
+    if (spatial && m > 0) {
+      const double reach = std::sqrt(static_cast<double>(params.k_central) / 3.14159265358979);
+      double boundary = 4.0 * std::sqrt(m) * reach + 3.14159265358979 * reach * reach;
+      boundary += 2.0 * params.n_adjacent * m;
+      h = std::min(h, boundary);
+    }
+    halo_rows[static_cast<std::size_t>(r)] = h;
+    halo_total += h;
+  }
+  plan.lines.push_back(fmt::format("  halo rows (estimate, processing order): {:.0f} over all ranks "
+                                   "({:.1f} % of the cells)",
+                                   halo_total, n_all > 0 ? 100.0 * halo_total / n_all : 0.0));
+
+  // Memory per rank (docs/scalability.md "Memory per rank"): the tables over all cells (row
+  // numbers, cell types, coordinates, embedding row slots), the names and obs columns of the rows
+  // it writes, the embeddings of its processed cells and their candidates (f64 as read, then
+  // f16), the ranked block (Stage A share) beside the resident block (processed cells + halo),
+  // the neighbour table, the halo exchange budget, and the batches in flight in the staged
+  // pipeline.
   const double g = static_cast<double>(n_genes);
   const double k_tot = params.total_columns();
-  const double tables =
-      static_cast<double>(cells.n) *
-      (8.0 * static_cast<double>(cells.coord_dims + 2 * (cells.cell_dims + cells.niche_dims)) + 16.0);
+  const double over_all =
+      n_all * (8.0 + 8.0 * static_cast<double>(cells.coord_dims) +
+               (spatial ? 4.0 * (niche_dims > 0 ? 2.0 : 1.0) : 0.0) +
+               (cells.high_quality.empty() ? 0.0 : 1.0));
+  const double emb_bytes_per_row = static_cast<double>(cell_dims + niche_dims) * (8.0 + 2.0);
   for (int r = 0; r < np; ++r) {
     const double own = static_cast<double>(part.count(r));
-    const double blocks = own * g * 2.0;
-    const double neighbours = own * k_tot * (4.0 + 2.0 + 2.0);
-    const double halo = std::min(static_cast<double>(kHaloBytesPerRound),
-                                 static_cast<double>(cells.n - part.count(r)) * g * 2.0);
-    const double batch = std::min<double>(c.mkscore_batch_size, own);
+    const double processed = static_cast<double>(work.count(r));
+    const double halo_r = halo_rows[static_cast<std::size_t>(r)];
+    const double tables = over_all + own * 100.0 +
+                          (spatial ? processed + halo_r : n_all) * emb_bytes_per_row;
+    const double blocks = (own + processed + halo_r) * g * 2.0;
+    const double neighbours = processed * k_tot * (4.0 + 2.0 + 2.0);
+    const double halo = std::min(static_cast<double>(kHaloBytesPerRound), halo_r * g * 2.0);
+    const double batch = std::min<double>(c.mkscore_batch_size, processed);
+    // Stage C reads neighbour rows in place from the resident block: a batch in flight holds its
+    // slot rows (K_tot x 4 bytes per cell) and its f16 scores (2G per cell) until written.
     const double in_flight =
-        static_cast<double>(c.compute_input_queue_size + c.mkscore_compute_workers) *
-            std::min(static_cast<double>(cells.n), batch * k_tot) * g * 2.0 +
-        static_cast<double>(c.mkscore_compute_workers) * batch * g * 2.0;
+        static_cast<double>(c.compute_input_queue_size + c.mkscore_compute_workers +
+                            c.mkscore_write_workers) * batch *
+        (k_tot * 4.0 + g * 2.0);
     const double ranking = static_cast<double>(1 << 20);  // f32 ln ranks of one sub-block of rows
     plan.note_memory(r, tables + blocks + neighbours + halo + in_flight + ranking);
   }

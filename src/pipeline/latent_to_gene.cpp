@@ -1,5 +1,5 @@
 // latent-to-gene, distributed (docs/algorithms.md §5): every rank loads the small per-cell tables
-// and runs the GSS engine (gss/engine.hpp: neighbours, ranks, halo, GSS) on its own cells. This
+// over all cells, the names and embeddings of the cells it needs (§5.2), and runs the GSS engine (gss/engine.hpp: neighbours, ranks, halo, GSS) on its own cells. This
 // file keeps what is the pipeline's: paths, resume, logging and the output files, written
 // collectively into one file each.
 #include <malloc.h>
@@ -138,42 +138,84 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   check_unique_names(cells.genes, samples.front().path, "var index");  // validate.hpp
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
   // Ranking chunks (docs/algorithms.md §2) stay whole on one rank: the partition is aligned to them.
-  const CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
+  CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
   const auto& chunks = cell_partition.chunks;
   const auto& part = cell_partition.partition;
   const std::int64_t start = part.start(me), end = part.end(me);
-  const std::span<const std::int64_t> own_cells = cell_partition.work_cells(me);
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
   GSMAP_LOG_INFO("Processing order: {} (Stages B and C: rank r processes the cells at positions "
                  "[start, end) of it)", cell_partition.work.describe());
+  cell_partition.keep_only_work(me);  // the order of the own positions only
+  const std::span<const std::int64_t> own_cells = cell_partition.work_cells(me);
+  // Names and obs columns of the rows this rank writes (docs/algorithms.md §5.2).
+  load_obs_rows(cells, start, end);
 
   // The per-cell tables of Stage B.
-  auto cell_emb = gss::normalize_cell_embedding(
-      cells.emb_cell, cells.n, static_cast<int>(cells.cell_dims),
-      cells.emb_cell_is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32,
-      "obsm/" + c.latent_representation_cell);
-  std::optional<gss::NormalizedEmbedding> niche_emb;
-  if (!cells.emb_niche.empty()) {
-    niche_emb = gss::normalize_niche_embedding(
-        cells.emb_niche, cells.n, static_cast<int>(cells.niche_dims),
-        cells.emb_niche_is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32,
-        "obsm/" + c.latent_representation_niche);
-  }
-  // The stored embeddings are not needed once normalised (Stage B reads the f16 rows).
-  std::vector<double>().swap(cells.emb_cell);
-  std::vector<double>().swap(cells.emb_niche);
+  const std::vector<std::int64_t> slice_starts = cells.slice_starts();
   gss::CellTable table;
   table.n = cells.n;
   table.coord_dim = static_cast<int>(cells.coord_dims);
   table.coords = cells.coords;
-  table.slice_id = cells.slice_id;
+  table.slice_starts = slice_starts;
   table.group = cells.group;
   table.group_names = cells.group_names;
   table.high_quality = cells.high_quality;
-  table.cell = &cell_emb;
-  table.niche = niche_emb ? &*niche_emb : nullptr;
   table.spatial_key = c.spatial_key;
   table.annotation = c.annotation.empty() ? "annotation" : c.annotation;
+  // The cells whose embeddings Stage B reads (docs/algorithms.md §5.2): spatial data, the own cells
+  // and their spatial candidates (from the coordinates alone); scRNA, every cell (the kNN graph of
+  // a cell type needs all its cells).
+  const bool spatial = options.neighbors.spatial();
+  std::vector<std::int64_t> emb_cells;
+  if (spatial) {
+    emb_cells = stage_b_cells(table, options.neighbors, own_cells);
+  } else {
+    emb_cells.resize(static_cast<std::size_t>(cells.n));
+    std::iota(emb_cells.begin(), emb_cells.end(), std::int64_t{0});
+  }
+  std::shared_ptr<const std::vector<std::int32_t>> slots;
+  const auto normalized = [&](const std::string& key, const char* option, bool niche) {
+    EmbeddingRows stored = read_embedding_rows(cells, key, option, emb_cells);
+    const auto rows = static_cast<std::int64_t>(emb_cells.size());
+    const auto type = stored.is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32;
+    gss::NormalizedEmbedding e =
+        niche ? gss::normalize_niche_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key)
+              : gss::normalize_cell_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key);
+    if (spatial) {  // held rows only: cell -> row of `values`, one map for both embeddings
+      if (!slots) {
+        auto map = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(cells.n), -1);
+        for (std::size_t k = 0; k < emb_cells.size(); ++k) {
+          (*map)[static_cast<std::size_t>(emb_cells[k])] = static_cast<std::int32_t>(k);
+        }
+        slots = std::move(map);
+      }
+      e.slot = slots;
+      e.rows = cells.n;
+    }
+    return e;
+  };
+  auto cell_emb = normalized(c.latent_representation_cell, "--latent-representation-cell", false);
+  std::optional<gss::NormalizedEmbedding> niche_emb;
+  if (spatial && !c.latent_representation_niche.empty()) {
+    niche_emb = normalized(c.latent_representation_niche, "--latent-representation-niche", true);
+  }
+  table.cell = &cell_emb;
+  table.niche = niche_emb ? &*niche_emb : nullptr;
+  {
+    // What this rank holds per cell over all cells (docs/scalability.md "Memory per rank").
+    const double over_all =
+        cells.bytes_per_cell_over_all() +
+        (spatial ? static_cast<double>(sizeof(std::int32_t)) : 0.0);
+    const std::int64_t emb_rows = static_cast<std::int64_t>(emb_cells.size());
+    const std::int64_t emb_max = dist::allreduce_max(emb_rows, comm);
+    GSMAP_LOG_INFO("Cells held per rank: {:.1f} bytes per cell over all {} cells (row numbers, "
+                   "cell types, coordinates{}{}); names and obs columns of the {} rows written "
+                   "here; embeddings of {} cells here (at most {} on a rank: own cells and their "
+                   "spatial candidates)",
+                   over_all, cells.n, cells.high_quality.empty() ? "" : ", High_quality",
+                   spatial ? ", embedding row slots" : "", end - start, emb_rows, emb_max);
+  }
+  std::vector<std::int64_t>().swap(emb_cells);
 
   gss::GssInputs in;
   in.partition = &part;
@@ -211,10 +253,12 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   gss::GssHooks hooks;
   const bool with_niche = niche_emb.has_value();
   hooks.stage_b_done = [&] {
-    // Memory follows the rank's share from here on: the embeddings go, the per-cell tables keep
-    // the rows this rank writes (docs/scalability.md "Memory").
+    // Memory follows the rank's share from here on: the embeddings and their row slots go, the
+    // coordinates keep the rows this rank writes (docs/scalability.md "Memory per rank").
     std::vector<gss::f16_bits>().swap(cell_emb.values);
+    cell_emb.slot.reset();
     niche_emb.reset();
+    slots.reset();
     gss::CellTable kept;  // Stage C reads only the cell types
     kept.n = table.n;
     kept.group = table.group;

@@ -59,13 +59,16 @@ void log_trait_summary(const std::string& trait, const LdscColumns& own, const S
   }
 }
 
-void write_ldsc_csv_collective(const std::string& path, const std::vector<std::string>& spot_names,
-                               std::int64_t own_start, const LdscColumns& own, MPI_Comm comm) {
+void write_ldsc_csv_collective(const std::string& path, const std::vector<std::string>& own_names,
+                               const LdscColumns& own, MPI_Comm comm) {
+  if (own_names.size() != own.size()) {
+    throw ComputeError(fmt::format("{}: {} names for {} rows", path, own_names.size(), own.size()));
+  }
   std::string text;
   if (dist::rank(comm) == 0) text = "spot,beta,se,z,p,neg_log10_p\n";
   text.reserve(text.size() + own.size() * 96);
   for (std::size_t i = 0; i < own.size(); ++i) {
-    io::append_csv_field(text, spot_names[own_start + i]);  // RFC 4180 quoting
+    io::append_csv_field(text, own_names[i]);  // RFC 4180 quoting
     text += ',';
     text += io::format_csv_float(own.beta[i]);
     text += ',';
@@ -149,8 +152,7 @@ void write_results_h5ad(const std::string& path, const MarkerScoreSource& source
     w.write_rows("obsm/spatial", own_start, n_own, coords.data() + own_start * dims);
   }
   io::DataFrame obs;
-  const auto& names = source.spot_names();
-  obs.index.assign(names.begin() + own_start, names.begin() + own_end);
+  obs.index = source.spot_names(own_start, own_end);  // own spots' names only
   for (const auto& name : obs_source.obs_column_names()) {
     if (name.rfind("gsMap_homo", 0) == 0) continue;  // neighbour QC stays with the marker scores
     obs.columns.emplace_back(name, io::slice_rows(obs_source.obs_column(name), own_start, own_end));

@@ -27,12 +27,12 @@ class H5adMarkerScores final : public MarkerScoreSource {
   H5adMarkerScores(std::string path, std::string what)
       : path_(std::move(path)), what_(std::move(what)), reader_(path_) {
     genes_ = reader_.var_names();
-    spots_ = reader_.obs_names();
+    n_spots_ = reader_.n_obs();
     info_ = reader_.matrix_info("X");
-    if (info_.n_rows != static_cast<std::int64_t>(spots_.size()) ||
+    if (info_.n_rows != n_spots_ ||
         info_.n_cols != static_cast<std::int64_t>(genes_.size())) {
       throw InputError(path_, "X", fmt::format("shape {} x {} does not match obs {} x var {}",
-                                               info_.n_rows, info_.n_cols, spots_.size(), genes_.size()),
+                                               info_.n_rows, info_.n_cols, n_spots_, genes_.size()),
                        "write the marker scores as cells x genes");
     }
     if (info_.format == io::MatrixFormat::kDense && info_.dtype == "float16") {
@@ -41,9 +41,11 @@ class H5adMarkerScores final : public MarkerScoreSource {
     }
   }
   std::string describe() const override { return fmt::format("{} {}", what_, path_); }
-  std::int64_t n_spots() const override { return static_cast<std::int64_t>(spots_.size()); }
+  std::int64_t n_spots() const override { return n_spots_; }
   const std::vector<std::string>& genes() const override { return genes_; }
-  const std::vector<std::string>& spot_names() const override { return spots_; }
+  std::vector<std::string> spot_names(std::int64_t row0, std::int64_t row1) const override {
+    return reader_.obs_names(row0, row1);
+  }
   std::string obs_h5ad() const override { return path_; }
 
   std::vector<std::uint16_t> read_rows(std::int64_t row0, std::int64_t row1,
@@ -69,7 +71,8 @@ class H5adMarkerScores final : public MarkerScoreSource {
   io::H5adReader reader_;
   io::MatrixInfo info_;
   io::Hid dset_;
-  std::vector<std::string> genes_, spots_;
+  std::vector<std::string> genes_;
+  std::int64_t n_spots_ = 0;
 };
 
 // gsMap3D's headerless row-major f16 memmap, mapped read-only.
@@ -101,12 +104,12 @@ class GsMap3dMemmap final : public MarkerScoreSource {
     }
     auto shape = meta.at("shape").get<std::vector<std::int64_t>>();
     io::H5adReader reader(adata_);
-    spots_ = reader.obs_names();
+    n_spots_ = reader.n_obs();
     genes_ = reader.var_names();
-    if (shape.size() != 2 || shape[0] != static_cast<std::int64_t>(spots_.size()) ||
+    if (shape.size() != 2 || shape[0] != n_spots_ ||
         shape[1] != static_cast<std::int64_t>(genes_.size())) {
       throw InputError(meta_path, "shape",
-                       fmt::format("does not match {} ({} spots x {} genes)", adata_, spots_.size(),
+                       fmt::format("does not match {} ({} spots x {} genes)", adata_, n_spots_,
                                    genes_.size()),
                        "use the memmap and adata of the same gsMap3D run");
     }
@@ -129,9 +132,11 @@ class GsMap3dMemmap final : public MarkerScoreSource {
     if (map_ && map_ != MAP_FAILED) munmap(map_, bytes_);
   }
   std::string describe() const override { return "gsMap3D memmap " + dat_; }
-  std::int64_t n_spots() const override { return static_cast<std::int64_t>(spots_.size()); }
+  std::int64_t n_spots() const override { return n_spots_; }
   const std::vector<std::string>& genes() const override { return genes_; }
-  const std::vector<std::string>& spot_names() const override { return spots_; }
+  std::vector<std::string> spot_names(std::int64_t row0, std::int64_t row1) const override {
+    return io::H5adReader(adata_).obs_names(row0, row1);
+  }
   std::string obs_h5ad() const override { return adata_; }
   std::vector<std::uint16_t> read_rows(std::int64_t row0, std::int64_t row1,
                                        const std::vector<std::int64_t>& cols) const override {
@@ -145,7 +150,8 @@ class GsMap3dMemmap final : public MarkerScoreSource {
 
  private:
   std::string dat_, adata_;
-  std::vector<std::string> spots_, genes_;
+  std::vector<std::string> genes_;
+  std::int64_t n_spots_ = 0;
   void* map_ = nullptr;
   std::size_t bytes_ = 0;
 };

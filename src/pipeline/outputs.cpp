@@ -59,7 +59,7 @@ io::DataFrame obs_rows(const CellSet& cells, std::int64_t start, std::int64_t en
                            categorical_rows(sample_name, first_appearance(samples), start, start, end));
   io::NumericColumn slice;
   slice.is_integer = true;
-  for (std::int64_t i = start; i < end; ++i) slice.values.push_back(cells.slice_id[i - first]);
+  for (std::int64_t i = start; i < end; ++i) slice.values.push_back(cells.slice_of(i));
   obs.columns.emplace_back("slice_id", std::move(slice));
   // The input's columns keep their types: bool, category order, integer and float widths.
   for (const auto& [name, col] : cells.obs_columns) {
@@ -185,7 +185,7 @@ void MarkerScoresFile::finish(const dist::Partition& part, const gss::NeighborRe
   if (cells.coord_dims > 0) {
     w.create_dense("obsm/spatial", ParallelH5adWriter::DType::kF64, cells.coord_dims);
     w.write_rows("obsm/spatial", start, n_own,
-                 cells.coords.data() + (start - cells.first_row) * cells.coord_dims);
+                 cells.coords.data() + (start - cells.coords_first_row) * cells.coord_dims);
   }
   w.create_dense("obsm/gsMap_homo_indices", ParallelH5adWriter::DType::kI32, nb.k_total);
   w.write_rows("obsm/gsMap_homo_indices", start, n_own, nb.indices.data());

@@ -314,12 +314,13 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
   }
 
   // Per trait: summary, then one csv.gz written by all ranks.
-  const auto spot_names = source->spot_names();
+  // The names of the own spots only (docs/scalability.md "Memory per rank").
+  const auto own_names = source->spot_names(own_start, own_end);
   for (std::size_t t = 0; t < todo.size(); ++t) {
     const LdscColumns cols = flatten(results[t], n_own);
     log_trait_summary(todo[t].name, cols, sel, comm);
     const auto out = dir + "/" + ldsc_output_name(common_cfg.project_name, todo[t].name, sel);
-    write_ldsc_csv_collective(out, spot_names, own_start, cols, comm);
+    write_ldsc_csv_collective(out, own_names, cols, comm);
     record_ldsc_trait(prov, todo_index[t], out, comm);  // -- provenance --
     GSMAP_LOG_INFO("Trait {}: wrote {}", todo[t].name, out);
     kill_point("ldsc_between_traits");

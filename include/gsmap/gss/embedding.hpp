@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,14 +24,20 @@ using math::f16_bits;
 // values are exact in f64).
 enum class StoredFloat { kF32, kF64 };
 
-// Rows of unit-norm f16 vectors, row-major.
+// Rows of unit-norm f16 vectors, row-major. With `slot`, only some rows are held: cell i's vector
+// is stored row slot[i] of `values` (-1: not held, never read), so a rank keeps only the rows its
+// neighbour search reads (docs/algorithms.md §5.2).
 struct NormalizedEmbedding {
   std::int64_t rows = 0;
   int dim = 0;
-  std::vector<f16_bits> values;  // rows x dim
+  std::vector<f16_bits> values;  // rows x dim, or (held rows) x dim with slot
+  // null = every row held; may be shared by embeddings that hold the same rows
+  std::shared_ptr<const std::vector<std::int32_t>> slot;
 
   const f16_bits* row(std::int64_t i) const {
-    return values.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(dim);
+    const auto r = slot ? static_cast<std::size_t>((*slot)[static_cast<std::size_t>(i)])
+                        : static_cast<std::size_t>(i);
+    return values.data() + r * static_cast<std::size_t>(dim);
   }
 };
 

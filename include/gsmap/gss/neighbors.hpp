@@ -37,6 +37,9 @@ struct CellTable {
   int coord_dim = 0;
   std::span<const double> coords;              // n x coord_dim, row-major (spatial only)
   std::span<const std::int32_t> slice_id;      // per cell; empty = every cell on slice 0
+  // Instead of slice_id, for cells stacked by slice: cells [slice_starts[s], slice_starts[s + 1])
+  // are on slice s (ascending, last entry n). Used when slice_id is empty.
+  std::span<const std::int64_t> slice_starts;
   std::span<const std::int32_t> group;         // cell type label per cell; empty = one group
   std::span<const std::string> group_names;    // optional: names of the labels, for messages
   std::span<const std::uint8_t> high_quality;  // per cell, non-zero = true; empty = all true

@@ -92,6 +92,8 @@ class H5adReader {
   std::int64_t n_obs() const;
   std::int64_t n_vars() const;
   std::vector<std::string> obs_names() const;
+  // obs names [start, end) only (a string index is read by a hyperslab).
+  std::vector<std::string> obs_names(std::int64_t start, std::int64_t end) const;
   std::vector<std::string> var_names() const;
 
   bool has_obs_column(const std::string& name) const;
@@ -105,6 +107,11 @@ class H5adReader {
   std::vector<std::string> obsm_keys() const;
   // obsm/<key> as row-major f64 (n_obs x cols). InputError if absent or not 2-D.
   std::vector<double> obsm(const std::string& key, std::int64_t* n_cols) const;
+  // Rows `rows` (ascending, no repeats) of obsm/<key> as row-major f64 (rows.size() x cols), read
+  // by hyperslabs of nearby rows (gaps of up to 64 rows read through, at most 16384 rows a read),
+  // so memory follows the rows asked for. The key is checked as obsm() does, also for no rows.
+  std::vector<double> obsm_rows(const std::string& key, std::span<const std::int64_t> rows,
+                                std::int64_t* n_cols) const;
   // obsm/<key> rounded through its stored type into f32 (embeddings keep their f32 bits).
   std::vector<float> obsm_f32(const std::string& key, std::int64_t* n_cols) const;
   // The stored element type of obsm/<key> ("float32", "float64", ...).

@@ -1,14 +1,15 @@
 #pragma once
 // The concatenated, filtered cell set of latent-to-gene (docs/algorithms.md §1.1): samples in
 // declared order, cells filtered per sample, global cell index = position in the stacking. Every
-// rank builds it (obs, coordinates and embeddings are small); expression rows are read later, by
-// the rank that owns them.
+// rank builds the small part over all cells; names, obs columns and embeddings only for the rows
+// it needs (docs/algorithms.md §5.2); expression rows are read later, by the rank that owns them.
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "gsmap/dist/mpi.hpp"
+#include "gsmap/gss/neighbors.hpp"
 #include "gsmap/gss/rank.hpp"
 #include "gsmap/io/h5ad.hpp"
 #include "gsmap/io/samples.hpp"
@@ -19,50 +20,88 @@ namespace gsmap::pipeline {
 struct SampleCells {
   io::Sample sample;
   std::int64_t n_input = 0;
-  std::vector<std::int64_t> kept_rows;  // original row numbers in the sample's file, ascending
+  // original row numbers in the sample's file, ascending (4 bytes per cell: a sample file of
+  // 2^32 rows or more is refused)
+  std::vector<std::uint32_t> kept_rows;
   std::int64_t global_offset = 0;       // global index of the first kept cell
   std::string layer;                    // the expression layer actually used ("X" or a layer name)
   // filter summary (docs/algorithms.md §1.1)
   std::int64_t removed_nan_label = 0, removed_small_group = 0, removed_low_genes = 0;
 };
 
+// What a rank holds of the cells (docs/scalability.md "Memory per rank"): over all cells only the
+// filter's row numbers, the cell types, the coordinates and (with --high-quality-neighbor-filter)
+// the High_quality flags, at most 32 bytes per cell for 2-D coordinates; the names and obs columns
+// of its own rows (load_obs_rows); the embeddings of the cells its Stage B reads
+// (read_embedding_rows).
 struct CellSet {
   std::vector<SampleCells> samples;
   std::int64_t n = 0;
   std::vector<std::string> genes;
-  std::vector<std::string> spot_names;    // unique obs name + '|' + sample
-  std::vector<std::int32_t> slice_id;     // sample position
   std::vector<std::int32_t> group;        // cell type id (order of first appearance); 0 if none
   std::vector<std::string> group_names;   // {"all"} without annotation
-  std::vector<std::uint8_t> high_quality; // 1 = true (missing -> true)
-  // obs columns carried to the outputs with their types (docs/formats.md "Types kept"): every
-  // column of the first sample that every sample has in a joinable kind, for the kept cells,
-  // samples concatenated (io::append_column). Not sample_name, slice_id, gsMap_homo_*: the
-  // outputs' own columns of those names.
-  std::vector<std::pair<std::string, io::Column>> obs_columns;
+  // 1 = true (missing -> true), every cell; empty (all true) without --high-quality-neighbor-filter
+  std::vector<std::uint8_t> high_quality;
   std::int64_t coord_dims = 0, cell_dims = 0, niche_dims = 0;
-  std::vector<double> coords;             // n x coord_dims (empty for scRNA)
-  std::vector<double> emb_cell;           // n x cell_dims, values as stored
-  bool emb_cell_is_f64 = false;
-  std::vector<double> emb_niche;          // n x niche_dims, empty without a niche embedding
-  bool emb_niche_is_f64 = false;
+  // coordinates of rows [coords_first_row, ...): every cell until keep_only_rows (empty for scRNA)
+  std::vector<double> coords;
+  std::int64_t coords_first_row = 0;
 
-  // Rows held by the per-cell tables spot_names, obs_columns, slice_id, high_quality and coords:
-  // [first_row, first_row + held) of the global cells; every cell until keep_only_rows().
+  // Rows [first_row, first_row + spot_names.size()) of the global cells, read by load_obs_rows:
+  std::vector<std::string> spot_names;    // unique obs name + '|' + sample
+  // obs columns carried to the outputs with their types (docs/formats.md "Types kept"): every
+  // column of the first sample that every sample has in a joinable kind, samples concatenated
+  // (io::append_column). Not sample_name, slice_id, gsMap_homo_*: the outputs' own columns of
+  // those names.
+  std::vector<std::pair<std::string, io::Column>> obs_columns;
   std::int64_t first_row = 0;
 
   // Maps a global cell to (sample index, original row).
   std::pair<int, std::int64_t> locate(std::int64_t global) const;
-  // Releases the per-cell tables of the cells outside [start, end) (the rows this rank writes):
-  // a rank's memory then follows its share (docs/scalability.md "Memory"). The cell types
-  // (`group`), kept_rows and the sample table stay whole. Call once, after Stage B.
+  // The slice (sample position) of a global cell.
+  std::int32_t slice_of(std::int64_t global) const { return locate(global).first; }
+  // The global index of each sample's first cell, then n: cells [starts[s], starts[s + 1]) are on
+  // slice s (gss::CellTable::slice_starts).
+  std::vector<std::int64_t> slice_starts() const;
+  // Releases the coordinates of the cells outside [start, end) (the rows this rank writes).
+  // Call once, after Stage B.
   void keep_only_rows(std::int64_t start, std::int64_t end);
+  // Bytes per cell of the structures over all cells (kept_rows, group, high_quality, coords).
+  double bytes_per_cell_over_all() const;
 };
 
-// Reads obs/obsm of every sample, filters, concatenates. Logs the per-sample filter table on rank 0.
-// InputError for: genes differing between samples, a missing embedding/coordinate key, an unknown
-// annotation column, NaN in an embedding, no cell left.
+// Reads, per sample, what the filter and the processing order need: the annotation labels, the
+// detected-gene counts, High_quality (with the filter) and the coordinates; filters and
+// concatenates (docs/algorithms.md §1.1). Names, obs columns and embeddings are read later, for
+// the rows a rank needs. Logs the per-sample filter table on rank 0.
+// InputError for: genes differing between samples, a missing coordinate key, an unknown
+// annotation column, NaN in the coordinates, no cell left.
 CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneConfig& cfg);
+
+// Reads the names and the carried obs columns of the global cells [start, end) (the rows this
+// rank writes). Every sample's columns are read (a column is carried only when every sample has
+// it in a joinable kind, the same decision on every rank) and trimmed to [start, end) at once.
+void load_obs_rows(CellSet& cells, std::int64_t start, std::int64_t end);
+
+// Stored values of an obsm embedding for the given global cells (ascending), cells.size() x dims,
+// read from each sample by row ranges (io::H5adReader::obsm_rows). Every sample's key and width
+// are checked, also where no row is wanted, so every rank meets the same errors. `option` names
+// the option in errors. InputError for a missing key, widths differing between samples, a NaN or
+// infinite value (naming the sample row).
+struct EmbeddingRows {
+  std::vector<double> values;
+  std::int64_t dims = 0;
+  bool is_f64 = false;
+};
+EmbeddingRows read_embedding_rows(const CellSet& cells, const std::string& key, const char* option,
+                                  std::span<const std::int64_t> globals);
+
+// The cells whose embedding rows the spatial neighbour search of `own` reads (docs/algorithms.md
+// §5.2): the own cells and every cell of their candidate rows (§3.3, §3.4), ascending. Builds the
+// k-d trees from the coordinates, cell types, slices and High_quality of `table` (its embeddings
+// are not read and may be null).
+std::vector<std::int64_t> stage_b_cells(const gss::CellTable& table, const gss::NeighborParams& params,
+                                        std::span<const std::int64_t> own);
 
 // How the cells are spread over `n_ranks` (docs/algorithms.md §5.1):
 //  * Stage A (ranking, G_Mean) works on the ranking chunks of the kept cells (--rank-batch-size
@@ -75,12 +114,20 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
 struct CellPartition {
   std::vector<gss::RankChunk> chunks;
   dist::Partition partition;         // input positions (Stage A, outputs)
-  std::vector<std::int64_t> order;   // processing position -> global cell index
+  std::vector<std::int64_t> order;   // processing position order_first + i -> global cell index
   dist::Partition work;              // processing positions (Stages B, C)
-  // The cells rank r processes (global indices, in processing order).
+  std::int64_t order_first = 0;      // every position until keep_only_work()
+  // The cells rank r processes (global indices, in processing order); after keep_only_work(me),
+  // only for r = me.
   std::span<const std::int64_t> work_cells(int r) const {
-    return std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(work.start(r)),
-                                                        static_cast<std::size_t>(work.count(r)));
+    return std::span<const std::int64_t>(order).subspan(
+        static_cast<std::size_t>(work.start(r) - order_first), static_cast<std::size_t>(work.count(r)));
+  }
+  // Keeps the processing order of rank r's positions only (8 bytes per cell less over all cells).
+  void keep_only_work(int r) {
+    std::vector<std::int64_t> mine(work_cells(r).begin(), work_cells(r).end());
+    order.swap(mine);
+    order_first = work.start(r);
   }
 };
 CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks);

@@ -37,8 +37,9 @@ LdscColumns flatten(const std::vector<ldsc::TraitChunkResult>& chunks, std::int6
 void log_trait_summary(const std::string& trait, const LdscColumns& own, const SpotSelection& sel,
                        MPI_Comm comm);
 // Collective: <path> with header spot,beta,se,z,p,neg_log10_p; rank r's rows after rank r-1's.
-void write_ldsc_csv_collective(const std::string& path, const std::vector<std::string>& spot_names,
-                               std::int64_t own_start, const LdscColumns& own, MPI_Comm comm);
+// `own_names`: the names of the rank's own spots (own.size() of them), the only names it holds.
+void write_ldsc_csv_collective(const std::string& path, const std::vector<std::string>& own_names,
+                               const LdscColumns& own, MPI_Comm comm);
 // Rows [row0, row1) (data rows, 0-based) of a gsMap-format LDSC csv.gz (NaN = empty field).
 LdscColumns read_ldsc_csv_rows(const std::string& path, std::int64_t row0, std::int64_t row1);
 // Collective: <project>_results.h5ad: obs = spots (obs of the marker-score source), var = traits,

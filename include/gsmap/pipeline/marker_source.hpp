@@ -20,7 +20,9 @@ class MarkerScoreSource {
   virtual std::string describe() const = 0;
   virtual std::int64_t n_spots() const = 0;
   virtual const std::vector<std::string>& genes() const = 0;
-  virtual const std::vector<std::string>& spot_names() const = 0;
+  // The names of spots [row0, row1), read from the file on each call: no rank holds the names
+  // of all spots (docs/scalability.md "Memory per rank").
+  virtual std::vector<std::string> spot_names(std::int64_t row0, std::int64_t row1) const = 0;
   // The h5ad whose obs describe the spots (annotations, sample_name) and whose obsm holds spatial.
   virtual std::string obs_h5ad() const = 0;
   // Rows [row0, row1) restricted to `gene_columns`, as f16 bits (spots x genes, row-major).

@@ -183,6 +183,42 @@ TEST(H5adWriter, OurReaderReadsWhatWeWrite) {
   EXPECT_FALSE(io::is_complete(path));
 }
 
+TEST(H5adReader, RowSelectionsOfObsmAndObsNames) {
+  // Rows by ranges (docs/algorithms.md §5.2): any ascending row list, gaps read through or not.
+  TempDir dir("h5ad_rows");
+  const std::string path = (dir.path() / "rows.h5ad").string();
+  const Content c = make_content();
+  write_content(path, c, false);
+  io::H5adReader r(path);
+  const std::vector<std::vector<std::int64_t>> lists = {{}, {0}, {4}, {1, 3}, {0, 2, 3, 4}, {0, 1, 2, 3, 4}};
+  for (const auto& rows : lists) {
+    std::int64_t cols = 0;
+    const auto got = r.obsm_rows("spatial", rows, &cols);
+    ASSERT_EQ(cols, 2);
+    ASSERT_EQ(got.size(), rows.size() * 2);
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      EXPECT_EQ(got[2 * k], c.spatial[static_cast<std::size_t>(2 * rows[k])]);
+      EXPECT_EQ(got[2 * k + 1], c.spatial[static_cast<std::size_t>(2 * rows[k] + 1)]);
+    }
+    const auto emb = r.obsm_rows("emb_cell", rows, &cols);  // f32 on disk, exact in f64
+    ASSERT_EQ(cols, 4);
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      for (std::size_t d = 0; d < 4; ++d) {
+        EXPECT_EQ(emb[4 * k + d], static_cast<double>(c.emb[static_cast<std::size_t>(rows[k]) * 4 + d]));
+      }
+    }
+  }
+  const std::vector<std::int64_t> descending = {3, 1};
+  EXPECT_THROW(r.obsm_rows("spatial", descending, nullptr), std::out_of_range);
+  EXPECT_THROW(r.obsm_rows("no_such_key", {}, nullptr), gsmap::InputError);
+  for (std::int64_t a = 0; a <= 5; ++a) {
+    for (std::int64_t b = a; b <= 5; ++b) {
+      EXPECT_EQ(r.obs_names(a, b), std::vector<std::string>(c.obs.index.begin() + a, c.obs.index.begin() + b));
+    }
+  }
+  EXPECT_THROW(r.obs_names(2, 6), std::out_of_range);
+}
+
 TEST(H5adWriter, IdenticalInputsGiveIdenticalBytes) {
   TempDir dir("h5ad_writer");
   const std::string a = (dir.path() / "a.h5ad").string();

@@ -104,3 +104,53 @@ TEST(ProcessingOrder, SamplesStayInDeclaredOrderAndPartitionSplitsTheOrder) {
   }
   EXPECT_EQ(seen, order);
 }
+
+TEST(StageBCells, OwnCellsAndTheirCandidatesOnlyOnAShuffledGrid) {
+  // A 64 x 64 grid stored shuffled, 4 ranks: rank 1's processed quarter needs its own cells and
+  // the cells within candidate reach (9 nearest) of them, not the tissue.
+  const int side = 64, n = side * side;
+  std::vector<int> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), std::mt19937(5));
+  CellSet cs = grid_cells(side, perm, 2);  // two slices: slice_starts
+  CellPartition cp = partition_cells(cs, 100, 4);
+  cp.keep_only_work(1);
+  const auto own = cp.work_cells(1);
+  const auto starts = cs.slice_starts();
+  ASSERT_EQ(starts, (std::vector<std::int64_t>{0, n, 2 * n}));
+  EXPECT_EQ(cs.slice_of(n - 1), 0);
+  EXPECT_EQ(cs.slice_of(n), 1);
+
+  gsmap::gss::CellTable table;
+  table.n = cs.n;
+  table.coord_dim = 2;
+  table.coords = cs.coords;
+  table.slice_starts = starts;
+  table.group = cs.group;
+  gsmap::gss::NeighborParams params;
+  params.k_central = 9;
+  params.k_homogeneous = 3;
+  const auto needed = stage_b_cells(table, params, own);
+  ASSERT_TRUE(std::is_sorted(needed.begin(), needed.end()));
+  const std::set<std::int64_t> have(needed.begin(), needed.end());
+  for (const auto c : own) EXPECT_TRUE(have.count(c)) << "own cell " << c;
+  // Every candidate of an own cell is there, on the own cell's slice (rank 1 owns part of slice 0).
+  gsmap::gss::NormalizedEmbedding dense;
+  dense.rows = cs.n;
+  dense.dim = 1;
+  dense.values.assign(static_cast<std::size_t>(cs.n), 0);
+  table.cell = &dense;
+  const gsmap::gss::HomogeneousNeighborFinder finder(table, params);
+  std::set<std::int64_t> expected(own.begin(), own.end());
+  for (const auto c : own) {
+    for (const auto cand : finder.candidate_row(c)) {
+      ASSERT_GE(cand, 0);
+      EXPECT_EQ(cs.slice_of(cand), cs.slice_of(c));
+      expected.insert(cand);
+    }
+  }
+  EXPECT_EQ(have, expected);
+  // A compact quarter of 2 x 4096 cells: own 2048 cells plus a boundary, far below all cells.
+  EXPECT_EQ(own.size(), 2048u);
+  EXPECT_LT(needed.size(), 2600u);
+}
