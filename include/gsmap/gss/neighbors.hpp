@@ -131,7 +131,7 @@ struct KnnGraph {
 class HomogeneousNeighborFinder {
  public:
   // Validates the parameters against the data and builds the search structures (spatial: one
-  // k-d tree per (cell type, slice) with pool cells). Throws UsageError / InputError for bad
+  // search grid per (cell type, slice) with pool cells). Throws UsageError / InputError for bad
   // options or data: K > k_c, too few slices for spatial3D, the High_quality filter without a
   // High_quality column, a non-finite coordinate (naming the spatial key and the first row), an
   // scRNA cell type with fewer than K cells, an all-zero scRNA cell embedding row.
