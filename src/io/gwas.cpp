@@ -134,7 +134,7 @@ SumstatsHeader read_sumstats_header(const std::string& path, LineReader& reader)
     if (!reader.next_view(line)) {
       throw InputError(path, "", "empty file: no header line",
                        "summary statistics need a header with columns SNP, Z and N (as written "
-                       "by `gsmap format-sumstats`)");
+                       "by `gsmap-mpi format-sumstats`)");
     }
     split_whitespace(line, fields);
   } while (fields.empty());
@@ -153,7 +153,7 @@ SumstatsHeader read_sumstats_header(const std::string& path, LineReader& reader)
                      fmt::format("missing required column(s) {}; the header found is: {}",
                                  join(missing, ", "), join(h.names, " ")),
                      "the file needs whitespace-separated columns SNP, Z and N (exact, "
-                     "case-sensitive names); convert raw GWAS files with `gsmap format-sumstats`");
+                     "case-sensitive names); convert raw GWAS files with `gsmap-mpi format-sumstats`");
   }
   return h;
 }
@@ -218,7 +218,7 @@ SumStats read_sumstats(const std::string& path) {
       throw InputError(path, fmt::format("line {}, column N", reader.line_number()),
                        fmt::format("N = '{}' is not a positive sample size", fields[col_n]),
                        "N is the GWAS sample size of the SNP and must be > 0; fix the column "
-                       "(re-run `gsmap format-sumstats` with the right --n) or mark it 'NA' to "
+                       "(re-run `gsmap-mpi format-sumstats` with the right --n) or mark it 'NA' to "
                        "drop the row");
     }
     snp.add(fields[col_snp]);

@@ -61,7 +61,7 @@ TraitData prepare_trait(const CommonResources& common, const io::SumStats& sumst
   if (n_missing_z == n_rows)
     throw InputError(sumstats.path, "column Z",
                      n_rows == 0 ? "no SNP rows" : "every Z value is missing",
-                     "give summary statistics with a numeric Z column (gsmap format-sumstats)");
+                     "give summary statistics with a numeric Z column (gsmap-mpi format-sumstats)");
   t.lambda_gc = median_of_finite(chisq) / kLambdaGcMedian;
   t.chisq_max = options.chisq_max ? *options.chisq_max : io::default_chisq_max(sumstats);
 
