@@ -46,17 +46,13 @@ constexpr std::size_t kQueryGrain = 32;  // query cells per TBB task
 // (per 16-element block, the four 4-wide blocks back to front into four lanes; the tail and the
 // final (l0 + l1) + (l2 + l3) as in the scalar kernel), so the bits are the scalar kernel's.
 // Products of two f16 values are exact in f32, and nothing is fused (no FMA in the target).
-f16_bits dot_widened_scalar(const float* a, const f16_bits* b, int dim, const float* table,
-                            float lane[4], int d) {
-  for (; d < dim; d += 4) {
-    for (int l = 0; l < 4; ++l) {
-      const int k = d + l;
-      const float product = k < dim ? a[k] * table[b[k]] : 0.0f;
-      lane[l] = product + lane[l];
-    }
-  }
-  return f32_to_f16((lane[0] + lane[1]) + (lane[2] + lane[3]));
-}
+// The product of element k: the query's f32 value times the candidate's f16 value from the table.
+struct WidenedProduct {
+  const float* a;
+  const f16_bits* b;
+  const float* table;
+  float operator()(int k) const { return a[k] * table[b[k]]; }
+};
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(GSMAP_NO_CPU_DISPATCH)
@@ -79,24 +75,14 @@ __attribute__((target("avx2,f16c"))) f16_bits dot_widened_f16c(const float* a, c
   }
   alignas(16) float lane[4];
   _mm_store_ps(lane, lanes);
-  return dot_widened_scalar(a, b, dim, table, lane, d);
+  return einsum_dot_finish(lane, d, dim, WidenedProduct{a, b, table});
 }
 #else
 #define GSMAP_SIM_DISPATCH 0
 #endif
 
 f16_bits dot_widened_portable(const float* a, const f16_bits* b, int dim, const float* table) {
-  float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  int d = 0;
-  for (; dim - d >= 16; d += 16) {
-    for (int block = 3; block >= 0; --block) {
-      for (int l = 0; l < 4; ++l) {
-        const int k = d + 4 * block + l;
-        lane[l] = a[k] * table[b[k]] + lane[l];
-      }
-    }
-  }
-  return dot_widened_scalar(a, b, dim, table, lane, d);
+  return einsum_dot(dim, WidenedProduct{a, b, table});
 }
 
 bool cpu_has_f16c() {

@@ -58,27 +58,45 @@ GSMAP_HD f16_bits f64_to_f16(double value) {
 // values are exact in f32; the order of the additions is numpy's einsum dot kernel (4 lanes,
 // blocks of 16 added back to front, zero-padded tail, lanes summed as (l0 + l1) + (l2 + l3)): the
 // fixtures' similarities were computed that way, and it matches them bit for bit.
-// `widen` turns an f16 into its f32 value (exactly); callers may pass a faster table lookup.
-template <typename Widen>
-GSMAP_HD f16_bits einsum_dot_f16(const f16_bits* a, const f16_bits* b, int dim, Widen widen) {
+// einsum_dot_finish adds the tail from element d on to `lane` and rounds; `product(k)` is the f32
+// product of element k (callers choose how the operands are widened, e.g. a query row widened
+// once, or a table lookup).
+template <typename Product>
+GSMAP_HD f16_bits einsum_dot_finish(float lane[4], int d, int dim, const Product& product) {
+  for (; d < dim; d += 4) {
+    for (int l = 0; l < 4; ++l) {
+      const int k = d + l;
+      const float p = k < dim ? product(k) : 0.0f;
+      lane[l] = p + lane[l];
+    }
+  }
+  return math::f32_to_f16((lane[0] + lane[1]) + (lane[2] + lane[3]));
+}
+
+template <typename Product>
+GSMAP_HD f16_bits einsum_dot(int dim, const Product& product) {
   float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   int d = 0;
   for (; dim - d >= 16; d += 16) {
     for (int block = 3; block >= 0; --block) {
-      for (int l = 0; l < 4; ++l) {
-        const int k = d + 4 * block + l;
-        lane[l] = widen(a[k]) * widen(b[k]) + lane[l];
-      }
+      for (int l = 0; l < 4; ++l) lane[l] = product(d + 4 * block + l) + lane[l];
     }
   }
-  for (; d < dim; d += 4) {
-    for (int l = 0; l < 4; ++l) {
-      const int k = d + l;
-      const float product = k < dim ? widen(a[k]) * widen(b[k]) : 0.0f;
-      lane[l] = product + lane[l];
-    }
-  }
-  return math::f32_to_f16((lane[0] + lane[1]) + (lane[2] + lane[3]));
+  return einsum_dot_finish(lane, d, dim, product);
+}
+
+// The products of two f16 rows; `widen` turns an f16 into its f32 value (exactly).
+template <typename Widen>
+struct F16Product {
+  const f16_bits* a;
+  const f16_bits* b;
+  Widen widen;
+  GSMAP_HD float operator()(int k) const { return widen(a[k]) * widen(b[k]); }
+};
+
+template <typename Widen>
+GSMAP_HD f16_bits einsum_dot_f16(const f16_bits* a, const f16_bits* b, int dim, Widen widen) {
+  return einsum_dot(dim, F16Product<Widen>{a, b, widen});
 }
 
 struct WidenF16 {
