@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -11,7 +12,7 @@
 namespace gsmap::ldscore {
 
 Coordinates make_coordinates(LdUnit unit, double ld_wind, const Bim& bim,
-                             const std::vector<std::int64_t>& rows) {
+                             const std::vector<std::int64_t>& rows, std::optional<bool> cm_fallback) {
   Coordinates c;
   c.unit = unit;
   c.size = static_cast<std::int64_t>(rows.size());
@@ -22,7 +23,7 @@ Coordinates make_coordinates(LdUnit unit, double ld_wind, const Bim& bim,
   bool use_bp = unit == LdUnit::kKb;
   c.w = 1000.0 * ld_wind;
   if (unit == LdUnit::kCm) {
-    use_bp = !rows.empty() && std::all_of(rows.begin(), rows.end(), [&](std::int64_t r) {
+    use_bp = cm_fallback ? *cm_fallback : !rows.empty() && std::all_of(rows.begin(), rows.end(), [&](std::int64_t r) {
       return bim.cm[static_cast<std::size_t>(r)] == 0.0;
     });
     c.fallback = use_bp;

@@ -71,14 +71,20 @@ std::int64_t count_fam(const std::string& path) {
   return n;
 }
 
-Bim read_bim(const std::string& path) {
+Bim read_bim(const std::string& path) { return read_bim_rows(path, 0, -1); }
+
+Bim read_bim_rows(const std::string& path, std::int64_t first, std::int64_t last) {
   io::LineReader reader(path);
   Bim bim;
   bim.path = path;
   std::string_view line;
   std::vector<std::string_view> fields;
+  std::int64_t row = -1;
   while (reader.next_view(line)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    ++row;
+    if (row < first) continue;
+    if (last >= 0 && row >= last) break;
     io::split_whitespace(line, fields);
     const std::string where = fmt::format("line {}", reader.line_number());
     if (fields.size() != 6) {
@@ -105,7 +111,7 @@ Bim read_bim(const std::string& path) {
     bim.cm.push_back(cm);
     bim.bp.push_back(bp);
   }
-  if (bim.id.empty()) {
+  if (bim.id.empty() && first == 0 && last < 0) {
     throw InputError(path, "", "the .bim file lists no variants",
                      "give the fileset's .bim (one line per variant)");
   }

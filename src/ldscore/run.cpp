@@ -1,12 +1,14 @@
 // ldscore-weight-matrix over MPI ranks and threads (docs/ldscore.md §8): every rank checks that
 // the files exist and reads the feature mapping; each chromosome is planned (its .bim, regression-SNP
-// list, genotype QC pass, coordinates, mapping and batches) by one rank only, chromosomes split
-// into contiguous ranges balanced by .bed size; the ranks exchange the small plan (per-chromosome
-// counts and the batch windows); the batches are split into one contiguous range per rank, balanced
-// by their cost; each rank then keeps the variant tables of the chromosomes its batches are on and
-// no others, decodes only the genotype window of the batches it is computing, and its threads
-// compute batches independently. The matrix is written with parallel HDF5, each rank its own rows;
-// the pair table is streamed to rank 0 one chromosome at a time.
+// list, genotype QC pass, coordinates, mapping and batches) by one rank only, one chromosome at a
+// time, chromosomes split into contiguous ranges balanced by .bed size; the planner keeps the
+// batches and the pair-table rows and frees the variant tables; the ranks exchange the small plan
+// (per-chromosome counts and the batch windows); the batches are split into one contiguous range
+// per rank, balanced by their cost; each rank then reads only the variants of its batches and
+// their LD windows (its slices), decodes the genotype window of the batches it is computing, and
+// its threads compute batches independently. The matrix is written with parallel HDF5, each rank
+// its own rows; the pair table is streamed to rank 0 and each w_ld table to its writer, one
+// chromosome at a time.
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -123,6 +125,27 @@ Hm3List read_hm3(const std::string& dir, int c) {
                    "e.g. hm." + std::to_string(c) + ".snp");
 }
 
+// What a rank holds of a chromosome it computes on (docs/ldscore.md §8): only the QC-passing SNPs
+// Q[q0, q0 + size) covering the windows of its batches, read from the files by the rank itself.
+// Positions stay global (Q and R of the whole chromosome); `q0` and `r0` translate.
+struct Slice {
+  Index q0 = 0, r0 = 0;          // global Q / R position of the first entry
+  Index row_lo = 0, row_hi = 0;  // the .bim rows read
+  std::unique_ptr<BedFile> bed;
+  std::vector<Index> q_rows;        // per slice Q: its .bim row (global)
+  std::vector<CallCounts> counts;   // per slice Q
+  std::vector<double> sqrt_d;       // per slice Q
+  std::vector<Index> r_q;           // per slice R: its global Q position
+  Coordinates coord, coord_r;       // of the slice's Q and R
+  MappingRows m;                    // per slice Q
+  // Per slice R: the output fields (obs, w_ld file).
+  std::vector<std::string> r_id, r_chrom;
+  std::vector<std::int32_t> r_bp;
+  std::vector<double> r_cm;
+  Index q(Index global_q) const { return global_q - q0; }
+  Index r(Index global_r) const { return global_r - r0; }
+};
+
 struct Chrom {
   int number = 0;
   std::string prefix;
@@ -143,7 +166,7 @@ struct Chrom {
   std::vector<std::string> annot_names;
   Index row0 = 0;  // first output row
   // Known on every rank after the plan exchange (docs/ldscore.md §8); the tables above only on
-  // the ranks that hold the chromosome (`held`).
+  // the planner while it plans (`held`).
   int planner = 0;
   bool held = false;
   std::uintmax_t bed_bytes = 0;
@@ -152,6 +175,10 @@ struct Chrom {
   bool fallback = false, any_pairs = false;
   std::vector<std::string> r_chrom_names;  // distinct .bim chromosome texts of the regression SNPs
   std::vector<std::string> sparse_names;   // annotation mode: nearly empty annotations
+  bool fallback_r = false;                  // the w_ld coordinates' cM fallback (R's own)
+  std::string pair_text;  // the planner's: this chromosome's pair-table rows (BED mode)
+  Slice s;                // the rank's slice, where it computes on this chromosome
+  bool sliced = false;
 };
 
 struct Batch {
@@ -159,6 +186,8 @@ struct Batch {
   Index first = 0, count = 0;  // positions in R
   Window main, reduced;    // batch windows: main block in Q, w_ld block in R
   Window span;             // Q columns covering the rows and both blocks
+  Index row_lo = 0, row_hi = 0;  // the .bim rows of Q span.lo and span.hi - 1 (+1)
+  Index span_r = 0;        // the first R position whose Q is at or after span.lo
   double cost = 0;
 };
 
@@ -203,14 +232,15 @@ class WindowStore {
 
 void decode_window(const Chrom& c, const WindowStore& store, Index lo, Index hi, Index n_pad) {
   constexpr Index kPiece = 256;
+  const Slice& sl = c.s;
   tbb::parallel_for(tbb::blocked_range<Index>(lo, hi, kPiece), [&](const auto& range) {
     std::vector<std::uint8_t> bytes;
-    const Index first_row = c.q_rows[static_cast<std::size_t>(range.begin())];
-    const Index last_row = c.q_rows[static_cast<std::size_t>(range.end() - 1)];
-    c.bed->read(first_row, last_row - first_row + 1, bytes);
-    const Index stride = c.bed->bytes_per_variant();
+    const Index first_row = sl.q_rows[static_cast<std::size_t>(sl.q(range.begin()))];
+    const Index last_row = sl.q_rows[static_cast<std::size_t>(sl.q(range.end() - 1))];
+    sl.bed->read(first_row, last_row - first_row + 1, bytes);
+    const Index stride = sl.bed->bytes_per_variant();
     for (Index q = range.begin(); q < range.end(); ++q) {
-      const Index row = c.q_rows[static_cast<std::size_t>(q)];
+      const Index row = sl.q_rows[static_cast<std::size_t>(sl.q(q))];
       decode_variant(bytes.data() + (row - first_row) * stride, c.n, n_pad, store.dosage(q),
                      store.has_observed() ? store.observed(q) : nullptr);
     }
@@ -221,18 +251,19 @@ void decode_window(const Chrom& c, const WindowStore& store, Index lo, Index hi,
 // the unbiased r^2, and the weights summed in double in .bim order.
 BatchResult compute_batch(const Chrom& c, const Batch& b, const WindowStore& store, Index n_pad,
                           Index n_features, WindowMode mode, bool want_l2, Kernel kernel) {
+  const Slice& sl = c.s;
   const Index na = b.count;
   const Index ulo = b.span.lo;
   const Index nb = b.span.hi - b.span.lo;
   std::vector<const float*> a_x(static_cast<std::size_t>(na)), b_x(static_cast<std::size_t>(nb));
-  for (Index t = 0; t < na; ++t) a_x[static_cast<std::size_t>(t)] = store.dosage(c.r_q[static_cast<std::size_t>(b.first + t)]);
+  for (Index t = 0; t < na; ++t) a_x[static_cast<std::size_t>(t)] = store.dosage(sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))]);
   for (Index k = 0; k < nb; ++k) b_x[static_cast<std::size_t>(k)] = store.dosage(ulo + k);
   std::vector<float> sxx(static_cast<std::size_t>(na * nb));
   cross_products(a_x.data(), na, b_x.data(), nb, n_pad, sxx.data(), kernel);
   std::vector<float> sxo, sox, soo;
   if (store.has_observed()) {
     std::vector<const float*> a_o(static_cast<std::size_t>(na)), b_o(static_cast<std::size_t>(nb));
-    for (Index t = 0; t < na; ++t) a_o[static_cast<std::size_t>(t)] = store.observed(c.r_q[static_cast<std::size_t>(b.first + t)]);
+    for (Index t = 0; t < na; ++t) a_o[static_cast<std::size_t>(t)] = store.observed(sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))]);
     for (Index k = 0; k < nb; ++k) b_o[static_cast<std::size_t>(k)] = store.observed(ulo + k);
     sxo.resize(sxx.size());
     sox.resize(sxx.size());
@@ -251,12 +282,13 @@ BatchResult compute_batch(const Chrom& c, const Batch& b, const WindowStore& sto
   const double n = static_cast<double>(c.n);
   const double bias = 1.0 / (n - 2.0);
   for (Index t = 0; t < na; ++t) {
-    const Index s = c.r_q[static_cast<std::size_t>(b.first + t)];
-    const CallCounts& cs = c.counts[static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(s)])];
-    const double ds = c.sqrt_d[static_cast<std::size_t>(s)];
+    const Index s = sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))];
+    const CallCounts& cs = sl.counts[static_cast<std::size_t>(sl.q(s))];
+    const double ds = sl.sqrt_d[static_cast<std::size_t>(sl.q(s))];
     for (Index k = 0; k < nb; ++k) {
       const Index j = ulo + k;
-      const CallCounts& cj = c.counts[static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(j)])];
+      const CallCounts& cj = sl.counts[static_cast<std::size_t>(sl.q(j))];
+      const double dj = sl.sqrt_d[static_cast<std::size_t>(sl.q(j))];
       const std::size_t at = static_cast<std::size_t>(t * nb + k);
       double r = 0;
       if (store.has_observed()) {
@@ -265,28 +297,35 @@ BatchResult compute_batch(const Chrom& c, const Batch& b, const WindowStore& sto
                            Int128(cj.sum) * cs.n_obs * static_cast<std::int64_t>(sxo[at]) -
                            Int128(cs.sum) * cj.n_obs * static_cast<std::int64_t>(sox[at]) +
                            Int128(cs.sum) * cj.sum * static_cast<std::int64_t>(soo[at]);
-        r = static_cast<double>(num) / (n * ds * c.sqrt_d[static_cast<std::size_t>(j)]);
+        r = static_cast<double>(num) / (n * ds * dj);
       } else {
         const std::int64_t num = c.n * static_cast<std::int64_t>(sxx[at]) -
                                  static_cast<std::int64_t>(cs.sum) * cj.sum;
-        r = static_cast<double>(num) / (ds * c.sqrt_d[static_cast<std::size_t>(j)]);
+        r = static_cast<double>(num) / (ds * dj);
       }
       const double r2 = r * r;
       ell[static_cast<std::size_t>(k)] = r2 - (1.0 - r2) * bias;
     }
     // Weights: W[s, g] = sum over the block, in .bim order, of l(s, j) M[j, g].
-    const Window w = mode == WindowMode::kBatch ? b.main : own_window(c.coord, s);
+    // The slice's coordinates hold every SNP of the window (it covers the batch's span), so the
+    // window found in them, shifted by q0, is the chromosome's.
+    Window w = b.main;
+    if (mode != WindowMode::kBatch) {
+      w = own_window(sl.coord, sl.q(s));
+      w = {w.lo + sl.q0, w.hi + sl.q0};
+    }
     touched.clear();
     for (Index j = w.lo; j < w.hi; ++j) {
       const double l = ell[static_cast<std::size_t>(j - ulo)];
-      for (Index e = c.m.ptr[static_cast<std::size_t>(j)]; e < c.m.ptr[static_cast<std::size_t>(j + 1)]; ++e) {
-        const std::int32_t g = c.m.col[static_cast<std::size_t>(e)];
+      const auto jl = static_cast<std::size_t>(sl.q(j));
+      for (Index e = sl.m.ptr[jl]; e < sl.m.ptr[jl + 1]; ++e) {
+        const std::int32_t g = sl.m.col[static_cast<std::size_t>(e)];
         if (!seen[static_cast<std::size_t>(g)]) {
           seen[static_cast<std::size_t>(g)] = 1;
           acc[static_cast<std::size_t>(g)] = 0.0;
           touched.push_back(g);
         }
-        acc[static_cast<std::size_t>(g)] += l * c.m.value[static_cast<std::size_t>(e)];
+        acc[static_cast<std::size_t>(g)] += l * sl.m.value[static_cast<std::size_t>(e)];
       }
     }
     std::sort(touched.begin(), touched.end());
@@ -301,10 +340,14 @@ BatchResult compute_batch(const Chrom& c, const Batch& b, const WindowStore& sto
     out.ptr.push_back(static_cast<std::int64_t>(out.col.size()));
     if (want_l2) {
       const Index r_index = b.first + t;
-      const Window wr = mode == WindowMode::kBatch ? b.reduced : own_window(c.coord_r, r_index);
+      Window wr = b.reduced;
+      if (mode != WindowMode::kBatch) {
+        wr = own_window(sl.coord_r, sl.r(r_index));
+        wr = {wr.lo + sl.r0, wr.hi + sl.r0};
+      }
       double l2 = 0;
       for (Index k = wr.lo; k < wr.hi; ++k) {
-        l2 += ell[static_cast<std::size_t>(c.r_q[static_cast<std::size_t>(k)] - ulo)];
+        l2 += ell[static_cast<std::size_t>(sl.r_q[static_cast<std::size_t>(sl.r(k))] - ulo)];
       }
       out.l2.push_back(static_cast<float>(l2));
     }
@@ -391,6 +434,21 @@ void load_inputs(Chrom& c, const Options& o) {
   c.held = true;
 }
 
+// Genotype QC of one variant (docs/ldscore.md §3).
+enum class Qc { kPass, kMaf, kConstant };
+Qc qc_of(const CallCounts& k, double maf_min) {
+  if (k.n_obs == 0) return Qc::kConstant;
+  if (maf_min > 0) {
+    // D3: MAF in double from the allele count.
+    const double maf =
+        static_cast<double>(std::min<std::int64_t>(k.sum, 2 * std::int64_t{k.n_obs} - k.sum)) /
+        (2.0 * k.n_obs);
+    if (!(maf >= maf_min)) return Qc::kMaf;
+  }
+  const std::int64_t d = std::int64_t{k.n_obs} * k.sum_sq - std::int64_t{k.sum} * k.sum;
+  return d == 0 ? Qc::kConstant : Qc::kPass;
+}
+
 // One chromosome's genotype QC pass (threads over pieces of variants), QC (docs/ldscore.md §3),
 // regression SNPs, coordinates and mapping (§4, §5.2). `unmapped` is the Unmapped column (-1 in
 // annotation mode).
@@ -416,26 +474,13 @@ void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, const DictMap
   c.maf_removed = c.constant_removed = 0;
   for (Index row = 0; row < c.bim.size(); ++row) {
     const CallCounts& k = c.counts[static_cast<std::size_t>(row)];
-    const std::int64_t d = std::int64_t{k.n_obs} * k.sum_sq - std::int64_t{k.sum} * k.sum;
-    if (k.n_obs == 0) {
-      ++c.constant_removed;
-      continue;
-    }
-    if (o.maf_min > 0) {
-      // D3: MAF in double from the allele count.
-      const double maf = static_cast<double>(std::min<std::int64_t>(k.sum, 2 * std::int64_t{k.n_obs} - k.sum)) /
-                         (2.0 * k.n_obs);
-      if (!(maf >= o.maf_min)) {
-        ++c.maf_removed;
-        continue;
-      }
-    }
-    if (d == 0) {
-      ++c.constant_removed;
-      continue;
-    }
+    const Qc qc = qc_of(k, o.maf_min);
+    if (qc == Qc::kMaf) ++c.maf_removed;
+    if (qc == Qc::kConstant) ++c.constant_removed;
+    if (qc != Qc::kPass) continue;
     c.q_rows.push_back(row);
-    c.sqrt_d.push_back(std::sqrt(static_cast<double>(d)));
+    c.sqrt_d.push_back(std::sqrt(static_cast<double>(std::int64_t{k.n_obs} * k.sum_sq -
+                                                     std::int64_t{k.sum} * k.sum)));
     c.missing |= k.n_obs < c.n;
   }
   for (Index q = 0; q < static_cast<Index>(c.q_rows.size()); ++q) {
@@ -452,7 +497,10 @@ void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, const DictMap
   }
   c.r_chrom_names.assign(r_names.begin(), r_names.end());
   c.coord = make_coordinates(o.unit, o.ld_wind, c.bim, c.q_rows);
-  if (o.calculate_w_ld) c.coord_r = make_coordinates(o.unit, o.ld_wind, c.bim, r_rows);
+  if (o.calculate_w_ld) {
+    c.coord_r = make_coordinates(o.unit, o.ld_wind, c.bim, r_rows);
+    c.fallback_r = c.coord_r.fallback;
+  }
   c.pairs.clear();
   if (annotation) {
     AnnotationRows a = read_annotation(annot_path(o.annot_file, c.number), c.bim, c.q_rows);
@@ -501,6 +549,9 @@ std::vector<Batch> make_batches(const Chrom& c, int ci, const Options& o) {
         b.span.hi = std::max(b.span.hi, c.r_q[static_cast<std::size_t>(b.reduced.hi - 1)] + 1);
       }
     }
+    b.row_lo = c.q_rows[static_cast<std::size_t>(b.span.lo)];
+    b.row_hi = c.q_rows[static_cast<std::size_t>(b.span.hi - 1)] + 1;
+    b.span_r = std::lower_bound(c.r_q.begin(), c.r_q.end(), b.span.lo) - c.r_q.begin();
     b.cost = static_cast<double>(b.count) * static_cast<double>(b.span.hi - b.span.lo + 8);
     out.push_back(b);
   }
@@ -521,6 +572,98 @@ void release(Chrom& c) {
   c.m = MappingRows();
   c.pairs = std::vector<KeptPair>();
   c.held = false;
+}
+
+// The rank's slice of a chromosome it computes on (docs/ldscore.md §8): QC-passing SNPs
+// Q[q_lo, q_hi) at .bim rows [row_lo, row_hi), the first of its regression SNPs being R[r_lo]. The
+// rank reads only those .bim rows and .bed variants and keeps only them; the QC, the regression-SNP
+// test, the coordinates (with the chromosome's cM fallback decided by its planner) and the mapping
+// are per SNP, so they equal the planner's. In annotation mode the chromosome's .bim and annotation
+// file are read whole to find the rows (then freed).
+void build_slice(Chrom& c, const Options& o, Index q_lo, Index q_hi, Index row_lo, Index row_hi,
+                 Index r_lo, const BedMapping& bed, const DictMapping& dict,
+                 tbb::task_arena& arena) {
+  const auto changed = [&](const std::string& what) {
+    return IoError(fmt::format("{}: {} differs from what its planner read; were the files "
+                               "changed during the run?",
+                               c.prefix, what));
+  };
+  c.s = Slice();
+  Slice& sl = c.s;
+  sl.q0 = q_lo;
+  sl.r0 = r_lo;
+  sl.row_lo = row_lo;
+  sl.row_hi = row_hi;
+  const Bim bim = read_bim_rows(c.prefix + ".bim", row_lo, row_hi);
+  if (bim.size() != row_hi - row_lo) throw changed(".bim");
+  sl.bed = std::make_unique<BedFile>(c.prefix + ".bed", c.n, c.bim_size);
+  std::vector<CallCounts> counts(static_cast<std::size_t>(bim.size()));
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<Index>(0, bim.size(), 4096), [&](const auto& range) {
+      std::vector<std::uint8_t> bytes;
+      sl.bed->read(row_lo + range.begin(), range.end() - range.begin(), bytes);
+      const Index stride = sl.bed->bytes_per_variant();
+      for (Index v = range.begin(); v < range.end(); ++v) {
+        counts[static_cast<std::size_t>(v)] =
+            count_calls(bytes.data() + (v - range.begin()) * stride, c.n);
+      }
+    });
+  });
+  std::vector<Index> q_local;  // .bim rows of the slice's Q, relative to row_lo
+  for (Index row = 0; row < bim.size(); ++row) {
+    const CallCounts& k = counts[static_cast<std::size_t>(row)];
+    if (qc_of(k, o.maf_min) != Qc::kPass) continue;
+    q_local.push_back(row);
+    sl.q_rows.push_back(row_lo + row);
+    sl.counts.push_back(k);
+    sl.sqrt_d.push_back(std::sqrt(static_cast<double>(std::int64_t{k.n_obs} * k.sum_sq -
+                                                      std::int64_t{k.sum} * k.sum)));
+  }
+  counts = std::vector<CallCounts>();
+  if (static_cast<Index>(q_local.size()) != q_hi - q_lo || q_local.front() != 0 ||
+      q_local.back() != bim.size() - 1) {
+    throw changed(".bed");
+  }
+  // Regression SNPs: the slice's ids found in the planner's list file.
+  std::unordered_set<std::string_view> ids, listed;
+  for (const Index row : q_local) ids.insert(bim.id[static_cast<std::size_t>(row)]);
+  {
+    io::LineReader reader(c.hm3_path);
+    std::string_view line;
+    std::vector<std::string_view> fields;
+    while (reader.next_view(line)) {
+      io::split_whitespace(line, fields);
+      if (fields.empty()) continue;
+      const auto it = ids.find(fields[0]);
+      if (it != ids.end()) listed.insert(*it);
+    }
+  }
+  ids = {};
+  std::vector<Index> r_local;
+  for (Index q = 0; q < static_cast<Index>(q_local.size()); ++q) {
+    const auto row = static_cast<std::size_t>(q_local[static_cast<std::size_t>(q)]);
+    if (!listed.count(bim.id[row])) continue;
+    sl.r_q.push_back(q_lo + q);
+    r_local.push_back(q_local[static_cast<std::size_t>(q)]);
+    sl.r_id.push_back(bim.id[row]);
+    sl.r_chrom.push_back(bim.chrom[row]);
+    sl.r_bp.push_back(bim.bp[row]);
+    sl.r_cm.push_back(bim.cm[row]);
+  }
+  sl.coord = make_coordinates(o.unit, o.ld_wind, bim, q_local, c.fallback);
+  if (o.calculate_w_ld) sl.coord_r = make_coordinates(o.unit, o.ld_wind, bim, r_local, c.fallback_r);
+  if (!o.annot_file.empty()) {
+    const Bim whole = read_bim(c.prefix + ".bim");
+    sl.m = read_annotation(annot_path(o.annot_file, c.number), whole, sl.q_rows).rows;
+  } else if (o.mapping == MappingType::kBed) {
+    sl.m = map_bed(bed, o.strategy_kind, o.feature_window_size, bim, q_local, nullptr);
+  } else {
+    sl.m = map_dict(dict, bim, q_local);
+  }
+  sl.q_rows.shrink_to_fit();
+  sl.counts.shrink_to_fit();
+  sl.sqrt_d.shrink_to_fit();
+  c.sliced = true;
 }
 
 // Owner of each of `costs` (contiguous ranges, balanced by cost): item i goes to the rank whose
@@ -644,43 +787,43 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   }
   const double t_inputs = seconds_since(t_start);
 
-  // ---- 2. This rank's chromosomes: .bim, .bed check, lists; then QC pass and plan. ----
+  // ---- 2. This rank's chromosomes, one at a time: .bim, .bed check, list, QC pass and plan; its
+  // batches, the hashes of its regression-SNP ids and its pair-table rows are kept, its variant
+  // tables freed (docs/ldscore.md §8). ----
   const auto t_setup_start = Clock::now();
-  agreed(comm, [&] {
-    for (auto& c : chroms) {
-      if (c.planner == rank) load_inputs(c, o);
-    }
-  });
+  std::vector<std::size_t> output_index(chroms.size());
+  for (std::size_t k = 0; k < order.size(); ++k) output_index[order[k]] = k;
+  struct IdRecord {
+    std::uint64_t hash;
+    std::int32_t oi, row;
+  };
+  std::vector<IdRecord> mine;
   std::vector<std::vector<Batch>> planned(chroms.size());
+  Index planned_max = 0;  // variants of the largest chromosome this rank planned
   agreed(comm, [&] {
     for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
       Chrom& c = chroms[ci];
       if (c.planner != rank) continue;
+      load_inputs(c, o);
       plan_chrom(c, o, bed, dict, arena, unmapped);
       planned[ci] = make_batches(c, static_cast<int>(ci), o);
+      for (const Index q : c.r_q) {
+        const Index row = c.q_rows[static_cast<std::size_t>(q)];
+        mine.push_back({fnv1a(c.bim.id[static_cast<std::size_t>(row)]),
+                        static_cast<std::int32_t>(output_index[ci]), static_cast<std::int32_t>(row)});
+      }
+      if (!c.pairs.empty()) {
+        append_pair_csv(c.pair_text, c.pairs, bed, o.strategy_kind, c.bim, c.q_rows);
+      }
+      planned_max = std::max(planned_max, c.bim_size);
+      release(c);
     }
   });
   double t_setup = seconds_since(t_setup_start);
 
   // ---- 3. Exchange the plan; duplicate regression-SNP ids across all chromosomes (D4, D15). ----
   const auto t_plan_start = Clock::now();
-  std::vector<std::size_t> output_index(chroms.size());
-  for (std::size_t k = 0; k < order.size(); ++k) output_index[order[k]] = k;
   agreed(comm, [&] {
-    struct IdRecord {
-      std::uint64_t hash;
-      std::int32_t oi, row;
-    };
-    std::vector<IdRecord> mine;
-    for (const auto& c : chroms) {
-      if (c.planner != rank) continue;
-      const std::size_t ci = static_cast<std::size_t>(&c - chroms.data());
-      for (const Index q : c.r_q) {
-        const Index row = c.q_rows[static_cast<std::size_t>(q)];
-        mine.push_back({fnv1a(c.bim.id[static_cast<std::size_t>(row)]),
-                        static_cast<std::int32_t>(output_index[ci]), static_cast<std::int32_t>(row)});
-      }
-    }
     Index total_ids = 0;
     const Index my_ids = static_cast<Index>(mine.size());
     MPI_Allreduce(&my_ids, &total_ids, 1, MPI_INT64_T, MPI_SUM, comm);
@@ -725,7 +868,9 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     MPI_Bcast(cand.data(), n_cand, MPI_INT32_T, 0, comm);
     const auto id_of = [&](std::int32_t oi, std::int32_t row) {
       const Chrom& c = chroms[order[static_cast<std::size_t>(oi)]];
-      std::string id = c.planner == rank ? c.bim.id[static_cast<std::size_t>(row)] : std::string();
+      // The planner has freed its tables: it reads the one .bim row again.
+      std::string id = c.planner == rank ? read_bim_rows(c.prefix + ".bim", row, row + 1).id.at(0)
+                                         : std::string();
       int len = static_cast<int>(id.size());
       MPI_Bcast(&len, 1, MPI_INT, c.planner, comm);
       id.resize(static_cast<std::size_t>(len));
@@ -767,6 +912,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       pack.put<std::uint8_t>(c.missing);
       pack.put<std::uint8_t>(c.fallback);
       pack.put<std::uint8_t>(c.any_pairs);
+      pack.put<std::uint8_t>(c.fallback_r);
       pack.put(c.hm3_path);
       pack.put(c.r_chrom_names);
       pack.put(c.annot_names);
@@ -793,6 +939,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       c.missing = u.get<std::uint8_t>() != 0;
       c.fallback = u.get<std::uint8_t>() != 0;
       c.any_pairs = u.get<std::uint8_t>() != 0;
+      c.fallback_r = u.get<std::uint8_t>() != 0;
       c.hm3_path = u.str();
       c.r_chrom_names = u.strs();
       c.annot_names = u.strs();
@@ -888,33 +1035,50 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     }
   }
   if (my_lo > my_hi) my_lo = my_hi = 0;
-  // Holder of a chromosome's outputs (w_ld file, pair-table rows): the rank computing its first
-  // batch, or its planner when it has none. A rank keeps exactly the chromosomes it computes on or
-  // holds (docs/ldscore.md §8).
-  std::vector<int> holder(chroms.size());
-  std::vector<char> needed(chroms.size(), 0);
+  // Writer of a chromosome's w_ld file: the rank computing its first batch.
+  std::vector<int> holder(chroms.size(), 0);
   for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
-    holder[ci] = chroms[ci].r_count > 0 ? batch_owner[first_batch[ci]] : chroms[ci].planner;
-    needed[ci] = holder[ci] == rank && chroms[ci].any_pairs;
+    if (chroms[ci].r_count > 0) holder[ci] = batch_owner[first_batch[ci]];
   }
-  for (std::size_t k = my_lo; k < my_hi; ++k) needed[static_cast<std::size_t>(batches[k].chrom)] = 1;
-  const auto t_replan_start = Clock::now();
-  for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
-    if (chroms[ci].held && !needed[ci]) release(chroms[ci]);
-  }
-  // Chromosomes planned elsewhere that this rank computes on: planned again here (the same
-  // deterministic plan; the batches received stay).
+  // This rank's slices (docs/ldscore.md §8): per chromosome it computes on, the Q columns covering
+  // the spans of its batches there (its rows and their LD windows), read by itself.
+  const auto t_slices_start = Clock::now();
+  Index held_rows = 0, held_q = 0;
   agreed(comm, [&] {
-    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
-      Chrom& c = chroms[ci];
-      if (!needed[ci] || c.held) continue;
-      load_inputs(c, o);
-      plan_chrom(c, o, bed, dict, arena, unmapped);
+    std::size_t k = my_lo;
+    while (k < my_hi) {
+      const int ci = batches[k].chrom;
+      const Batch* lo_b = &batches[k];
+      Index q_hi = batches[k].span.hi, row_hi = batches[k].row_hi;
+      std::size_t end = k;
+      for (; end < my_hi && batches[end].chrom == ci; ++end) {
+        if (batches[end].span.lo < lo_b->span.lo) lo_b = &batches[end];
+        if (batches[end].span.hi > q_hi) {
+          q_hi = batches[end].span.hi;
+          row_hi = batches[end].row_hi;
+        }
+      }
+      Chrom& c = chroms[static_cast<std::size_t>(ci)];
+      build_slice(c, o, lo_b->span.lo, q_hi, lo_b->row_lo, row_hi, lo_b->span_r, bed, dict, arena);
+      for (std::size_t j = k; j < end; ++j) {
+        const Batch& b = batches[j];
+        const Index r_end = c.s.r0 + static_cast<Index>(c.s.r_q.size());
+        const bool reduced_out = o.calculate_w_ld && b.reduced.hi > b.reduced.lo &&
+                                 (b.reduced.lo < c.s.r0 || b.reduced.hi > r_end);
+        if (b.first < c.s.r0 || b.first + b.count > r_end || reduced_out) {
+          throw IoError(fmt::format("{}: the regression SNPs differ from what the planner read; "
+                                    "were the files changed during the run?",
+                                    c.prefix));
+        }
+      }
+      held_rows += c.s.row_hi - c.s.row_lo;
+      held_q += static_cast<Index>(c.s.q_rows.size());
+      k = end;
     }
   });
-  const double t_replan = seconds_since(t_replan_start);
-  t_setup += t_replan;
-  const double t_plan = seconds_since(t_plan_start) - t_replan;
+  const double t_slices = seconds_since(t_slices_start);
+  t_setup += t_slices;
+  const double t_plan = seconds_since(t_plan_start) - t_slices;
   std::vector<double> setups(static_cast<std::size_t>(size));
   MPI_Gather(&t_setup, 1, MPI_DOUBLE, setups.data(), 1, MPI_DOUBLE, 0, comm);
   double t_setup_max = 0;
@@ -965,7 +1129,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   io::CsrRows local;
   local.n_cols = n_features;
   local.indptr.push_back(0);
-  std::vector<float> l2;
+  std::vector<std::string> w_ld_text(chroms.size());  // this rank's rows of each w_ld file
   io::DataFrame obs;
   obs.index_name = "SNP";
   // CHR: categorical of the .bim text, categories sorted (pandas' order), same on every rank.
@@ -989,7 +1153,6 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     local.indices.reserve(entries);
     local.data.reserve(entries);
     local.indptr.reserve(rows + 1);
-    l2.reserve(o.calculate_w_ld ? rows : 0);
     obs.index.reserve(rows);
     chr_column.codes.reserve(rows);
     bp_column.values.reserve(rows);
@@ -1002,13 +1165,23 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     local.indices.insert(local.indices.end(), r.col.begin(), r.col.end());
     local.data.insert(local.data.end(), r.value.begin(), r.value.end());
     for (std::size_t t = 1; t < r.ptr.size(); ++t) local.indptr.push_back(base + r.ptr[t]);
-    l2.insert(l2.end(), r.l2.begin(), r.l2.end());
     for (Index t = 0; t < b.count; ++t) {
-      const auto row = static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(c.r_q[static_cast<std::size_t>(b.first + t)])]);
-      obs.index.push_back(c.bim.id[row]);
+      const auto at = static_cast<std::size_t>(c.s.r(b.first + t));
+      obs.index.push_back(c.s.r_id[at]);
       chr_column.codes.push_back(static_cast<std::int32_t>(
-          std::lower_bound(categories.begin(), categories.end(), c.bim.chrom[row]) - categories.begin()));
-      bp_column.values.push_back(c.bim.bp[row]);
+          std::lower_bound(categories.begin(), categories.end(), c.s.r_chrom[at]) - categories.begin()));
+      bp_column.values.push_back(c.s.r_bp[at]);
+      if (o.calculate_w_ld) {
+        std::string& text = w_ld_text[static_cast<std::size_t>(b.chrom)];
+        text += c.s.r_chrom[at];
+        text += '\t';
+        text += c.s.r_id[at];
+        fmt::format_to(std::back_inserter(text), "\t{}\t", c.s.r_bp[at]);
+        io::append_double(text, c.s.r_cm[at]);
+        text += '\t';
+        io::append_float(text, r.l2[static_cast<std::size_t>(t)]);
+        text += '\n';
+      }
     }
     my_rows += b.count;
     r = BatchResult();
@@ -1026,16 +1199,6 @@ RunSummary run(const Options& o, MPI_Comm comm) {
 
   // ---- 6. Outputs: the pair table (rank 0, streamed per chromosome from the holders), the w_ld
   // files (each by its chromosome's holder), then all ranks the matrix.
-  std::vector<float> all_l2;  // 4 bytes per output row: every holder takes its chromosome's
-  if (o.calculate_w_ld) {
-    std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
-    const int mine_count = static_cast<int>(l2.size());
-    MPI_Allgather(&mine_count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
-    for (int r = 1; r < size; ++r) displs[static_cast<std::size_t>(r)] = displs[static_cast<std::size_t>(r - 1)] + counts[static_cast<std::size_t>(r - 1)];
-    all_l2.resize(static_cast<std::size_t>(total_rows));
-    MPI_Allgatherv(l2.data(), mine_count, MPI_FLOAT, all_l2.data(), counts.data(), displs.data(),
-                   MPI_FLOAT, comm);
-  }
   bool want_csv = false;
   if (!annotation && o.mapping == MappingType::kBed) {
     for (const auto& c : chroms) want_csv |= c.any_pairs;
@@ -1075,17 +1238,18 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     for (std::size_t ci = 0; ci < chroms.size(); ++ci) {  // processing order (D22)
       const Chrom& c = chroms[ci];
       if (!c.any_pairs) continue;
+      // The planner formatted the rows when it planned the chromosome.
       std::string text;
-      if (holder[ci] == rank) append_pair_csv(text, c.pairs, bed, o.strategy_kind, c.bim, c.q_rows);
-      if (holder[ci] != 0 && rank == holder[ci]) {
+      if (c.planner == rank) text = std::move(chroms[ci].pair_text);
+      if (c.planner != 0 && rank == c.planner) {
         MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, 0, 7, comm);
-      } else if (holder[ci] != 0 && root) {
+      } else if (c.planner != 0 && root) {
         MPI_Status status;
-        MPI_Probe(holder[ci], 7, comm, &status);
+        MPI_Probe(c.planner, 7, comm, &status);
         int len = 0;
         MPI_Get_count(&status, MPI_CHAR, &len);
         text.resize(static_cast<std::size_t>(len));
-        MPI_Recv(text.data(), len, MPI_CHAR, holder[ci], 7, comm, MPI_STATUS_IGNORE);
+        MPI_Recv(text.data(), len, MPI_CHAR, c.planner, 7, comm, MPI_STATUS_IGNORE);
       }
       if (root) put(text);
     }
@@ -1102,32 +1266,47 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       csv_out->commit();
     });
   }
-  agreed(comm, [&] {
-    if (!o.calculate_w_ld) return;
-    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
-      const Chrom& c = chroms[ci];
-      if (c.r_count == 0 || holder[ci] != rank) continue;
-      std::string text = "CHR\tSNP\tBP\tCM\tL2\n";
-      for (std::size_t t = 0; t < c.r_q.size(); ++t) {
-        const auto row = static_cast<std::size_t>(c.q_rows[static_cast<std::size_t>(c.r_q[t])]);
-        text += c.bim.chrom[row];
-        text += '\t';
-        text += c.bim.id[row];
-        fmt::format_to(std::back_inserter(text), "\t{}\t", c.bim.bp[row]);
-        io::append_double(text, c.bim.cm[row]);
-        text += '\t';
-        io::append_float(text, all_l2[static_cast<std::size_t>(c.row0) + t]);
-        text += '\n';
+  // The w_ld files: each chromosome's rows gathered, in rank order (= .bim order), to the rank
+  // computing its first batch, which writes the file. Every rank takes part in every gather; a
+  // write error is agreed after the last.
+  std::optional<Error> w_ld_error;
+  for (std::size_t ci = 0; o.calculate_w_ld && ci < chroms.size(); ++ci) {
+    const Chrom& c = chroms[ci];
+    if (c.r_count == 0) continue;
+    std::string& piece = w_ld_text[ci];
+    const int piece_len = static_cast<int>(piece.size());
+    std::vector<int> lens(static_cast<std::size_t>(size));
+    MPI_Gather(&piece_len, 1, MPI_INT, lens.data(), 1, MPI_INT, holder[ci], comm);
+    std::string text;
+    if (rank == holder[ci]) {
+      text = "CHR\tSNP\tBP\tCM\tL2\n";
+      for (int r = 0; r < size; ++r) {
+        const int len = lens[static_cast<std::size_t>(r)];
+        if (r == rank) {
+          text += piece;
+        } else if (len > 0) {
+          const std::size_t at = text.size();
+          text.resize(at + static_cast<std::size_t>(len));
+          MPI_Recv(text.data() + at, len, MPI_CHAR, r, 8, comm, MPI_STATUS_IGNORE);
+        }
       }
+    } else if (piece_len > 0) {
+      MPI_Send(piece.data(), piece_len, MPI_CHAR, holder[ci], 8, comm);
+    }
+    piece = std::string();
+    if (rank != holder[ci] || w_ld_error) continue;
+    try {
       io::write_file_atomic(fmt::format("{}/weights.{}.l2.ldscore.gz", o.w_ld_dir, c.number),
                             io::gzip_compress(text));
+    } catch (const Error& e) {
+      w_ld_error = e;
     }
-  });
-  // The variant tables are not needed for the matrix write (its rows are in `local` and `obs`).
-  for (auto& c : chroms) {
-    if (c.held) release(c);
   }
-  all_l2 = std::vector<float>();
+  agreed(comm, [&] {
+    if (w_ld_error) throw *w_ld_error;
+  });
+  // The slices are not needed for the matrix write (its rows are in `local` and `obs`).
+  for (auto& c : chroms) c.s = Slice();
   results = std::vector<BatchResult>();
   const std::string h5ad = o.output_dir + "/" + o.output_filename + ".h5ad";
   {
@@ -1161,12 +1340,30 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   const double my_peak = static_cast<double>(core::peak_rss_bytes()) / (1 << 20);
   std::vector<double> peaks(static_cast<std::size_t>(size));
   MPI_Gather(&my_peak, 1, MPI_DOUBLE, peaks.data(), 1, MPI_DOUBLE, 0, comm);
+  // The variants each rank held for its LD computation (docs/ldscore.md §8): .bim rows of its
+  // slices, QC-passing SNPs among them, its output rows, and the largest chromosome it planned.
+  const std::array<Index, 4> mine_held = {held_rows, held_q, my_rows, planned_max};
+  std::vector<Index> held(static_cast<std::size_t>(4 * size));
+  MPI_Gather(mine_held.data(), 4, MPI_INT64_T, held.data(), 4, MPI_INT64_T, 0, comm);
   if (root) {
     std::string peak_text;
     for (int r = 0; r < size; ++r) {
       peak_text += fmt::format("{}{:.0f}", r ? ", " : "", peaks[static_cast<std::size_t>(r)]);
     }
     GSMAP_LOG_INFO("peak memory per rank (MiB): {}", peak_text);
+    const auto held_list = [&](int field) {
+      std::string text;
+      for (int r = 0; r < size; ++r) {
+        text += fmt::format("{}{}", r ? ", " : "", held[static_cast<std::size_t>(4 * r + field)]);
+      }
+      return text;
+    };
+    Index all_variants = 0;
+    for (const auto& c : chroms) all_variants += c.bim_size;
+    GSMAP_LOG_INFO("variants held per rank for the LD computation (.bim rows of its batches and "
+                   "their LD windows, of {} in the run): {}; of which QC-passing: {}; output rows: "
+                   "{}; largest chromosome planned (variants, one at a time): {}",
+                   all_variants, held_list(0), held_list(1), held_list(2), held_list(3));
     GSMAP_LOG_INFO("{}: {} SNPs x {} features ({}), {} stored entries ({} negative); {} batches "
                    "on {} rank(s) x {} thread(s), {} kernel",
                    h5ad, group_digits(total_rows), group_digits(n_features),
@@ -1179,7 +1376,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       setup_text += fmt::format("{}{:.2f}", r ? ", " : "", setups[static_cast<std::size_t>(r)]);
     }
     GSMAP_LOG_INFO("set-up per rank (s; .bim, lists, genotype QC pass and plan of its "
-                   "chromosomes): {}",
+                   "chromosomes, then its slices): {}",
                    setup_text);
     GSMAP_LOG_INFO("time: inputs {:.2f} s, set-up {:.2f} s (slowest rank), plan exchange {:.2f} s, "
                    "LD {:.2f} s (slowest rank), gather and write {:.2f} s; total {:.2f} s",

@@ -17,6 +17,13 @@ add_test(NAME ldscore_ranks_identical
                  ${_ldscore_panel})
 set_tests_properties(ldscore_ranks_identical PROPERTIES PROCESSORS 2 TIMEOUT 180
                      LABELS "integration;mpi" ENVIRONMENT "${GSMAP_TEST_ENV}" SKIP_RETURN_CODE 77)
+# Memory per rank bounded by its window: one chromosome over 3 ranks, the logged variants held per
+# rank against rows + 2 x window; 1 rank == 3 ranks for every window path and mapping.
+add_test(NAME ldscore_window_bound
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/ldscore_window_test.sh ${PROJECT_BINARY_DIR}/bin/gsmap-mpi
+                 ${PROJECT_BINARY_DIR}/test_scratch/ldscore_window)
+set_tests_properties(ldscore_window_bound PROPERTIES PROCESSORS 2 TIMEOUT 120
+                     LABELS "integration;mpi" ENVIRONMENT "${GSMAP_TEST_ENV}")
 add_test(NAME corpus_ldscore
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/corpus/ldscore.sh ${PROJECT_BINARY_DIR}/bin/gsmap-mpi
                  ${PROJECT_BINARY_DIR}/test_scratch/corpus/ldscore)

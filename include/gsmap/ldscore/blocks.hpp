@@ -2,6 +2,7 @@
 // LD windows (docs/ldscore.md §5.2, D1, D2, D6): the coordinate of each SNP of a list (cM, bp or
 // its position), the block of a batch of regression SNPs, and a SNP's own window.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "gsmap/ldscore/options.hpp"
@@ -23,9 +24,12 @@ struct Coordinates {
 };
 
 // The coordinates of the .bim rows `rows` (in .bim order). InputError (D6) when the coordinate
-// decreases along the list, naming the .bim line.
+// decreases along the list, naming the .bim line. `cm_fallback`, when given, decides the CM unit's
+// fallback to bp instead of the rows (a slice of a chromosome takes the whole chromosome's
+// decision, docs/ldscore.md §8).
 Coordinates make_coordinates(LdUnit unit, double ld_wind, const Bim& bim,
-                             const std::vector<std::int64_t>& rows);
+                             const std::vector<std::int64_t>& rows,
+                             std::optional<bool> cm_fallback = std::nullopt);
 
 // The block of a batch whose first and last members are at positions i1 <= i2 (batch mode).
 Window batch_block(const Coordinates& c, std::int64_t i1, std::int64_t i2);

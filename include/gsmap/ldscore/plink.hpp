@@ -21,6 +21,9 @@ struct Bim {
 };
 // Six whitespace-separated fields per line; InputError naming the line and column otherwise.
 Bim read_bim(const std::string& path);
+// Rows [first, last) of the .bim (rows = non-blank lines; last < 0: to the end), so that a rank
+// keeps only the variants of its LD window (docs/ldscore.md §8). Empty when the range is empty.
+Bim read_bim_rows(const std::string& path, std::int64_t first, std::int64_t last);
 
 // Per-variant call counts: observed calls, sum of dosages (copies of BIM allele 2), sum of squares.
 struct CallCounts {
