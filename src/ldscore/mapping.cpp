@@ -2,6 +2,7 @@
 #include "gsmap/ldscore/mapping.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <charconv>
 #include <cmath>
 #include <numeric>
@@ -211,7 +212,8 @@ BedMapping read_bed_mapping(const std::string& path, Strategy strategy) {
   return bed;
 }
 
-DictMapping read_dict_mapping(const std::string& path) {
+DictMapping read_dict_mapping(const std::string& path,
+                              const std::function<bool(std::string_view)>& keep) {
   io::LineReader reader(path);
   DictMapping dict;
   dict.path = path;
@@ -245,6 +247,8 @@ DictMapping read_dict_mapping(const std::string& path) {
   }
   const std::size_t need = std::max(snp_col, feature_col) + 1;
   std::string_view line;
+  // Distinct feature names in order of first appearance; rows refer to them until sorted.
+  std::unordered_map<std::string, std::int32_t> name_index;
   std::vector<std::string> names;
   while (reader.next_view(line)) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
@@ -254,8 +258,11 @@ DictMapping read_dict_mapping(const std::string& path) {
                        fmt::format("{} field(s), the header needs {}", fields.size(), need),
                        "every row names a SNP and its feature");
     }
-    names.emplace_back(fields[feature_col]);
-    dict.feature_of[std::string(fields[snp_col])] = static_cast<std::int32_t>(names.size() - 1);
+    const auto [it, added] = name_index.try_emplace(std::string(fields[feature_col]),
+                                                    static_cast<std::int32_t>(names.size()));
+    if (added) names.push_back(it->first);
+    if (keep && !keep(fields[snp_col])) continue;
+    dict.feature_of[std::string(fields[snp_col])] = it->second;
   }
   dict.features = sorted_distinct(names);
   for (auto& [snp, row] : dict.feature_of) {

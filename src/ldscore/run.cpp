@@ -142,6 +142,7 @@ struct Slice {
   std::vector<std::string> r_id, r_chrom;
   std::vector<std::int32_t> r_bp;
   std::vector<double> r_cm;
+  std::vector<std::string> q_id;  // dict mode: Q's ids until the slice is mapped
   Index q(Index global_q) const { return global_q - q0; }
   Index r(Index global_r) const { return global_r - r0; }
 };
@@ -177,6 +178,7 @@ struct Chrom {
   std::vector<std::string> sparse_names;   // annotation mode: nearly empty annotations
   bool fallback_r = false;                  // the w_ld coordinates' cM fallback (R's own)
   std::string pair_text;  // the planner's: this chromosome's pair-table rows (BED mode)
+  std::vector<std::uint64_t> q_id_hash;  // the planner's, dict mode: hashes of Q's ids, until mapped
   Slice s;                // the rank's slice, where it computes on this chromosome
   bool sliced = false;
 };
@@ -434,6 +436,15 @@ void load_inputs(Chrom& c, const Options& o) {
   c.held = true;
 }
 
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const char ch : s) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 // Genotype QC of one variant (docs/ldscore.md §3).
 enum class Qc { kPass, kMaf, kConstant };
 Qc qc_of(const CallCounts& k, double maf_min) {
@@ -452,8 +463,8 @@ Qc qc_of(const CallCounts& k, double maf_min) {
 // One chromosome's genotype QC pass (threads over pieces of variants), QC (docs/ldscore.md §3),
 // regression SNPs, coordinates and mapping (§4, §5.2). `unmapped` is the Unmapped column (-1 in
 // annotation mode).
-void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, const DictMapping& dict,
-                tbb::task_arena& arena, Index unmapped) {
+void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, tbb::task_arena& arena,
+                Index unmapped) {
   const bool annotation = !o.annot_file.empty();
   c.counts.assign(static_cast<std::size_t>(c.bim.size()), CallCounts{});
   arena.execute([&] {
@@ -510,7 +521,10 @@ void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, const DictMap
   } else if (o.mapping == MappingType::kBed) {
     c.m = map_bed(bed, o.strategy_kind, o.feature_window_size, c.bim, c.q_rows, &c.pairs);
   } else {
-    c.m = map_dict(dict, c.bim, c.q_rows);
+    // Dict mode: the table is read after the plan, each rank keeping only the rows of its own
+    // variants (docs/ldscore.md §8); the planner keeps the hashes of Q's ids for the counts.
+    c.q_id_hash.clear();
+    for (const Index row : c.q_rows) c.q_id_hash.push_back(fnv1a(c.bim.id[static_cast<std::size_t>(row)]));
   }
   std::set<std::int32_t> genes;
   for (const std::int32_t g : c.m.col) {
@@ -581,8 +595,7 @@ void release(Chrom& c) {
 // are per SNP, so they equal the planner's. In annotation mode the chromosome's .bim and annotation
 // file are read whole to find the rows (then freed).
 void build_slice(Chrom& c, const Options& o, Index q_lo, Index q_hi, Index row_lo, Index row_hi,
-                 Index r_lo, const BedMapping& bed, const DictMapping& dict,
-                 tbb::task_arena& arena) {
+                 Index r_lo, const BedMapping& bed, tbb::task_arena& arena) {
   const auto changed = [&](const std::string& what) {
     return IoError(fmt::format("{}: {} differs from what its planner read; were the files "
                                "changed during the run?",
@@ -658,7 +671,7 @@ void build_slice(Chrom& c, const Options& o, Index q_lo, Index q_hi, Index row_l
   } else if (o.mapping == MappingType::kBed) {
     sl.m = map_bed(bed, o.strategy_kind, o.feature_window_size, bim, q_local, nullptr);
   } else {
-    sl.m = map_dict(dict, bim, q_local);
+    for (const Index row : q_local) sl.q_id.push_back(bim.id[static_cast<std::size_t>(row)]);
   }
   sl.q_rows.shrink_to_fit();
   sl.counts.shrink_to_fit();
@@ -679,15 +692,6 @@ std::vector<int> split_by_cost(const std::vector<double>& costs, int size) {
     owner[i] = total > 0 ? std::min(size - 1, static_cast<int>(mid / total * size)) : 0;
   }
   return owner;
-}
-
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (const char ch : s) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 }  // namespace
@@ -763,15 +767,11 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     if (!annotation) {
       if (o.mapping == MappingType::kBed) {
         bed = read_bed_mapping(o.mapping_file, o.strategy_kind);
-      } else {
-        dict = read_dict_mapping(o.mapping_file);
       }
     }
   });
-  const Index unmapped =
-      annotation ? -1
-                 : static_cast<Index>(o.mapping == MappingType::kBed ? bed.features.size()
-                                                                     : dict.features.size());
+  // The Unmapped column (BED mode; dict mode counts its genes after reading the table).
+  const Index unmapped = annotation ? -1 : static_cast<Index>(bed.features.size());
 
   // Output order: chromosomes ascending (docs/ldscore.md §7.1). Planners: contiguous ranges of that
   // order, balanced by .bed size (the QC pass reads the whole .bed).
@@ -805,7 +805,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       Chrom& c = chroms[ci];
       if (c.planner != rank) continue;
       load_inputs(c, o);
-      plan_chrom(c, o, bed, dict, arena, unmapped);
+      plan_chrom(c, o, bed, arena, unmapped);
       planned[ci] = make_batches(c, static_cast<int>(ci), o);
       for (const Index q : c.r_q) {
         const Index row = c.q_rows[static_cast<std::size_t>(q)];
@@ -954,25 +954,6 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   }
   planned.clear();
 
-  std::vector<std::string> features;
-  if (annotation) {
-    agreed(comm, [&] {
-      features = chroms.front().annot_names;
-      for (const auto& c : chroms) {
-        if (c.annot_names != features) {
-          throw InputError(annot_path(o.annot_file, c.number), "line 1",
-                           fmt::format("annotation names differ from those of chromosome {}",
-                                       chroms.front().number),
-                           "every chromosome's annotation file needs the same columns in the "
-                           "same order");
-        }
-      }
-    });
-  } else {
-    features = o.mapping == MappingType::kBed ? bed.features : dict.features;
-    features.push_back("Unmapped");
-  }
-  const Index n_features = static_cast<Index>(features.size());
   Index total_rows = 0;
   for (const std::size_t ci : order) {
     chroms[ci].row0 = total_rows;
@@ -985,39 +966,6 @@ RunSummary run(const Options& o, MPI_Comm comm) {
                        "the requested chromosomes",
                        "use regression-SNP lists with the .bim's variant ids, or a lower --maf-min");
     });
-  }
-
-  if (root) {
-    for (const auto& c : chroms) {
-      Index n_batches = 0, block_sum = 0;
-      for (const auto& b : batches) {
-        if (chroms[static_cast<std::size_t>(b.chrom)].number != c.number) continue;
-        ++n_batches;
-        block_sum += b.main.hi - b.main.lo;
-      }
-      if (!c.sparse_names.empty()) {
-        GSMAP_LOG_WARN("chromosome {}: annotation(s) with < 0.01 % non-zero values: {}",
-                       c.number, fmt::join(c.sparse_names, ", "));
-      }
-      GSMAP_LOG_INFO(
-          "chromosome {}: {} variants x {} individuals; {} pass QC ({} below --maf-min {}, {} "
-          "without calls or constant){}",
-          c.number, group_digits(c.bim_size), group_digits(c.n), group_digits(c.q_count),
-          group_digits(c.maf_removed), o.maf_min, group_digits(c.constant_removed),
-          c.missing ? "; missing calls are mean-imputed" : "");
-      GSMAP_LOG_INFO(
-          "chromosome {}: {} of {} listed regression SNPs kept ({}); {} QC-passing SNPs mapped to "
-          "{} features, {} unmapped; {} batches, mean LD block {:.1f} SNPs",
-          c.number, group_digits(c.r_count), group_digits(c.hm3_size), c.hm3_path,
-          group_digits(annotation ? c.q_count : c.n_mapped), group_digits(c.n_genes),
-          group_digits(annotation ? 0 : c.q_count - c.n_mapped), group_digits(n_batches),
-          n_batches ? static_cast<double>(block_sum) / static_cast<double>(n_batches) : 0.0);
-      if (c.fallback) {
-        GSMAP_LOG_WARN("chromosome {}: every QC-passing SNP has cM 0; the LD window is +-1 Mb of "
-                       "bp instead of --ld-wind {} cM",
-                       c.number, o.ld_wind);
-      }
-    }
   }
 
   // ---- 4. Work split: one contiguous range of batches per rank, balanced by cost. ----
@@ -1059,7 +1007,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
         }
       }
       Chrom& c = chroms[static_cast<std::size_t>(ci)];
-      build_slice(c, o, lo_b->span.lo, q_hi, lo_b->row_lo, row_hi, lo_b->span_r, bed, dict, arena);
+      build_slice(c, o, lo_b->span.lo, q_hi, lo_b->row_lo, row_hi, lo_b->span_r, bed, arena);
       for (std::size_t j = k; j < end; ++j) {
         const Batch& b = batches[j];
         const Index r_end = c.s.r0 + static_cast<Index>(c.s.r_q.size());
@@ -1076,6 +1024,116 @@ RunSummary run(const Options& o, MPI_Comm comm) {
       k = end;
     }
   });
+  // Dict mode: every rank reads the SNP -> feature table once, keeping only the rows of its
+  // slices' ids and, by hash, of the chromosomes it planned (for the logged counts); docs/ldscore.md
+  // §8. The slices' rows are then exact; a 64-bit hash collision could only move a logged count.
+  if (!annotation && o.mapping == MappingType::kDict) {
+    std::vector<std::uint64_t> planned_hashes;
+    std::unordered_set<std::string_view> slice_ids;
+    for (const auto& c : chroms) {
+      planned_hashes.insert(planned_hashes.end(), c.q_id_hash.begin(), c.q_id_hash.end());
+      for (const auto& id : c.s.q_id) slice_ids.insert(id);
+    }
+    std::sort(planned_hashes.begin(), planned_hashes.end());
+    planned_hashes.erase(std::unique(planned_hashes.begin(), planned_hashes.end()),
+                         planned_hashes.end());
+    agreed(comm, [&] {
+      dict = read_dict_mapping(o.mapping_file, [&](std::string_view id) {
+        return slice_ids.count(id) > 0 ||
+               std::binary_search(planned_hashes.begin(), planned_hashes.end(), fnv1a(id));
+      });
+    });
+    slice_ids = {};
+    planned_hashes = std::vector<std::uint64_t>();
+    const auto dict_unmapped = static_cast<std::int32_t>(dict.features.size());
+    for (auto& c : chroms) {
+      if (!c.sliced) continue;
+      MappingRows m;
+      for (const auto& id : c.s.q_id) {
+        const auto it = dict.feature_of.find(id);
+        m.col.push_back(it == dict.feature_of.end() ? dict_unmapped : it->second);
+        m.value.push_back(1.0);
+        m.ptr.push_back(static_cast<std::int64_t>(m.col.size()));
+      }
+      c.s.m = std::move(m);
+      c.s.q_id = std::vector<std::string>();
+    }
+    std::unordered_map<std::uint64_t, std::int32_t> feature_of_hash;
+    for (const auto& [id, f] : dict.feature_of) feature_of_hash[fnv1a(id)] = f;
+    std::vector<Index> mapped(2 * chroms.size(), 0);
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+      Chrom& c = chroms[ci];
+      if (c.planner != rank) continue;
+      std::set<std::int32_t> genes;
+      for (const std::uint64_t h : c.q_id_hash) {
+        const auto it = feature_of_hash.find(h);
+        if (it == feature_of_hash.end()) continue;
+        ++mapped[2 * ci];
+        genes.insert(it->second);
+      }
+      mapped[2 * ci + 1] = static_cast<Index>(genes.size());
+      c.q_id_hash = std::vector<std::uint64_t>();
+    }
+    MPI_Allreduce(MPI_IN_PLACE, mapped.data(), static_cast<int>(mapped.size()), MPI_INT64_T,
+                  MPI_SUM, comm);
+    for (std::size_t ci = 0; ci < chroms.size(); ++ci) {
+      chroms[ci].n_mapped = mapped[2 * ci];
+      chroms[ci].n_genes = mapped[2 * ci + 1];
+    }
+  }
+  std::vector<std::string> features;
+  if (annotation) {
+    agreed(comm, [&] {
+      features = chroms.front().annot_names;
+      for (const auto& c : chroms) {
+        if (c.annot_names != features) {
+          throw InputError(annot_path(o.annot_file, c.number), "line 1",
+                           fmt::format("annotation names differ from those of chromosome {}",
+                                       chroms.front().number),
+                           "every chromosome's annotation file needs the same columns in the "
+                           "same order");
+        }
+      }
+    });
+  } else {
+    features = o.mapping == MappingType::kBed ? bed.features : dict.features;
+    features.push_back("Unmapped");
+    dict = DictMapping();
+  }
+  const Index n_features = static_cast<Index>(features.size());
+  if (root) {
+    for (const auto& c : chroms) {
+      Index n_batches = 0, block_sum = 0;
+      for (const auto& b : batches) {
+        if (chroms[static_cast<std::size_t>(b.chrom)].number != c.number) continue;
+        ++n_batches;
+        block_sum += b.main.hi - b.main.lo;
+      }
+      if (!c.sparse_names.empty()) {
+        GSMAP_LOG_WARN("chromosome {}: annotation(s) with < 0.01 % non-zero values: {}",
+                       c.number, fmt::join(c.sparse_names, ", "));
+      }
+      GSMAP_LOG_INFO(
+          "chromosome {}: {} variants x {} individuals; {} pass QC ({} below --maf-min {}, {} "
+          "without calls or constant){}",
+          c.number, group_digits(c.bim_size), group_digits(c.n), group_digits(c.q_count),
+          group_digits(c.maf_removed), o.maf_min, group_digits(c.constant_removed),
+          c.missing ? "; missing calls are mean-imputed" : "");
+      GSMAP_LOG_INFO(
+          "chromosome {}: {} of {} listed regression SNPs kept ({}); {} QC-passing SNPs mapped to "
+          "{} features, {} unmapped; {} batches, mean LD block {:.1f} SNPs",
+          c.number, group_digits(c.r_count), group_digits(c.hm3_size), c.hm3_path,
+          group_digits(annotation ? c.q_count : c.n_mapped), group_digits(c.n_genes),
+          group_digits(annotation ? 0 : c.q_count - c.n_mapped), group_digits(n_batches),
+          n_batches ? static_cast<double>(block_sum) / static_cast<double>(n_batches) : 0.0);
+      if (c.fallback) {
+        GSMAP_LOG_WARN("chromosome {}: every QC-passing SNP has cM 0; the LD window is +-1 Mb of "
+                       "bp instead of --ld-wind {} cM",
+                       c.number, o.ld_wind);
+      }
+    }
+  }
+
   const double t_slices = seconds_since(t_slices_start);
   t_setup += t_slices;
   const double t_plan = seconds_since(t_plan_start) - t_slices;

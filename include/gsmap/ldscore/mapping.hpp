@@ -3,6 +3,7 @@
 // with one of four strategies, a SNP -> feature table, or per-chromosome annotation matrices. The
 // result for one chromosome is the mapping matrix M over its QC-passing SNPs as sparse rows.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -41,7 +42,10 @@ struct DictMapping {
   std::vector<std::string> features;
   std::unordered_map<std::string, std::int32_t> feature_of;  // SNP id -> feature (last row wins)
 };
-DictMapping read_dict_mapping(const std::string& path);
+// Every row is checked and every feature name counted; `keep`, when given, selects the SNP ids
+// whose rows are kept (a rank keeps only those of its own variants, docs/ldscore.md §8).
+DictMapping read_dict_mapping(const std::string& path,
+                              const std::function<bool(std::string_view)>& keep = {});
 
 // The mapping matrix M of one chromosome over its QC-passing SNPs Q, as CSR rows (one row per Q
 // SNP; columns ascending, values summed per column). BED and dict mode: F + 1 columns, the last
