@@ -7,6 +7,8 @@
 #   22-chromosome panel (bench/ldscore_panel; GENOME_N individuals, default 1000), whole genome at
 #   GENOME_RANKS ranks (default 1 2 4).
 # Figures: the "time:" and "peak memory per rank" lines of the log, and /usr/bin/time's wall time.
+# BASE_BUILD=DIR: each gsmap-mpi run is preceded by the same run of DIR/bin/gsmap-mpi (label base_*),
+# a baseline interleaved with the new build on the same data.
 set -uo pipefail
 build=$(cd "$1" && pwd) scratch=$2 what=${3:-all}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +20,10 @@ mkdir -p "$scratch"
 cpus=$(nproc)
 
 ours() {  # ours LABEL NP ROOT HM3 BED [extra...]
+  if [[ -n ${BASE_BUILD:-} ]]; then exe=$(cd "$BASE_BUILD" && pwd)/bin/gsmap-mpi one "base_$1" "${@:2}"; fi
+  exe=$build/bin/gsmap-mpi one "$@"
+}
+one() {
   local label=$1 np=$2 root=$3 hm3=$4 bed=$5; shift 5
   local threads=$(( cpus / np > 0 ? cpus / np : 1 ))
   rm -rf "$scratch/out_$label"
@@ -25,13 +31,13 @@ ours() {  # ours LABEL NP ROOT HM3 BED [extra...]
     --bfile-root "$root" --hm3-snp-dir "$hm3" --mapping-file "$bed" --strategy tss \
     --feature-window-size 50000 --calculate-w-ld --output-dir "$scratch/out_$label" \
     --ldscore-compute-workers "$threads" "$@" >"$scratch/$label.log" 2>&1
-  echo "$label ($np rank(s) x $threads thread(s)): $(grep -h 'time:' "$scratch/$label.log" | sed 's/.*time: //'); $(grep -h 'peak memory' "$scratch/$label.log" | sed 's/.*info\] //'); $(grep -h 'set-up per rank' "$scratch/$label.log" | sed 's/.*info\] //'); $(tail -1 "$scratch/$label.log")"
+  echo "$label ($np rank(s) x $threads thread(s)): $(grep -h 'time:' "$scratch/$label.log" | sed 's/.*time: //'); $(grep -h 'peak memory' "$scratch/$label.log" | sed 's/.*info\] //'); $(grep -h 'set-up per rank' "$scratch/$label.log" | sed 's/.*info\] //'); $(grep -h 'variants held per rank' "$scratch/$label.log" | sed 's/.*info\] //'); $(tail -1 "$scratch/$label.log")"
 }
 
 if [[ $what == chr22 || $what == all ]]; then
   echo "== chromosome 22 (503 individuals, 17,290 variants); load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for ((r = 1; r <= reps; r++)); do
-    /usr/bin/time -f "wall %e s" /usr/bin/python3 "$here/ldscore_numpy.py" "$plink/22_filt" \
+    [[ ${NO_NUMPY:-0} == 1 ]] || /usr/bin/time -f "wall %e s" /usr/bin/python3 "$here/ldscore_numpy.py" "$plink/22_filt" \
       "$plink/hm3/hm.22.snp" "$plink/genes.protein_coding.v39.chr22.bed" 2>&1 | tr '\n' ' ' | sed 's/^/numpy: /'; echo
     for np in 1 2 4; do
       ours "chr22_np$np" "$np" "$plink/{chr}_filt" "$plink/hm3" "$plink/genes.protein_coding.v39.chr22.bed" --chromosomes 22
@@ -45,7 +51,9 @@ if [[ $what == genome || $what == all ]]; then
   panel=$scratch/panel_$n
   [[ -f $panel/panel.22.bed ]] || "$build/bin/ldscore_panel" "$panel" "$n" 1200000 1 >/dev/null
   echo "== synthetic genome ($n individuals, 1.2M variants, 22 chromosomes); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  for np in ${GENOME_RANKS:-1 2 4}; do
-    ours "genome_np$np" "$np" "$panel/panel.{chr}" "$panel/hm3" "$panel/genes.bed"
+  for ((r = 1; r <= ${GENOME_REPS:-1}; r++)); do
+    for np in ${GENOME_RANKS:-1 2 4}; do
+      ours "genome_np$np" "$np" "$panel/panel.{chr}" "$panel/hm3" "$panel/genes.bed"
+    done
   done
 fi

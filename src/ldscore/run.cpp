@@ -637,9 +637,16 @@ void build_slice(Chrom& c, const Options& o, Index q_lo, Index q_hi, Index row_l
       q_local.back() != bim.size() - 1) {
     throw changed(".bed");
   }
-  // Regression SNPs: the slice's ids found in the planner's list file.
-  std::unordered_set<std::string_view> ids, listed;
-  for (const Index row : q_local) ids.insert(bim.id[static_cast<std::size_t>(row)]);
+  // Regression SNPs: the slice's ids found in the planner's list file (looked up by 64-bit hash
+  // in a sorted array, each match confirmed on the id itself).
+  std::vector<std::pair<std::uint64_t, Index>> by_hash;  // (hash of the id, slice Q position)
+  by_hash.reserve(q_local.size());
+  for (Index q = 0; q < static_cast<Index>(q_local.size()); ++q) {
+    const auto row = static_cast<std::size_t>(q_local[static_cast<std::size_t>(q)]);
+    by_hash.emplace_back(fnv1a(bim.id[row]), q);
+  }
+  std::sort(by_hash.begin(), by_hash.end());
+  std::vector<char> listed(q_local.size(), 0);
   {
     io::LineReader reader(c.hm3_path);
     std::string_view line;
@@ -647,15 +654,19 @@ void build_slice(Chrom& c, const Options& o, Index q_lo, Index q_hi, Index row_l
     while (reader.next_view(line)) {
       io::split_whitespace(line, fields);
       if (fields.empty()) continue;
-      const auto it = ids.find(fields[0]);
-      if (it != ids.end()) listed.insert(*it);
+      const std::uint64_t h = fnv1a(fields[0]);
+      auto it = std::lower_bound(by_hash.begin(), by_hash.end(), std::pair<std::uint64_t, Index>(h, 0));
+      for (; it != by_hash.end() && it->first == h; ++it) {
+        const auto q = static_cast<std::size_t>(it->second);
+        if (bim.id[static_cast<std::size_t>(q_local[q])] == fields[0]) listed[q] = 1;
+      }
     }
   }
-  ids = {};
+  by_hash = {};
   std::vector<Index> r_local;
   for (Index q = 0; q < static_cast<Index>(q_local.size()); ++q) {
+    if (!listed[static_cast<std::size_t>(q)]) continue;
     const auto row = static_cast<std::size_t>(q_local[static_cast<std::size_t>(q)]);
-    if (!listed.count(bim.id[row])) continue;
     sl.r_q.push_back(q_lo + q);
     r_local.push_back(q_local[static_cast<std::size_t>(q)]);
     sl.r_id.push_back(bim.id[row]);
@@ -989,41 +1000,67 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     if (chroms[ci].r_count > 0) holder[ci] = batch_owner[first_batch[ci]];
   }
   // This rank's slices (docs/ldscore.md §8): per chromosome it computes on, the Q columns covering
-  // the spans of its batches there (its rows and their LD windows), read by itself.
-  const auto t_slices_start = Clock::now();
-  Index held_rows = 0, held_q = 0;
-  agreed(comm, [&] {
-    std::size_t k = my_lo;
-    while (k < my_hi) {
-      const int ci = batches[k].chrom;
-      const Batch* lo_b = &batches[k];
-      Index q_hi = batches[k].span.hi, row_hi = batches[k].row_hi;
-      std::size_t end = k;
-      for (; end < my_hi && batches[end].chrom == ci; ++end) {
-        if (batches[end].span.lo < lo_b->span.lo) lo_b = &batches[end];
-        if (batches[end].span.hi > q_hi) {
-          q_hi = batches[end].span.hi;
-          row_hi = batches[end].row_hi;
-        }
+  // the spans of its batches there (its rows and their LD windows), read by itself. A slice is
+  // built when the rank reaches the chromosome's batches and freed after them, so a rank holds one
+  // at a time; in dict mode all are built first, for the one read of the table.
+  struct SliceSpec {
+    std::size_t k_begin = 0, k_end = 0;  // the rank's batches on the chromosome
+    Index q_lo = 0, q_hi = 0, row_lo = 0, row_hi = 0, r_lo = 0;
+  };
+  std::vector<SliceSpec> specs;
+  for (std::size_t k = my_lo; k < my_hi;) {
+    const int ci = batches[k].chrom;
+    const Batch* lo_b = &batches[k];
+    SliceSpec sp;
+    sp.k_begin = k;
+    sp.q_hi = batches[k].span.hi;
+    sp.row_hi = batches[k].row_hi;
+    for (k = sp.k_begin; k < my_hi && batches[k].chrom == ci; ++k) {
+      if (batches[k].span.lo < lo_b->span.lo) lo_b = &batches[k];
+      if (batches[k].span.hi > sp.q_hi) {
+        sp.q_hi = batches[k].span.hi;
+        sp.row_hi = batches[k].row_hi;
       }
-      Chrom& c = chroms[static_cast<std::size_t>(ci)];
-      build_slice(c, o, lo_b->span.lo, q_hi, lo_b->row_lo, row_hi, lo_b->span_r, bed, arena);
-      for (std::size_t j = k; j < end; ++j) {
-        const Batch& b = batches[j];
-        const Index r_end = c.s.r0 + static_cast<Index>(c.s.r_q.size());
-        const bool reduced_out = o.calculate_w_ld && b.reduced.hi > b.reduced.lo &&
-                                 (b.reduced.lo < c.s.r0 || b.reduced.hi > r_end);
-        if (b.first < c.s.r0 || b.first + b.count > r_end || reduced_out) {
-          throw IoError(fmt::format("{}: the regression SNPs differ from what the planner read; "
-                                    "were the files changed during the run?",
-                                    c.prefix));
-        }
-      }
-      held_rows += c.s.row_hi - c.s.row_lo;
-      held_q += static_cast<Index>(c.s.q_rows.size());
-      k = end;
     }
-  });
+    sp.k_end = k;
+    sp.q_lo = lo_b->span.lo;
+    sp.row_lo = lo_b->row_lo;
+    sp.r_lo = lo_b->span_r;
+    specs.push_back(sp);
+  }
+  // .bim rows and QC-passing SNPs of the slices (totals), and the most .bim rows held at once.
+  Index held_rows = 0, held_q = 0, held_now = 0, held_peak = 0;
+  const auto make_slice = [&](const SliceSpec& sp) {
+    Chrom& c = chroms[static_cast<std::size_t>(batches[sp.k_begin].chrom)];
+    build_slice(c, o, sp.q_lo, sp.q_hi, sp.row_lo, sp.row_hi, sp.r_lo, bed, arena);
+    for (std::size_t j = sp.k_begin; j < sp.k_end; ++j) {
+      const Batch& b = batches[j];
+      const Index r_end = c.s.r0 + static_cast<Index>(c.s.r_q.size());
+      const bool reduced_out = o.calculate_w_ld && b.reduced.hi > b.reduced.lo &&
+                               (b.reduced.lo < c.s.r0 || b.reduced.hi > r_end);
+      if (b.first < c.s.r0 || b.first + b.count > r_end || reduced_out) {
+        throw IoError(fmt::format("{}: the regression SNPs differ from what the planner read; "
+                                  "were the files changed during the run?",
+                                  c.prefix));
+      }
+    }
+    held_rows += c.s.row_hi - c.s.row_lo;
+    held_q += static_cast<Index>(c.s.q_rows.size());
+    held_now += c.s.row_hi - c.s.row_lo;
+    held_peak = std::max(held_peak, held_now);
+  };
+  const auto drop_slice = [&](Chrom& c) {
+    held_now -= c.s.row_hi - c.s.row_lo;
+    c.s = Slice();
+    c.sliced = false;
+  };
+  const auto t_slices_start = Clock::now();
+  const bool dict_mode = !annotation && o.mapping == MappingType::kDict;
+  if (dict_mode) {
+    agreed(comm, [&] {
+      for (const SliceSpec& sp : specs) make_slice(sp);
+    });
+  }
   // Dict mode: every rank reads the SNP -> feature table once, keeping only the rows of its
   // slices' ids and, by hash, of the chromosomes it planned (for the logged counts); docs/ldscore.md
   // §8. The slices' rows are then exact; a 64-bit hash collision could only move a logged count.
@@ -1137,56 +1174,9 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   const double t_slices = seconds_since(t_slices_start);
   t_setup += t_slices;
   const double t_plan = seconds_since(t_plan_start) - t_slices;
-  std::vector<double> setups(static_cast<std::size_t>(size));
-  MPI_Gather(&t_setup, 1, MPI_DOUBLE, setups.data(), 1, MPI_DOUBLE, 0, comm);
-  double t_setup_max = 0;
-  for (const double t : setups) t_setup_max = std::max(t_setup_max, t);
-
   // ---- 5. Compute: chunks of consecutive batches sharing one decoded genotype window. ----
   const auto t_compute_start = Clock::now();
   std::vector<BatchResult> results(my_hi - my_lo);
-  agreed(comm, [&] {
-    std::size_t i = my_lo;
-    while (i < my_hi) {
-      const Chrom& c = chroms[static_cast<std::size_t>(batches[i].chrom)];
-      const Index n_pad = padded(c.n);
-      const Index limit = std::max<Index>(
-          1024, (Index{64} << 20) / (n_pad * static_cast<Index>(sizeof(float)) * (c.missing ? 2 : 1)));
-      std::size_t j = i;
-      Index lo = batches[i].span.lo, hi = batches[i].span.hi;
-      while (j + 1 < my_hi && batches[j + 1].chrom == batches[i].chrom &&
-             std::max(hi, batches[j + 1].span.hi) - lo <= limit) {
-        ++j;
-        hi = std::max(hi, batches[j].span.hi);
-      }
-      WindowStore store(lo, hi, n_pad, c.missing);
-      arena.execute([&] {
-        decode_window(c, store, lo, hi, n_pad);
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(i, j + 1, 1), [&](const auto& range) {
-          for (std::size_t k = range.begin(); k < range.end(); ++k) {
-            results[k - my_lo] = compute_batch(c, batches[k], store, n_pad, n_features, o.window,
-                                               o.calculate_w_ld, o.kernel_kind);
-          }
-        });
-      });
-      i = j + 1;
-    }
-  });
-
-  const double t_compute = seconds_since(t_compute_start);
-  // The slowest rank's compute time (the others wait for it in the writes).
-  double t_compute_max = 0;
-  MPI_Reduce(&t_compute, &t_compute_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
-  const auto t_write_start = Clock::now();
-  // This rank's rows as one CSR block (or dense rows), its obs and its L2 values.
-  Index my_row0 = total_rows, my_rows = 0;
-  if (my_lo < my_hi) {
-    const Batch& b = batches[my_lo];
-    my_row0 = chroms[static_cast<std::size_t>(b.chrom)].row0 + b.first;
-  }
-  io::CsrRows local;
-  local.n_cols = n_features;
-  local.indptr.push_back(0);
   std::vector<std::string> w_ld_text(chroms.size());  // this rank's rows of each w_ld file
   io::DataFrame obs;
   obs.index_name = "SNP";
@@ -1202,6 +1192,93 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   io::NumericColumn bp_column;
   bp_column.is_integer = true;
   {
+    Index rows = 0;
+    for (std::size_t k = my_lo; k < my_hi; ++k) rows += batches[k].count;
+    obs.index.reserve(static_cast<std::size_t>(rows));
+    chr_column.codes.reserve(static_cast<std::size_t>(rows));
+    bp_column.values.reserve(static_cast<std::size_t>(rows));
+  }
+  double t_lazy = 0;  // building slices inside the compute phase (counted as set-up)
+  agreed(comm, [&] {
+    for (const SliceSpec& sp : specs) {
+      Chrom& c = chroms[static_cast<std::size_t>(batches[sp.k_begin].chrom)];
+      if (!c.sliced) {
+        const auto t0 = Clock::now();
+        make_slice(sp);
+        t_lazy += seconds_since(t0);
+      }
+      std::size_t i = sp.k_begin;
+      while (i < sp.k_end) {
+        const Index n_pad = padded(c.n);
+        const Index limit = std::max<Index>(
+            1024,
+            (Index{64} << 20) / (n_pad * static_cast<Index>(sizeof(float)) * (c.missing ? 2 : 1)));
+        std::size_t j = i;
+        Index lo = batches[i].span.lo, hi = batches[i].span.hi;
+        while (j + 1 < sp.k_end && std::max(hi, batches[j + 1].span.hi) - lo <= limit) {
+          ++j;
+          hi = std::max(hi, batches[j].span.hi);
+        }
+        WindowStore store(lo, hi, n_pad, c.missing);
+        arena.execute([&] {
+          decode_window(c, store, lo, hi, n_pad);
+          tbb::parallel_for(tbb::blocked_range<std::size_t>(i, j + 1, 1), [&](const auto& range) {
+            for (std::size_t k = range.begin(); k < range.end(); ++k) {
+              results[k - my_lo] = compute_batch(c, batches[k], store, n_pad, n_features, o.window,
+                                                 o.calculate_w_ld, o.kernel_kind);
+            }
+          });
+        });
+        i = j + 1;
+      }
+      // The chromosome's obs and w_ld rows, then its slice is freed.
+      for (std::size_t k = sp.k_begin; k < sp.k_end; ++k) {
+        const Batch& b = batches[k];
+        const BatchResult& r = results[k - my_lo];
+        for (Index t = 0; t < b.count; ++t) {
+          const auto at = static_cast<std::size_t>(c.s.r(b.first + t));
+          obs.index.push_back(c.s.r_id[at]);
+          chr_column.codes.push_back(static_cast<std::int32_t>(
+              std::lower_bound(categories.begin(), categories.end(), c.s.r_chrom[at]) -
+              categories.begin()));
+          bp_column.values.push_back(c.s.r_bp[at]);
+          if (o.calculate_w_ld) {
+            std::string& text = w_ld_text[static_cast<std::size_t>(b.chrom)];
+            text += c.s.r_chrom[at];
+            text += '\t';
+            text += c.s.r_id[at];
+            fmt::format_to(std::back_inserter(text), "\t{}\t", c.s.r_bp[at]);
+            io::append_double(text, c.s.r_cm[at]);
+            text += '\t';
+            io::append_float(text, r.l2[static_cast<std::size_t>(t)]);
+            text += '\n';
+          }
+        }
+      }
+      drop_slice(c);
+    }
+  });
+  t_setup += t_lazy;
+  std::vector<double> setups(static_cast<std::size_t>(size));
+  MPI_Gather(&t_setup, 1, MPI_DOUBLE, setups.data(), 1, MPI_DOUBLE, 0, comm);
+  double t_setup_max = 0;
+  for (const double t : setups) t_setup_max = std::max(t_setup_max, t);
+
+  const double t_compute = seconds_since(t_compute_start) - t_lazy;
+  // The slowest rank's compute time (the others wait for it in the writes).
+  double t_compute_max = 0;
+  MPI_Reduce(&t_compute, &t_compute_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
+  const auto t_write_start = Clock::now();
+  // This rank's rows as one CSR block (or dense rows), its obs and its L2 values.
+  Index my_row0 = total_rows, my_rows = 0;
+  if (my_lo < my_hi) {
+    const Batch& b = batches[my_lo];
+    my_row0 = chroms[static_cast<std::size_t>(b.chrom)].row0 + b.first;
+  }
+  io::CsrRows local;
+  local.n_cols = n_features;
+  local.indptr.push_back(0);
+  {
     // Exact sizes up front: growing by doubling would hold up to twice the rank's entries.
     std::size_t entries = 0, rows = 0;
     for (const auto& r : results) {
@@ -1211,36 +1288,14 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     local.indices.reserve(entries);
     local.data.reserve(entries);
     local.indptr.reserve(rows + 1);
-    obs.index.reserve(rows);
-    chr_column.codes.reserve(rows);
-    bp_column.values.reserve(rows);
   }
   for (std::size_t k = my_lo; k < my_hi; ++k) {
     const Batch& b = batches[k];
-    const Chrom& c = chroms[static_cast<std::size_t>(b.chrom)];
     BatchResult& r = results[k - my_lo];
     const std::int64_t base = static_cast<std::int64_t>(local.indices.size());
     local.indices.insert(local.indices.end(), r.col.begin(), r.col.end());
     local.data.insert(local.data.end(), r.value.begin(), r.value.end());
     for (std::size_t t = 1; t < r.ptr.size(); ++t) local.indptr.push_back(base + r.ptr[t]);
-    for (Index t = 0; t < b.count; ++t) {
-      const auto at = static_cast<std::size_t>(c.s.r(b.first + t));
-      obs.index.push_back(c.s.r_id[at]);
-      chr_column.codes.push_back(static_cast<std::int32_t>(
-          std::lower_bound(categories.begin(), categories.end(), c.s.r_chrom[at]) - categories.begin()));
-      bp_column.values.push_back(c.s.r_bp[at]);
-      if (o.calculate_w_ld) {
-        std::string& text = w_ld_text[static_cast<std::size_t>(b.chrom)];
-        text += c.s.r_chrom[at];
-        text += '\t';
-        text += c.s.r_id[at];
-        fmt::format_to(std::back_inserter(text), "\t{}\t", c.s.r_bp[at]);
-        io::append_double(text, c.s.r_cm[at]);
-        text += '\t';
-        io::append_float(text, r.l2[static_cast<std::size_t>(t)]);
-        text += '\n';
-      }
-    }
     my_rows += b.count;
     r = BatchResult();
   }
@@ -1363,8 +1418,7 @@ RunSummary run(const Options& o, MPI_Comm comm) {
   agreed(comm, [&] {
     if (w_ld_error) throw *w_ld_error;
   });
-  // The slices are not needed for the matrix write (its rows are in `local` and `obs`).
-  for (auto& c : chroms) c.s = Slice();
+
   results = std::vector<BatchResult>();
   const std::string h5ad = o.output_dir + "/" + o.output_filename + ".h5ad";
   {
@@ -1394,15 +1448,15 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     writer.finish();
     out.commit();
   }
-  // Peak resident memory of every rank (bounded by its genotype window, docs/ldscore.md §8).
+  // Peak resident memory of every rank (its genotype window, slices and output share, docs/ldscore.md §8).
   const double my_peak = static_cast<double>(core::peak_rss_bytes()) / (1 << 20);
   std::vector<double> peaks(static_cast<std::size_t>(size));
   MPI_Gather(&my_peak, 1, MPI_DOUBLE, peaks.data(), 1, MPI_DOUBLE, 0, comm);
   // The variants each rank held for its LD computation (docs/ldscore.md §8): .bim rows of its
   // slices, QC-passing SNPs among them, its output rows, and the largest chromosome it planned.
-  const std::array<Index, 4> mine_held = {held_rows, held_q, my_rows, planned_max};
-  std::vector<Index> held(static_cast<std::size_t>(4 * size));
-  MPI_Gather(mine_held.data(), 4, MPI_INT64_T, held.data(), 4, MPI_INT64_T, 0, comm);
+  const std::array<Index, 5> mine_held = {held_peak, held_rows, held_q, my_rows, planned_max};
+  std::vector<Index> held(static_cast<std::size_t>(5 * size));
+  MPI_Gather(mine_held.data(), 5, MPI_INT64_T, held.data(), 5, MPI_INT64_T, 0, comm);
   if (root) {
     std::string peak_text;
     for (int r = 0; r < size; ++r) {
@@ -1412,16 +1466,18 @@ RunSummary run(const Options& o, MPI_Comm comm) {
     const auto held_list = [&](int field) {
       std::string text;
       for (int r = 0; r < size; ++r) {
-        text += fmt::format("{}{}", r ? ", " : "", held[static_cast<std::size_t>(4 * r + field)]);
+        text += fmt::format("{}{}", r ? ", " : "", held[static_cast<std::size_t>(5 * r + field)]);
       }
       return text;
     };
     Index all_variants = 0;
     for (const auto& c : chroms) all_variants += c.bim_size;
     GSMAP_LOG_INFO("variants held per rank for the LD computation (.bim rows of its batches and "
-                   "their LD windows, of {} in the run): {}; of which QC-passing: {}; output rows: "
-                   "{}; largest chromosome planned (variants, one at a time): {}",
-                   all_variants, held_list(0), held_list(1), held_list(2), held_list(3));
+                   "their LD windows, at once, of {} in the run): {}; in all: {}; of which "
+                   "QC-passing: {}; output rows: {}; largest chromosome planned (variants, one at "
+                   "a time): {}",
+                   all_variants, held_list(0), held_list(1), held_list(2), held_list(3),
+                   held_list(4));
     GSMAP_LOG_INFO("{}: {} SNPs x {} features ({}), {} stored entries ({} negative); {} batches "
                    "on {} rank(s) x {} thread(s), {} kernel",
                    h5ad, group_digits(total_rows), group_digits(n_features),
