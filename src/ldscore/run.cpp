@@ -178,7 +178,7 @@ struct Chrom {
   std::vector<std::string> sparse_names;   // annotation mode: nearly empty annotations
   bool fallback_r = false;                  // the w_ld coordinates' cM fallback (R's own)
   std::string pair_text;  // the planner's: this chromosome's pair-table rows (BED mode)
-  std::vector<std::uint64_t> q_id_hash;  // the planner's, dict mode: hashes of Q's ids, until mapped
+  std::vector<std::uint64_t> q_id_hash;  // the planner's, dict mode: hashes of Q's ids
   Slice s;                // the rank's slice, where it computes on this chromosome
   bool sliced = false;
 };
@@ -258,14 +258,15 @@ BatchResult compute_batch(const Chrom& c, const Batch& b, const WindowStore& sto
   const Index ulo = b.span.lo;
   const Index nb = b.span.hi - b.span.lo;
   std::vector<const float*> a_x(static_cast<std::size_t>(na)), b_x(static_cast<std::size_t>(nb));
-  for (Index t = 0; t < na; ++t) a_x[static_cast<std::size_t>(t)] = store.dosage(sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))]);
+  const auto r_col = [&](Index t) { return sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))]; };
+  for (Index t = 0; t < na; ++t) a_x[static_cast<std::size_t>(t)] = store.dosage(r_col(t));
   for (Index k = 0; k < nb; ++k) b_x[static_cast<std::size_t>(k)] = store.dosage(ulo + k);
   std::vector<float> sxx(static_cast<std::size_t>(na * nb));
   cross_products(a_x.data(), na, b_x.data(), nb, n_pad, sxx.data(), kernel);
   std::vector<float> sxo, sox, soo;
   if (store.has_observed()) {
     std::vector<const float*> a_o(static_cast<std::size_t>(na)), b_o(static_cast<std::size_t>(nb));
-    for (Index t = 0; t < na; ++t) a_o[static_cast<std::size_t>(t)] = store.observed(sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))]);
+    for (Index t = 0; t < na; ++t) a_o[static_cast<std::size_t>(t)] = store.observed(r_col(t));
     for (Index k = 0; k < nb; ++k) b_o[static_cast<std::size_t>(k)] = store.observed(ulo + k);
     sxo.resize(sxx.size());
     sox.resize(sxx.size());
@@ -284,7 +285,7 @@ BatchResult compute_batch(const Chrom& c, const Batch& b, const WindowStore& sto
   const double n = static_cast<double>(c.n);
   const double bias = 1.0 / (n - 2.0);
   for (Index t = 0; t < na; ++t) {
-    const Index s = sl.r_q[static_cast<std::size_t>(sl.r(b.first + t))];
+    const Index s = r_col(t);
     const CallCounts& cs = sl.counts[static_cast<std::size_t>(sl.q(s))];
     const double ds = sl.sqrt_d[static_cast<std::size_t>(sl.q(s))];
     for (Index k = 0; k < nb; ++k) {
@@ -524,7 +525,9 @@ void plan_chrom(Chrom& c, const Options& o, const BedMapping& bed, tbb::task_are
     // Dict mode: the table is read after the plan, each rank keeping only the rows of its own
     // variants (docs/ldscore.md §8); the planner keeps the hashes of Q's ids for the counts.
     c.q_id_hash.clear();
-    for (const Index row : c.q_rows) c.q_id_hash.push_back(fnv1a(c.bim.id[static_cast<std::size_t>(row)]));
+    for (const Index row : c.q_rows) {
+      c.q_id_hash.push_back(fnv1a(c.bim.id[static_cast<std::size_t>(row)]));
+    }
   }
   std::set<std::int32_t> genes;
   for (const std::int32_t g : c.m.col) {
