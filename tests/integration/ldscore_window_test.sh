@@ -5,8 +5,8 @@
 # rank held for its LD computation, each holds at most its own output rows plus the LD window on
 # both sides (--ld-unit SNP --ld-wind W: at most rows + 2W), far less than the chromosome; the
 # outputs equal the 1-rank run's (tests/integration/outputs_same.py). Then the same 1-against-3-rank
-# identity for the other window paths a slice must reproduce: --ld-window-mode snp with a cM window,
-# a kb window, the dict mapping and an annotation file.
+# identity for the other window paths a slice must reproduce: --ld-window-mode snp with a cM and a
+# SNP-count window, a kb window, the dict mapping and an annotation file.
 # Usage: ldscore_window_test.sh EXE SCRATCH
 set -uo pipefail
 exe=$1 scratch=$2
@@ -98,6 +98,9 @@ fi
 run cm_np1 1 "${bed[@]}" --ld-window-mode snp --ld-wind 0.08
 run cm_np3 3 "${bed[@]}" --ld-window-mode snp --ld-wind 0.08
 same cm_np1 cm_np3
+run snpw_np1 1 "${bed[@]}" --ld-window-mode snp --ld-unit SNP --ld-wind 40
+run snpw_np3 3 "${bed[@]}" --ld-window-mode snp --ld-unit SNP --ld-wind 40
+same snpw_np1 snpw_np3
 run kb_np1 1 "${bed[@]}" --ld-unit KB --ld-wind 50
 run kb_np3 3 "${bed[@]}" --ld-unit KB --ld-wind 50
 same kb_np1 kb_np3
