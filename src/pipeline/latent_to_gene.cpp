@@ -191,11 +191,17 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   {
     const std::int64_t most = dist::allreduce_max(n_local, comm);
     const std::int64_t searched = dist::allreduce_max(search.searched, comm);
-    GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: {}); "
-                   "{} in {} rounds over at most {} cells on a rank ({:.1f} s on rank 0){}",
-                   n_local, most, spatial ? "own cells and their spatial candidates" : "the own cells' cell types",
-                   spatial ? "candidate rows searched" : "no spatial search", search.rounds, searched,
-                   seconds_search, search.over_all_cells ? " (spatial3D: search grids over all cells)" : "");
+    if (spatial) {
+      GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: own "
+                     "cells and their spatial candidates); candidate rows searched once, in {} "
+                     "round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
+                     n_local, most, search.rounds, searched,
+                     search.over_all_cells ? " (spatial3D with adjacent slices: over all cells)" : "",
+                     seconds_search);
+    } else {
+      GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "
+                     "of the own cells' types)", n_local, most);
+    }
   }
   gss::GssInputs in;
   in.partition = &part;
