@@ -678,12 +678,23 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
   }
   const auto k_cand = static_cast<std::size_t>(params.candidate_columns());
   out.candidates.assign(own.size() * k_cand, -1);
-  const auto finish = [&] {
-    out.cells.assign(own.begin(), own.end());
+  const auto finish = [&] {  // own cells and candidates, ascending: a bit per cell
+    std::vector<std::uint64_t> marked((static_cast<std::size_t>(cs.n) + 63) / 64, 0);
+    mem.set("needed cells (transient bits)", static_cast<std::int64_t>(marked.capacity() * 8));
+    const auto mark = [&marked](std::int64_t c) {
+      marked[static_cast<std::size_t>(c) / 64] |= std::uint64_t{1} << (static_cast<std::size_t>(c) % 64);
+    };
+    for (const auto c : own) mark(c);
     for (const auto c : out.candidates) {
-      if (c >= 0) out.cells.push_back(c);
+      if (c >= 0) mark(c);
     }
-    sort_unique(out.cells);
+    out.cells.clear();
+    for (std::size_t w = 0; w < marked.size(); ++w) {
+      for (std::uint64_t bits = marked[w]; bits != 0; bits &= bits - 1) {
+        out.cells.push_back(static_cast<std::int64_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+      }
+    }
+    mem.set("needed cells (transient bits)", 0);
   };
   if (params.n_adjacent > 0) {
     // Over all cells: the same finder the engine used to build (about 60 bytes per cell).
@@ -777,7 +788,22 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
     k.margin = 1.5 * r;
     k.whole = k.pool_cells <= params.k_central || !(k.margin > 0) || covers(k);
   }
-  std::vector<char> ok(own.size(), 0);
+  // A cell whose row is full but not proven exact has its k_c nearest pool cells within the
+  // distance `reach` of its row's last candidate (the search covered a subset of the pool): the
+  // next search takes every pool cell within that square, so its row there is exact. The squares
+  // are marked, conservatively, on a 128 x 128 raster of the key's pool bounding box.
+  constexpr int kRaster = 128;
+  std::vector<char> ok(own.size(), 0), covered(own.size(), 0);
+  std::vector<double> reach(own.size(), -1.0);
+  std::vector<std::vector<char>> raster(keys.size());
+  const auto raster_cell = [&](const Key& k, double x, double y) {
+    const auto at = [](double v, double lo, double hi) {
+      const double w = hi - lo;
+      if (!(w > 0)) return 0;
+      return std::clamp(static_cast<int>((v - lo) / w * kRaster), 0, kRaster - 1);
+    };
+    return std::pair<int, int>{at(x, k.pool.lo[0], k.pool.hi[0]), at(y, k.pool.lo[1], k.pool.hi[1])};
+  };
   for (;;) {
     ++out.rounds;
     // The cells of this search: own cells and the pool cells within the keys' boxes.
@@ -790,10 +816,13 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
         if (it == key_of.end()) continue;
         const Key& k = keys[it->second];
         const double x = xy(c, 0), y = xy(c, 1);
-        if (k.whole || (x >= k.own.lo[0] - k.margin && x <= k.own.hi[0] + k.margin &&
-                        y >= k.own.lo[1] - k.margin && y <= k.own.hi[1] + k.margin)) {
-          subset.push_back(c);
+        bool take = k.whole || (x >= k.own.lo[0] - k.margin && x <= k.own.hi[0] + k.margin &&
+                                y >= k.own.lo[1] - k.margin && y <= k.own.hi[1] + k.margin);
+        if (!take && !raster[it->second].empty()) {
+          const auto [ix, iy] = raster_cell(k, x, y);
+          take = raster[it->second][static_cast<std::size_t>(iy * kRaster + ix)] != 0;
         }
+        if (take) subset.push_back(c);
       }
     }
     sort_unique(subset);
@@ -810,7 +839,7 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
         const auto lq = std::lower_bound(subset.begin(), subset.end(), q) - subset.begin();
         const auto row = finder.candidate_row(lq);
         const Key& k = keys[own_key[i]];
-        bool exact = k.whole;
+        bool exact = k.whole || covered[i];
         if (!exact && row[k_cand - 1] >= 0) {
           // Distance from q to the nearest box side beyond which pool cells lie.
           double bound = std::numeric_limits<double>::infinity();
@@ -828,9 +857,10 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
           // Rounding of d2 and of the box arithmetic is far below this margin.
           bound -= 1e-9 * (std::fabs(bound) + std::fabs(qc[0]) + std::fabs(qc[1]) + k.margin);
           exact = bound > 0 && std::sqrt(d2) < bound;
+          if (!exact) reach[i] = std::sqrt(d2) * (1 + 1e-9) + 1e-9 * (std::fabs(qc[0]) + std::fabs(qc[1]));
         }
         if (!exact) {
-          std::atomic_ref<char>(failed[own_key[i]]).store(1, std::memory_order_relaxed);
+          if (reach[i] < 0) std::atomic_ref<char>(failed[own_key[i]]).store(1, std::memory_order_relaxed);
           any_failed = true;
           continue;
         }
@@ -841,10 +871,24 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
       }
     });
     if (!any_failed) break;
-    for (std::size_t k = 0; k < keys.size(); ++k) {
+    for (std::size_t k = 0; k < keys.size(); ++k) {  // too few pool cells in the box: wider
       if (!failed[k]) continue;
       keys[k].margin *= 2;
       keys[k].whole = keys[k].whole || covers(keys[k]);
+    }
+    for (std::size_t i = 0; i < own.size(); ++i) {  // full rows not proven: their squares
+      if (ok[i] || reach[i] < 0) continue;
+      const Key& k = keys[own_key[i]];
+      auto& marks = raster[own_key[i]];
+      if (marks.empty()) marks.assign(static_cast<std::size_t>(kRaster) * kRaster, 0);
+      const double x = xy(own[i], 0), y = xy(own[i], 1), r = reach[i];
+      const auto [x0, y0] = raster_cell(k, x - r, y - r);
+      const auto [x1, y1] = raster_cell(k, x + r, y + r);
+      for (int iy = y0; iy <= y1; ++iy) {
+        for (int ix = x0; ix <= x1; ++ix) marks[static_cast<std::size_t>(iy * kRaster + ix)] = 1;
+      }
+      covered[i] = 1;
+      reach[i] = -1.0;
     }
   }
   finish();

@@ -220,6 +220,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
       for (auto& cand : search.candidates) cand = cand >= 0 ? local_id(cand) : -1;
       r = gss::HomogeneousNeighborFinder::select_from_candidates(local, options.neighbors, query,
                                                                 search.candidates);
+      std::vector<std::int32_t>().swap(search.candidates);  // before Stage A's blocks
     } else {
       const gss::HomogeneousNeighborFinder finder(local, options.neighbors);
       r = finder.find(query);
