@@ -428,8 +428,67 @@ bool names_distinct(const io::H5adReader& reader, std::int64_t n_rows, std::int6
 
 }  // namespace
 
+// The names of the input rows `rows` (ascending) of a sample as make_unique_names(all names)
+// gives them, holding only the names of those rows. make_unique_names gives the j-th repeat of a
+// name b the j-th suffix k = 1, 2, ... for which "b-k" is not a name of the sample (a generated
+// "b-k" never equals another name's generated one: the text after the last '-' is the number).
+// So two block-wise passes over the names suffice: the repeats before each wanted row, then which
+// candidate "b-k" are names of the sample (repeated while a base needs more candidates).
+std::vector<std::string> unique_names_of_rows(const io::H5adReader& reader, std::int64_t n_rows,
+                                              std::span<const std::int64_t> rows,
+                                              std::int64_t block) {
+  std::vector<std::string> names;
+  if (rows.empty()) return names;
+  const auto first = reader.obs_names(rows.front(), rows.back() + 1);
+  for (const auto r : rows) names.push_back(first[static_cast<std::size_t>(r - rows.front())]);
+  std::unordered_map<std::string, std::int64_t> seen;  // repeats so far, wanted names only
+  for (const auto& n : names) seen.emplace(n, 0);
+  std::vector<std::int64_t> repeat(rows.size(), 0);
+  std::size_t next = 0;
+  for (std::int64_t a = 0; a < n_rows; a += block) {
+    const std::int64_t b = std::min(n_rows, a + block);
+    const auto part = reader.obs_names(a, b);
+    for (std::int64_t i = a; i < b; ++i) {
+      const auto it = seen.find(part[static_cast<std::size_t>(i - a)]);
+      if (it == seen.end()) continue;
+      if (next < rows.size() && rows[next] == i) repeat[next++] = it->second;
+      ++it->second;
+    }
+  }
+  // Per repeated base: the repeat numbers wanted, and the valid suffixes found so far.
+  std::unordered_map<std::string, std::int64_t> most;  // base -> highest repeat wanted
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (repeat[j] > 0) most[names[j]] = std::max(most[names[j]], repeat[j]);
+  }
+  std::unordered_map<std::string, std::vector<std::int64_t>> valid;  // base -> valid suffixes
+  std::unordered_map<std::string, std::int64_t> tried;               // base -> last k checked
+  for (;;) {
+    std::unordered_map<std::string, std::pair<std::string, std::int64_t>> candidates;  // "b-k" -> (b, k)
+    for (const auto& [base, m] : most) {
+      const auto have = static_cast<std::int64_t>(valid[base].size());
+      if (have >= m) continue;
+      std::int64_t& k = tried[base];
+      for (std::int64_t c = 0; c < m - have; ++c) {
+        ++k;
+        candidates.emplace(fmt::format("{}-{}", base, k), std::pair<std::string, std::int64_t>{base, k});
+      }
+    }
+    if (candidates.empty()) break;
+    for (std::int64_t a = 0; a < n_rows; a += block) {
+      for (const auto& n : reader.obs_names(a, std::min(n_rows, a + block))) candidates.erase(n);
+    }
+    for (const auto& [name, bk] : candidates) valid[bk.first].push_back(bk.second);
+    for (auto& [base, ks] : valid) std::sort(ks.begin(), ks.end());
+  }
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (repeat[j] > 0) {
+      names[j] = fmt::format("{}-{}", names[j], valid[names[j]][static_cast<std::size_t>(repeat[j] - 1)]);
+    }
+  }
+  return names;
+}
+
 void load_obs_rows(CellSet& cs, std::int64_t start, std::int64_t end) {
-  auto& mem = AllCellsMemory::instance();
   cs.spot_names.clear();
   cs.obs_columns.clear();
   cs.first_row = start;
@@ -498,11 +557,12 @@ void load_obs_rows(CellSet& cs, std::int64_t start, std::int64_t end) {
       if (names_distinct(reader, sc.n_input, block)) {
         const auto names = reader.obs_names(row0, row1);
         for (const auto r : local) cs.spot_names.push_back(names[static_cast<std::size_t>(r)] + "|" + sample.name);
-      } else {
-        const auto names = make_unique_names(reader.obs_names());
-        mem.set("sample names (transient, repeated names)", static_cast<std::int64_t>(names.size() * sizeof(std::string)));
-        for (const auto r : local) cs.spot_names.push_back(names[static_cast<std::size_t>(row0 + r)] + "|" + sample.name);
-        mem.set("sample names (transient, repeated names)", 0);
+      } else {  // repeats: the names of these rows, made unique as over the whole sample
+        std::vector<std::int64_t> rows;
+        for (const auto r : local) rows.push_back(row0 + r);
+        for (const auto& name : unique_names_of_rows(reader, sc.n_input, rows, block)) {
+          cs.spot_names.push_back(name + "|" + sample.name);
+        }
       }
     }
     for (std::size_t c = 0; c < carried_names.size(); ++c) {

@@ -191,5 +191,9 @@ std::uint64_t hilbert_index(std::uint32_t x, std::uint32_t y);
 
 // Pandas-style make-unique of obs names within a sample: repeats get -1, -2, ...
 std::vector<std::string> make_unique_names(const std::vector<std::string>& names);
+// make_unique_names(all names of the sample) at the input rows `rows` (ascending), holding only
+// those rows' names: the sample's names are read in blocks of `block` rows (two passes or more).
+std::vector<std::string> unique_names_of_rows(const io::H5adReader& reader, std::int64_t n_rows,
+                                              std::span<const std::int64_t> rows, std::int64_t block);
 
 }  // namespace gsmap::pipeline

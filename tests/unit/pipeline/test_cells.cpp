@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
 #include <numeric>
 #include <random>
 #include <set>
@@ -265,4 +267,41 @@ TEST(AllCellsMemory, PeakKeepsThePartsHeldTogether) {
   EXPECT_EQ(mem.describe_peak(100), "a 4.0 + b 1.0");
   mem.reset();
   EXPECT_EQ(mem.peak(), 0);
+}
+
+TEST(UniqueNames, RowsOfASampleAsMakeUniqueOverAllNames) {
+  // Repeats, a repeat whose first suffix is taken by another name ("a-1"), a name that looks like
+  // a suffix of another ("a-2" appears after "a" would have produced it).
+  const std::vector<std::string> all{"a", "b", "a", "a-1", "a", "c", "b", "a-2", "a", "b-1", "b", "a"};
+  const auto expected = make_unique_names(all);
+  const auto dir = std::filesystem::temp_directory_path() / ("gsmap_unique_names_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "names.h5ad").string();
+  {
+    gsmap::io::H5adWriter w(path);
+    gsmap::io::DataFrame obs;
+    obs.index = all;
+    w.write_obs(obs);
+    gsmap::io::DataFrame var;
+    var.index = {"g"};
+    w.write_var(var);
+    w.close();
+  }
+  const gsmap::io::H5adReader reader(path);
+  const auto n = static_cast<std::int64_t>(all.size());
+  for (const std::int64_t block : {std::int64_t{1}, std::int64_t{5}, std::int64_t{100}}) {
+    std::vector<std::int64_t> every(all.size());
+    std::iota(every.begin(), every.end(), 0);
+    EXPECT_EQ(unique_names_of_rows(reader, n, every, block), expected) << "block " << block;
+    for (std::int64_t r = 0; r < n; ++r) {
+      const std::vector<std::int64_t> one{r};
+      EXPECT_EQ(unique_names_of_rows(reader, n, one, block),
+                std::vector<std::string>{expected[static_cast<std::size_t>(r)]}) << "row " << r;
+    }
+    const std::vector<std::int64_t> some{2, 4, 8, 10, 11};
+    std::vector<std::string> want;
+    for (const auto r : some) want.push_back(expected[static_cast<std::size_t>(r)]);
+    EXPECT_EQ(unique_names_of_rows(reader, n, some, block), want);
+  }
+  std::filesystem::remove_all(dir);
 }
