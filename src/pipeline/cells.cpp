@@ -724,7 +724,8 @@ void sort_unique(std::vector<std::int64_t>& v) {
 }  // namespace
 
 StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params,
-                            std::span<const std::int64_t> own) {
+                            std::span<const std::int64_t> own, const StageBEmbeddingReader& read,
+                            gss::NeighborResult* result) {
   StageBSearch out;
   auto& mem = AllCellsMemory::instance();
   if (!params.spatial()) {  // scRNA: every cell of the own cells' types
@@ -737,7 +738,8 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
     return out;
   }
   const auto k_cand = static_cast<std::size_t>(params.candidate_columns());
-  out.candidates.assign(own.size() * k_cand, -1);
+  const bool select_here = static_cast<bool>(read) && result != nullptr && params.n_adjacent == 0;
+  if (!select_here) out.candidates.assign(own.size() * k_cand, -1);
   const auto finish = [&] {  // own cells and candidates, ascending: a bit per cell
     std::vector<std::uint64_t> marked((static_cast<std::size_t>(cs.n) + 63) / 64, 0);
     mem.set("needed cells (transient bits)", static_cast<std::int64_t>(marked.capacity() * 8));
@@ -790,6 +792,20 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
   }
 
   // spatial2D: boxes per (cell type, slice) of the own cells.
+  if (select_here) {
+    const int k_total = params.total_columns();
+    const std::size_t slots = own.size() * static_cast<std::size_t>(k_total);
+    result->n_query = static_cast<std::int64_t>(own.size());
+    result->k_total = k_total;
+    result->k_candidates = 0;
+    result->indices.assign(slots, -1);
+    result->cell_sims.assign(slots, 0);
+    result->niche_sims.assign(slots, 0);
+    result->candidates.clear();
+    result->neighbor_count.assign(own.size(), 0);
+    result->cell_sim_median.assign(own.size(), 0.0f);
+    result->niche_sim_median.assign(own.size(), 0.0f);
+  }
   const auto n_slices = static_cast<std::int64_t>(cs.samples.size());
   const int dims = static_cast<int>(cs.coord_dims);
   const auto slice_of = [&](std::int64_t i) { return cs.slice_of(i); };
@@ -888,48 +904,94 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
     sort_unique(subset);
     out.searched = static_cast<std::int64_t>(subset.size());
     const LocalTable local(cs, subset);
-    const gss::HomogeneousNeighborFinder finder(local.table(cs), params);
     std::vector<char> failed(keys.size(), 0);
     std::atomic<bool> any_failed{false};
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own.size(), 64),
-                      [&](const tbb::blocked_range<std::size_t>& r) {
-      for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        if (ok[i]) continue;
-        const std::int64_t q = own[i];
-        const auto lq = std::lower_bound(subset.begin(), subset.end(), q) - subset.begin();
-        const auto row = finder.candidate_row(lq);
-        const Key& k = keys[own_key[i]];
-        bool exact = k.whole || covered[i];
-        if (!exact && row[k_cand - 1] >= 0) {
-          // Distance from q to the nearest box side beyond which pool cells lie.
-          double bound = std::numeric_limits<double>::infinity();
-          const double qc[2] = {xy(q, 0), xy(q, 1)};
-          for (int d = 0; d < 2; ++d) {
-            if (k.own.lo[d] - k.margin > k.pool.lo[d]) bound = std::min(bound, qc[d] - (k.own.lo[d] - k.margin));
-            if (k.own.hi[d] + k.margin < k.pool.hi[d]) bound = std::min(bound, (k.own.hi[d] + k.margin) - qc[d]);
-          }
-          const std::int64_t last = subset[static_cast<std::size_t>(row[k_cand - 1])];
-          double d2 = 0;
-          for (int d = 0; d < dims; ++d) {
-            const double diff = xy(q, d) - xy(last, d);
-            d2 += diff * diff;
-          }
-          // Rounding of d2 and of the box arithmetic is far below this margin.
-          bound -= 1e-9 * (std::fabs(bound) + std::fabs(qc[0]) + std::fabs(qc[1]) + k.margin);
-          exact = bound > 0 && std::sqrt(d2) < bound;
-          if (!exact) reach[i] = std::sqrt(d2) * (1 + 1e-9) + 1e-9 * (std::fabs(qc[0]) + std::fabs(qc[1]));
+    // Whether the row of own cell i (candidates as positions in `subset`) is that of a search over
+    // all cells; else marks what the next round needs.
+    const auto check = [&](std::size_t i, const std::int32_t* row) {
+      const std::int64_t q = own[i];
+      const Key& k = keys[own_key[i]];
+      bool exact = k.whole || covered[i];
+      if (!exact && row[k_cand - 1] >= 0) {
+        // Distance from q to the nearest box side beyond which pool cells lie.
+        double bound = std::numeric_limits<double>::infinity();
+        const double qc[2] = {xy(q, 0), xy(q, 1)};
+        for (int d = 0; d < 2; ++d) {
+          if (k.own.lo[d] - k.margin > k.pool.lo[d]) bound = std::min(bound, qc[d] - (k.own.lo[d] - k.margin));
+          if (k.own.hi[d] + k.margin < k.pool.hi[d]) bound = std::min(bound, (k.own.hi[d] + k.margin) - qc[d]);
         }
-        if (!exact) {
-          if (reach[i] < 0) std::atomic_ref<char>(failed[own_key[i]]).store(1, std::memory_order_relaxed);
-          any_failed = true;
-          continue;
+        const std::int64_t last = subset[static_cast<std::size_t>(row[k_cand - 1])];
+        double d2 = 0;
+        for (int d = 0; d < dims; ++d) {
+          const double diff = xy(q, d) - xy(last, d);
+          d2 += diff * diff;
         }
-        ok[i] = 1;
-        for (std::size_t j = 0; j < k_cand; ++j) {
-          out.candidates[i * k_cand + j] = row[j] >= 0 ? static_cast<std::int32_t>(subset[static_cast<std::size_t>(row[j])]) : -1;
+        // Rounding of d2 and of the box arithmetic is far below this margin.
+        bound -= 1e-9 * (std::fabs(bound) + std::fabs(qc[0]) + std::fabs(qc[1]) + k.margin);
+        exact = bound > 0 && std::sqrt(d2) < bound;
+        if (!exact) reach[i] = std::sqrt(d2) * (1 + 1e-9) + 1e-9 * (std::fabs(qc[0]) + std::fabs(qc[1]));
+      }
+      if (!exact) {
+        if (reach[i] < 0) std::atomic_ref<char>(failed[own_key[i]]).store(1, std::memory_order_relaxed);
+        any_failed = true;
+        return false;
+      }
+      ok[i] = 1;
+      return true;
+    };
+    const auto local_of = [&](std::int64_t cell) {
+      return std::lower_bound(subset.begin(), subset.end(), cell) - subset.begin();
+    };
+    if (select_here) {
+      // Search and SELECT in one pass over the embeddings of this round's cells; rows proven
+      // exact are kept (docs/algorithms.md §5.2), by chunks of cells so that the candidate rows
+      // in flight stay small.
+      const StageBEmbeddings emb = read(subset);
+      gss::CellTable table = local.table(cs);
+      table.cell = &emb.cell;
+      table.niche = emb.niche ? &*emb.niche : nullptr;
+      const gss::HomogeneousNeighborFinder finder(table, params);
+      std::vector<std::size_t> todo;
+      for (std::size_t i = 0; i < own.size(); ++i) {
+        if (!ok[i]) todo.push_back(i);
+      }
+      constexpr std::size_t kChunk = 4096;
+      const auto k_total = static_cast<std::size_t>(result->k_total);
+      for (std::size_t c0 = 0; c0 < todo.size(); c0 += kChunk) {
+        const std::size_t c1 = std::min(todo.size(), c0 + kChunk);
+        std::vector<std::int64_t> query;
+        for (std::size_t t = c0; t < c1; ++t) query.push_back(local_of(own[todo[t]]));
+        const gss::NeighborResult r = finder.find(query, true);
+        for (std::size_t t = c0; t < c1; ++t) {
+          const std::size_t i = todo[t], j = t - c0;
+          if (!check(i, r.candidates.data() + j * k_cand)) continue;
+          for (std::size_t col = 0; col < k_total; ++col) {
+            const std::int32_t x = r.indices[j * k_total + col];
+            result->indices[i * k_total + col] =
+                x >= 0 ? static_cast<std::int32_t>(subset[static_cast<std::size_t>(x)]) : x;
+            result->cell_sims[i * k_total + col] = r.cell_sims[j * k_total + col];
+            result->niche_sims[i * k_total + col] = r.niche_sims[j * k_total + col];
+          }
+          result->neighbor_count[i] = r.neighbor_count[j];
+          result->cell_sim_median[i] = r.cell_sim_median[j];
+          result->niche_sim_median[i] = r.niche_sim_median[j];
         }
       }
-    });
+      out.cells = subset;  // the cells whose embeddings were read last
+    } else {
+      const gss::HomogeneousNeighborFinder finder(local.table(cs), params);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own.size(), 64),
+                        [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+          if (ok[i]) continue;
+          const auto row = finder.candidate_row(local_of(own[i]));
+          if (!check(i, row.data())) continue;
+          for (std::size_t j = 0; j < k_cand; ++j) {
+            out.candidates[i * k_cand + j] = row[j] >= 0 ? static_cast<std::int32_t>(subset[static_cast<std::size_t>(row[j])]) : -1;
+          }
+        }
+      });
+    }
     if (!any_failed) break;
     for (std::size_t k = 0; k < keys.size(); ++k) {  // too few pool cells in the box: wider
       if (!failed[k]) continue;
@@ -951,7 +1013,7 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
       reach[i] = -1.0;
     }
   }
-  finish();
+  if (!select_here) finish();
   return out;
 }
 

@@ -161,20 +161,41 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   // types. Their embeddings are read from the file by row ranges, indexed by position in
   // `search.cells`.
   const bool spatial = options.neighbors.spatial();
+  const auto normalized_rows = [&](const std::string& key, const char* option, bool niche,
+                                   std::span<const std::int64_t> which) {
+    EmbeddingRows stored = read_embedding_rows(cells, key, option, which);
+    const auto type = stored.is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32;
+    const auto rows = static_cast<std::int64_t>(which.size());
+    return niche ? gss::normalize_niche_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key)
+                 : gss::normalize_cell_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key);
+  };
+  const bool with_niche_key = spatial && !c.latent_representation_niche.empty();
+  // spatial2D: search and SELECT in one pass over the region (rows kept, no candidate rows).
+  const bool selected_here = spatial && options.neighbors.n_adjacent == 0;
+  gss::NeighborResult region_rows;
   const auto t_search = Clock::now();
-  StageBSearch search = stage_b_search(cells, options.neighbors, own_cells);
+  StageBSearch search =
+      selected_here
+          ? stage_b_search(cells, options.neighbors, own_cells,
+                           [&](std::span<const std::int64_t> which) {
+                             StageBEmbeddings e;
+                             e.cell = normalized_rows(c.latent_representation_cell, "--latent-representation-cell", false, which);
+                             if (with_niche_key) {
+                               e.niche = normalized_rows(c.latent_representation_niche, "--latent-representation-niche", true, which);
+                             }
+                             return e;
+                           },
+                           &region_rows)
+          : stage_b_search(cells, options.neighbors, own_cells);
   const double seconds_search = seconds_since(t_search);
   const auto n_local = static_cast<std::int64_t>(search.cells.size());
-  const auto normalized = [&](const std::string& key, const char* option, bool niche) {
-    EmbeddingRows stored = read_embedding_rows(cells, key, option, search.cells);
-    const auto type = stored.is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32;
-    return niche ? gss::normalize_niche_embedding(stored.values, n_local, static_cast<int>(stored.dims), type, "obsm/" + key)
-                 : gss::normalize_cell_embedding(stored.values, n_local, static_cast<int>(stored.dims), type, "obsm/" + key);
-  };
-  auto cell_emb = normalized(c.latent_representation_cell, "--latent-representation-cell", false);
+  gss::NormalizedEmbedding cell_emb;
   std::optional<gss::NormalizedEmbedding> niche_emb;
-  if (spatial && !c.latent_representation_niche.empty()) {
-    niche_emb = normalized(c.latent_representation_niche, "--latent-representation-niche", true);
+  if (!selected_here) {
+    cell_emb = normalized_rows(c.latent_representation_cell, "--latent-representation-cell", false, search.cells);
+    if (with_niche_key) {
+      niche_emb = normalized_rows(c.latent_representation_niche, "--latent-representation-niche", true, search.cells);
+    }
   }
   std::vector<std::int32_t> local_group;  // scRNA: the cell types of search.cells
   if (!spatial) {
@@ -192,12 +213,19 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     const std::int64_t most = dist::allreduce_max(n_local, comm);
     const std::int64_t searched = dist::allreduce_max(search.searched, comm);
     if (spatial) {
-      GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: own "
-                     "cells and their spatial candidates); candidate rows searched once, in {} "
-                     "round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
-                     n_local, most, search.rounds, searched,
-                     search.over_all_cells ? " (spatial3D with adjacent slices: over all cells)" : "",
-                     seconds_search);
+      if (selected_here) {
+        GSMAP_LOG_INFO("Stage B search and SELECT over the rank's region, once: {} round(s), "
+                       "embeddings of {} cells here (at most {} on a rank: own cells and the pool "
+                       "cells within reach) ({:.1f} s on rank 0)",
+                       search.rounds, n_local, most, seconds_search);
+      } else {
+        GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: "
+                       "own cells and their spatial candidates); candidate rows searched once, in "
+                       "{} round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
+                       n_local, most, search.rounds, searched,
+                       search.over_all_cells ? " (spatial3D with adjacent slices: over all cells)" : "",
+                       seconds_search);
+      }
     } else {
       GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "
                      "of the own cells' types)", n_local, most);
@@ -209,6 +237,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   in.n_genes = n_genes;
   in.cells = &table;
   in.find_neighbors = [&](std::span<const std::int64_t> own) {
+    if (selected_here) return std::move(region_rows);  // rows of own_cells, found above
     const auto local_id = [&](std::int64_t cell) {
       return static_cast<std::int32_t>(std::lower_bound(search.cells.begin(), search.cells.end(), cell) -
                                        search.cells.begin());
@@ -257,7 +286,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     marker_file.emplace(marker_out->temp_path(), cells, comm);
   };
   gss::GssHooks hooks;
-  const bool with_niche = niche_emb.has_value();
+  const bool with_niche = with_niche_key;
   hooks.stage_b_done = [&] {
     // Memory follows the rank's share from here on: the embeddings and their row slots go, the
     // coordinates keep the rows this rank writes (docs/scalability.md "Memory per rank").

@@ -33,6 +33,6 @@ for np in 1 4; do
   awk -v p="$peak" 'BEGIN { exit !(p > 20 && p <= 32) }' \
     || { echo "FAIL: $np rank(s) held $peak bytes per cell over all cells (bound 32)"; exit 1; }
 done
-grep -h "Stage B search:" "$scratch/np4.log" | sed 's/^[^]]*\] [^]]*\] //'
+grep -h "Stage B search" "$scratch/np4.log" | sed 's/^[^]]*\] [^]]*\] //'
 /usr/bin/python3 "$here/outputs_same.py" "$scratch/np1/mem" "$scratch/np4/mem"
 echo "ok   at most 32 bytes per cell over all cells on every rank, transient included"

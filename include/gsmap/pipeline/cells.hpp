@@ -4,6 +4,8 @@
 // rank builds the small part over all cells; names, obs columns and embeddings only for the rows
 // it needs (docs/algorithms.md §5.2); expression rows are read later, by the rank that owns them.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -143,8 +145,19 @@ struct StageBSearch {
   int rounds = 0;                        // searches (spatial2D)
   bool over_all_cells = false;
 };
+// The normalised embeddings of the given cells (ascending global ids), rows by position.
+struct StageBEmbeddings {
+  gss::NormalizedEmbedding cell;
+  std::optional<gss::NormalizedEmbedding> niche;
+};
+using StageBEmbeddingReader = std::function<StageBEmbeddings(std::span<const std::int64_t> cells)>;
+// With `read` and `result` (spatial2D only; other cases ignore them): each round reads the
+// embeddings of the cells it searches and does SELECT in the same pass, so the candidate rows are
+// never stored: `result` receives the neighbour rows of `own` (global ids), `candidates` stays
+// empty and `cells` are the cells of the last round.
 StageBSearch stage_b_search(const CellSet& cells, const gss::NeighborParams& params,
-                            std::span<const std::int64_t> own);
+                            std::span<const std::int64_t> own, const StageBEmbeddingReader& read = {},
+                            gss::NeighborResult* result = nullptr);
 
 // How the cells are spread over `n_ranks` (docs/algorithms.md §5.1):
 //  * Stage A (ranking, G_Mean) works on the ranking chunks of the kept cells (--rank-batch-size
