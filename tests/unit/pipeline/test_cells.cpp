@@ -305,3 +305,63 @@ TEST(UniqueNames, RowsOfASampleAsMakeUniqueOverAllNames) {
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST(StageBSearch, SearchAndSelectOverTheRegionGiveTheRowsOfTheFinderOverAllCells) {
+  // spatial2D with an embedding reader: each round reads the embeddings of the cells it searches
+  // and does SELECT in the same pass; the rows equal find() over all cells, for every rank.
+  CellSet cs = typed_grid(48, 2, 4, 31, false);
+  const auto starts = cs.slice_starts();
+  std::mt19937 rng(7);
+  std::normal_distribution<double> normal;
+  std::vector<double> cell_values(static_cast<std::size_t>(cs.n) * 6), niche_values(static_cast<std::size_t>(cs.n) * 3);
+  for (auto& v : cell_values) v = normal(rng);
+  for (auto& v : niche_values) v = normal(rng);
+  const auto cell_all = gsmap::gss::normalize_cell_embedding(cell_values, cs.n, 6, gsmap::gss::StoredFloat::kF64, "cell");
+  const auto niche_all = gsmap::gss::normalize_niche_embedding(niche_values, cs.n, 3, gsmap::gss::StoredFloat::kF64, "niche");
+  gsmap::gss::CellTable table;
+  table.n = cs.n;
+  table.coord_dim = 2;
+  table.coords = cs.coords;
+  table.slice_starts = starts;
+  table.group = cs.group;
+  table.cell = &cell_all;
+  table.niche = &niche_all;
+  gsmap::gss::NeighborParams params;
+  params.k_central = 31;
+  params.k_homogeneous = 5;
+  const gsmap::gss::HomogeneousNeighborFinder all(table, params);
+  const auto rows_of = [](const gsmap::gss::NormalizedEmbedding& e, std::span<const std::int64_t> cells) {
+    gsmap::gss::NormalizedEmbedding out;
+    out.rows = static_cast<std::int64_t>(cells.size());
+    out.dim = e.dim;
+    for (const auto c : cells) out.values.insert(out.values.end(), e.row(c), e.row(c) + e.dim);
+    return out;
+  };
+  int most_rounds = 0;
+  for (int r = 0; r < 4; ++r) {
+    const CellPartition cp = partition_cells(cs, 100, 4, r);
+    const auto own = cp.work_cells(r);
+    gsmap::gss::NeighborResult got;
+    std::int64_t read_rows = 0;
+    const StageBSearch search = stage_b_search(
+        cs, params, own,
+        [&](std::span<const std::int64_t> cells) {
+          read_rows = std::max(read_rows, static_cast<std::int64_t>(cells.size()));
+          StageBEmbeddings e;
+          e.cell = rows_of(cell_all, cells);
+          e.niche = rows_of(niche_all, cells);
+          return e;
+        },
+        &got);
+    EXPECT_TRUE(search.candidates.empty());
+    const auto expected = all.find(own);
+    EXPECT_EQ(got.k_total, expected.k_total);
+    EXPECT_EQ(got.indices, expected.indices) << "rank " << r;
+    EXPECT_EQ(got.cell_sims, expected.cell_sims) << "rank " << r;
+    EXPECT_EQ(got.niche_sims, expected.niche_sims) << "rank " << r;
+    EXPECT_EQ(got.neighbor_count, expected.neighbor_count) << "rank " << r;
+    EXPECT_LT(read_rows, cs.n * 3 / 4) << "rank " << r;
+    most_rounds = std::max(most_rounds, search.rounds);
+  }
+  EXPECT_GE(most_rounds, 1);
+}
