@@ -156,10 +156,11 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   table.n = cells.n;
   table.group = cells.group;
   table.group_names = cells.group_names;
-  // Stage B's search over this rank's region, once (docs/algorithms.md §5.2): spatial data, the
-  // candidate rows of the own cells and the cells they name; scRNA, the cells of the own cells'
-  // types. Their embeddings are read from the file by row ranges, indexed by position in
-  // `search.cells`.
+  // Stage B's search over this rank's region, once (docs/algorithms.md §5.2): spatial2D, search
+  // and SELECT in one pass per round over the embeddings of the cells the round covers; spatial3D
+  // with adjacent slices, the candidate rows of the own cells over all cells, then SELECT from
+  // them; scRNA, the kNN graphs of the own cells' types. Embeddings are read from the file by row
+  // ranges, indexed by position in `search.cells`.
   const bool spatial = options.neighbors.spatial();
   const auto normalized_rows = [&](const std::string& key, const char* option, bool niche,
                                    std::span<const std::int64_t> which) {
