@@ -16,7 +16,6 @@
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
-#include "gsmap/core/progress.hpp"
 
 namespace gsmap::pipeline {
 namespace {
@@ -962,15 +961,10 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
         const std::size_t c1 = std::min(todo.size(), c0 + kChunk);
         std::vector<std::int64_t> query;
         for (std::size_t t = c0; t < c1; ++t) query.push_back(local_of(own[todo[t]]));
-        // find() counts its query cells as done (core::progress_add); a cell searched again in a
-        // later round is taken back here, so the stage's count reaches the own cells once.
         const gss::NeighborResult r = finder.find(query, true);
         for (std::size_t t = c0; t < c1; ++t) {
           const std::size_t i = todo[t], j = t - c0;
-          if (!check(i, r.candidates.data() + j * k_cand)) {
-            core::progress_add(-1);
-            continue;
-          }
+          if (!check(i, r.candidates.data() + j * k_cand)) continue;
           for (std::size_t col = 0; col < k_total; ++col) {
             const std::int32_t x = r.indices[j * k_total + col];
             result->indices[i * k_total + col] =

@@ -173,30 +173,23 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const bool with_niche_key = spatial && !c.latent_representation_niche.empty();
   // spatial2D: search and SELECT in one pass over the region (rows kept, no candidate rows).
   const bool selected_here = spatial && options.neighbors.n_adjacent == 0;
-  const StageBEmbeddingReader read_region = [&](std::span<const std::int64_t> which) {
-    StageBEmbeddings e;
-    e.cell = normalized_rows(c.latent_representation_cell, "--latent-representation-cell", false, which);
-    if (with_niche_key) {
-      e.niche = normalized_rows(c.latent_representation_niche, "--latent-representation-niche", true, which);
-    }
-    return e;
-  };
-  // Stage B's figures, logged after the engine: cells whose embeddings were read, rounds, cells
-  // of the last search, seconds (spatial2D: inside the engine's Stage B).
-  std::int64_t n_local = 0, n_searched = 0;
-  int search_rounds = 0;
-  bool search_over_all = false;
-  double seconds_search = 0;
-  StageBSearch search;
-  if (!selected_here) {  // spatial2D searches inside the engine's Stage B (find_neighbors)
-    const auto t_search = Clock::now();
-    search = stage_b_search(cells, options.neighbors, own_cells);
-    seconds_search = seconds_since(t_search);
-    n_local = static_cast<std::int64_t>(search.cells.size());
-    n_searched = search.searched;
-    search_rounds = search.rounds;
-    search_over_all = search.over_all_cells;
-  }
+  gss::NeighborResult region_rows;
+  const auto t_search = Clock::now();
+  StageBSearch search =
+      selected_here
+          ? stage_b_search(cells, options.neighbors, own_cells,
+                           [&](std::span<const std::int64_t> which) {
+                             StageBEmbeddings e;
+                             e.cell = normalized_rows(c.latent_representation_cell, "--latent-representation-cell", false, which);
+                             if (with_niche_key) {
+                               e.niche = normalized_rows(c.latent_representation_niche, "--latent-representation-niche", true, which);
+                             }
+                             return e;
+                           },
+                           &region_rows)
+          : stage_b_search(cells, options.neighbors, own_cells);
+  const double seconds_search = seconds_since(t_search);
+  const auto n_local = static_cast<std::int64_t>(search.cells.size());
   gss::NormalizedEmbedding cell_emb;
   std::optional<gss::NormalizedEmbedding> niche_emb;
   if (!selected_here) {
@@ -217,22 +210,35 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   local.niche = niche_emb ? &*niche_emb : nullptr;
   local.spatial_key = c.spatial_key;
   local.annotation = c.annotation.empty() ? "annotation" : c.annotation;
+  {
+    const std::int64_t most = dist::allreduce_max(n_local, comm);
+    const std::int64_t searched = dist::allreduce_max(search.searched, comm);
+    if (spatial) {
+      if (selected_here) {
+        GSMAP_LOG_INFO("Stage B search and SELECT over the rank's region, once: {} round(s), "
+                       "embeddings of {} cells here (at most {} on a rank: own cells and the pool "
+                       "cells within reach) ({:.1f} s on rank 0)",
+                       search.rounds, n_local, most, seconds_search);
+      } else {
+        GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: "
+                       "own cells and their spatial candidates); candidate rows searched once, in "
+                       "{} round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
+                       n_local, most, search.rounds, searched,
+                       search.over_all_cells ? " (spatial3D with adjacent slices: over all cells)" : "",
+                       seconds_search);
+      }
+    } else {
+      GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "
+                     "of the own cells' types)", n_local, most);
+    }
+  }
   gss::GssInputs in;
   in.partition = &part;
   in.own_cells = own_cells;
   in.n_genes = n_genes;
   in.cells = &table;
   in.find_neighbors = [&](std::span<const std::int64_t> own) {
-    if (selected_here) {
-      const auto t_search = Clock::now();
-      gss::NeighborResult rows;
-      const StageBSearch found = stage_b_search(cells, options.neighbors, own, read_region, &rows);
-      seconds_search = seconds_since(t_search);
-      n_local = static_cast<std::int64_t>(found.cells.size());
-      n_searched = found.searched;
-      search_rounds = found.rounds;
-      return rows;
-    }
+    if (selected_here) return std::move(region_rows);  // rows of own_cells, found above
     const auto local_id = [&](std::int64_t cell) {
       return static_cast<std::int32_t>(std::lower_bound(search.cells.begin(), search.cells.end(), cell) -
                                        search.cells.begin());
@@ -323,28 +329,6 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto backend = make_gss_backend(common, comm);
   const gss::GssRunResult run = gss::run_gss_engine(in, options, *backend, hooks, comm);
   const auto& nb = run.neighbors;
-  {
-    const std::int64_t most = dist::allreduce_max(n_local, comm);
-    const std::int64_t searched = dist::allreduce_max(n_searched, comm);
-    if (spatial) {
-      if (selected_here) {
-        GSMAP_LOG_INFO("Stage B search and SELECT over the rank's region, once: {} round(s), "
-                       "embeddings of {} cells here (at most {} on a rank: own cells and the pool "
-                       "cells within reach) ({:.1f} s on rank 0)",
-                       search_rounds, n_local, most, seconds_search);
-      } else {
-        GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: "
-                       "own cells and their spatial candidates); candidate rows searched once, in "
-                       "{} round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
-                       n_local, most, search_rounds, searched,
-                       search_over_all ? " (spatial3D with adjacent slices: over all cells)" : "",
-                       seconds_search);
-      }
-    } else {
-      GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "
-                     "of the own cells' types)", n_local, most);
-    }
-  }
   GSMAP_LOG_INFO("Stage B: {} neighbours per cell found in {:.1f} s (CPU {:.1f} s on rank 0)",
                  nb.k_total, run.seconds_b, run.cpu_b);
   {
