@@ -17,6 +17,7 @@
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/core/row_block.hpp"
 #include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/mpi.hpp"
@@ -238,7 +239,10 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   in.n_genes = n_genes;
   in.cells = &table;
   in.find_neighbors = [&](std::span<const std::int64_t> own) {
-    if (selected_here) return std::move(region_rows);  // rows of own_cells, found above
+    if (selected_here) {  // rows of own_cells, found above (the stage's progress counts them now)
+      core::progress_add(static_cast<std::int64_t>(own.size()));
+      return std::move(region_rows);
+    }
     const auto local_id = [&](std::int64_t cell) {
       return static_cast<std::int32_t>(std::lower_bound(search.cells.begin(), search.cells.end(), cell) -
                                        search.cells.begin());
