@@ -464,6 +464,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   {
     dist::StageProgress progress("neighbours", n_own, "cells", comm);
     result.neighbors = progress.run([&] {
+      if (in.find_neighbors) return in.find_neighbors(in.own_cells);
       HomogeneousNeighborFinder finder(table, options.neighbors);
       return finder.find(in.own_cells);
     });

@@ -473,7 +473,10 @@ struct HomogeneousNeighborFinder::Impl {
                                             std::int32_t min_slice, std::int32_t max_slice) const;
   void fill_candidates(std::int64_t cell, std::vector<Hit>& heap, std::int32_t* row) const;
   void check_query(std::span<const std::int64_t> query) const;
-  NeighborResult find_spatial(std::span<const std::int64_t> query, bool keep_candidates) const;
+  // `given`: the candidate rows of the query cells (query.size() x candidate_columns()), else
+  // searched here.
+  NeighborResult find_spatial(std::span<const std::int64_t> query, bool keep_candidates,
+                              const std::int32_t* given = nullptr) const;
 };
 
 void HomogeneousNeighborFinder::Impl::check_table() const {
@@ -797,7 +800,8 @@ void fill_qc(NeighborResult& r, std::size_t i) {
 }  // namespace
 
 NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std::int64_t> query,
-                                                             bool keep_candidates) const {
+                                                             bool keep_candidates,
+                                                             const std::int32_t* given) const {
   const int k_total = params.total_columns();
   const int k_cand = params.candidate_columns();
   NeighborResult result = allocate_result(query.size(), k_total, keep_candidates ? k_cand : 0);
@@ -811,7 +815,11 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
         SelectScratch scratch;
         for (std::size_t i = range.begin(); i != range.end(); ++i) {
           const std::int64_t q = query[i];
-          fill_candidates(q, heap, row.data());
+          if (given != nullptr) {
+            std::copy_n(given + i * static_cast<std::size_t>(k_cand), k_cand, row.begin());
+          } else {
+            fill_candidates(q, heap, row.data());
+          }
           const std::size_t out = i * static_cast<std::size_t>(k_total);
           std::int32_t* idx = result.indices.data() + out;
           f16_bits* cs = result.cell_sims.data() + out;
@@ -889,6 +897,25 @@ NeighborResult HomogeneousNeighborFinder::find(std::span<const std::int64_t> que
       rows.insert(rows.end(), impl_->group_cells[g].begin(), impl_->group_cells[g].end());
   }
   return scrna_select(scrna_knn(rows), query);
+}
+
+NeighborResult HomogeneousNeighborFinder::select_from_candidates(
+    const CellTable& cells, const NeighborParams& params, std::span<const std::int64_t> query,
+    std::span<const std::int32_t> candidates) {
+  params.validate();
+  if (!params.spatial()) throw ComputeError("select_from_candidates: scRNA has no spatial candidates");
+  if (candidates.size() != query.size() * static_cast<std::size_t>(params.candidate_columns())) {
+    throw ComputeError("select_from_candidates: candidate rows do not match the query");
+  }
+  Impl im;
+  im.table = cells;
+  im.params = params;
+  im.thresholds = SelectThresholds::from(params);
+  im.check_query(query);
+  for (const std::int32_t c : candidates) {
+    if (c < -1 || c >= cells.n) throw ComputeError(fmt::format("select_from_candidates: candidate {}", c));
+  }
+  return im.find_spatial(query, false, candidates.data());
 }
 
 std::vector<std::int32_t> HomogeneousNeighborFinder::candidate_row(std::int64_t cell) const {

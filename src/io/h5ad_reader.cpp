@@ -61,20 +61,44 @@ std::string shape_str(const std::vector<hsize_t>& dims) {
   return fmt::format("({})", fmt::join(dims, ", "));
 }
 
+// The rows of a per-row element to read: all, or [start, start + count) of a 1-D dataset.
+struct RowRange {
+  bool all = true;
+  hsize_t start = 0, count = 0;
+};
+template <typename T>
+std::vector<T> read_part(hid_t dset, const RowRange& r) {
+  return r.all ? read_all<T>(dset) : read_rows<T>(dset, r.start, r.count);
+}
+std::vector<std::string> read_strings_part(hid_t dset, const RowRange& r) {
+  return r.all ? read_strings(dset) : read_strings_range(dset, r.start, r.count);
+}
+
 // Integers of any stored width (enum bools included, through their native enum) as int64.
-std::vector<std::int64_t> read_integers(hid_t dset) {
+std::vector<std::int64_t> read_integers(hid_t dset, const RowRange& r = {}) {
   H5Lock lock;
   Hid ftype(H5Dget_type(dset));
-  if (H5Tget_class(ftype) != H5T_ENUM) return read_all<std::int64_t>(dset);
+  if (H5Tget_class(ftype) != H5T_ENUM) return read_part<std::int64_t>(dset, r);
   // HDF5 converts an enum only to another enum: read the raw base integers, then widen.
   Hid mtype(H5Tget_native_type(ftype, H5T_DIR_ASCEND));
   Hid base(H5Tget_super(mtype));
   const std::size_t size = H5Tget_size(mtype);
   const bool is_signed = H5Tget_sign(base) != H5T_SGN_NONE;
   Hid space(H5Dget_space(dset));
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  hssize_t n = H5Sget_simple_extent_npoints(space);
+  Hid mspace;
+  if (!r.all) {
+    if (r.start + r.count > static_cast<hsize_t>(std::max<hssize_t>(n, 0))) {
+      throw std::runtime_error("row range outside dataset");
+    }
+    n = static_cast<hssize_t>(r.count);
+    const hsize_t start[1] = {r.start}, count[1] = {r.count};
+    if (n > 0) H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    mspace = Hid(H5Screate_simple(1, count, nullptr));
+  }
   std::vector<unsigned char> raw(static_cast<std::size_t>(std::max<hssize_t>(n, 0)) * size);
-  if (n > 0 && H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) {
+  if (n > 0 && H5Dread(dset, mtype, r.all ? H5S_ALL : mspace.get(), r.all ? H5S_ALL : space.get(),
+                       H5P_DEFAULT, raw.data()) < 0) {
     throw std::runtime_error("HDF5 read of an enum dataset failed");
   }
   std::vector<std::int64_t> out(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
@@ -158,7 +182,8 @@ std::vector<double> to_doubles(const std::vector<std::int64_t>& v) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-NumericColumn read_numeric_dataset(const std::string& file, const std::string& where, hid_t dset) {
+NumericColumn read_numeric_dataset(const std::string& file, const std::string& where, hid_t dset,
+                                   const RowRange& r = {}) {
   Hid type;
   {
     H5Lock lock;
@@ -175,12 +200,12 @@ NumericColumn read_numeric_dataset(const std::string& file, const std::string& w
       throw InputError(file, where, "is an HDF5 enum other than h5py's bool; not supported");
     }
     col.is_bool = true;
-    col.values = to_doubles(read_integers(dset));
+    col.values = to_doubles(read_integers(dset, r));
   } else if (cls == H5T_INTEGER) {
     col.is_integer = true;
-    col.values = to_doubles(read_all<std::int64_t>(dset));
+    col.values = to_doubles(read_part<std::int64_t>(dset, r));
   } else if (cls == H5T_FLOAT) {
-    col.values = read_all<double>(dset);
+    col.values = read_part<double>(dset, r);
   } else {
     throw InputError(file, where,
                      "has element type '" + dtype_name(type) + "', expected numbers or strings");
@@ -207,9 +232,9 @@ std::vector<std::string> read_labels(const std::string& file, const std::string&
 
 // Applies a nullable mask (true = missing) to numeric values.
 void apply_mask(const std::string& file, const std::string& where, hid_t group,
-                NumericColumn& col) {
+                NumericColumn& col, const RowRange& r) {
   Hid mask_ds = open_dataset(group, "mask");
-  const auto mask = read_integers(mask_ds);
+  const auto mask = read_integers(mask_ds, r);
   if (mask.size() != col.values.size()) {
     throw InputError(file, where + "/mask",
                      fmt::format("has {} entries, values has {}", mask.size(), col.values.size()));
@@ -228,7 +253,8 @@ void require_children(const std::string& file, const std::string& where, hid_t g
   }
 }
 
-Column read_group_element(const std::string& file, const std::string& where, hid_t group) {
+Column read_group_element(const std::string& file, const std::string& where, hid_t group,
+                          const RowRange& r) {
   const std::string enc = encoding_of(group);
   if (enc == "categorical") {
     require_children(file, where, group, {"codes", "categories"});
@@ -236,13 +262,14 @@ Column read_group_element(const std::string& file, const std::string& where, hid
     Hid cats = open_dataset(group, "categories");
     cat.categories = read_labels(file, where + "/categories", cats);
     Hid codes_ds = open_dataset(group, "codes");
-    const auto codes = read_all<std::int64_t>(codes_ds);
+    const auto codes = read_part<std::int64_t>(codes_ds, r);
     cat.codes.resize(codes.size());
     const auto n_cat = static_cast<std::int64_t>(cat.categories.size());
     for (std::size_t i = 0; i < codes.size(); ++i) {
       if (codes[i] < -1 || codes[i] >= n_cat) {
         throw InputError(file, where + "/codes",
-                         fmt::format("code {} at row {} is outside [-1, {})", codes[i], i, n_cat));
+                         fmt::format("code {} at row {} is outside [-1, {})", codes[i],
+                                     i + (r.all ? 0 : r.start), n_cat));
       }
       cat.codes[i] = static_cast<std::int32_t>(codes[i]);
     }
@@ -252,18 +279,18 @@ Column read_group_element(const std::string& file, const std::string& where, hid
   if (enc == "nullable-integer" || enc == "nullable-boolean") {
     require_children(file, where, group, {"values", "mask"});
     Hid values = open_dataset(group, "values");
-    NumericColumn col = read_numeric_dataset(file, where + "/values", values);
+    NumericColumn col = read_numeric_dataset(file, where + "/values", values, r);
     if (enc == "nullable-boolean") col.is_bool = true;
-    apply_mask(file, where, group, col);
+    apply_mask(file, where, group, col, r);
     return col;
   }
   if (enc == "nullable-string-array") {
     require_children(file, where, group, {"values", "mask"});
     StringColumn col;
     Hid values = open_dataset(group, "values");
-    col.values = read_strings(values);
+    col.values = read_strings_part(values, r);
     Hid mask_ds = open_dataset(group, "mask");
-    const auto mask = read_integers(mask_ds);
+    const auto mask = read_integers(mask_ds, r);
     if (mask.size() != col.values.size()) {
       throw InputError(file, where + "/mask", "length differs from values");
     }
@@ -278,7 +305,8 @@ Column read_group_element(const std::string& file, const std::string& where, hid
                        "(expected categorical, string-array, array, nullable-*)");
 }
 
-Column read_dataset_element(const std::string& file, const std::string& where, hid_t dset) {
+Column read_dataset_element(const std::string& file, const std::string& where, hid_t dset,
+                            const RowRange& r) {
   if (has_attr(dset, "categories")) throw_legacy(file, where);  // 0.7: codes + object reference
   const auto dims = dataset_shape(dset);
   if (dims.size() != 1) {
@@ -287,23 +315,25 @@ Column read_dataset_element(const std::string& file, const std::string& where, h
   }
   if (is_string_dataset(dset)) {
     StringColumn col;
-    col.values = read_strings(dset);
+    col.values = read_strings_part(dset, r);
     col.missing.assign(col.values.size(), false);
     return col;
   }
-  return read_numeric_dataset(file, where, dset);
+  return read_numeric_dataset(file, where, dset, r);
 }
 
-Column read_element(const Frame& f, const std::string& key, std::int64_t expected_rows) {
+// The element `key` of a frame, all rows or the range `r` (then expected_rows = r.count).
+Column read_element(const Frame& f, const std::string& key, std::int64_t expected_rows,
+                    const RowRange& r = {}) {
   const std::string where = element_where(f, key);
   return guarded(f.file, where, [&]() -> Column {
     Column col;
     if (is_group(f.group, key)) {
       Hid g = open_group(f.group, key);
-      col = read_group_element(f.file, where, g);
+      col = read_group_element(f.file, where, g, r);
     } else {
       Hid d = open_dataset(f.group, key);
-      col = read_dataset_element(f.file, where, d);
+      col = read_dataset_element(f.file, where, d, r);
     }
     if (expected_rows >= 0 && static_cast<std::int64_t>(column_size(col)) != expected_rows) {
       throw InputError(
@@ -334,14 +364,19 @@ bool frame_has_column(const Frame& f, const std::string& name) {
   return !name.empty() && name != f.index_key && link_exists(f.group, name);
 }
 
-Column frame_column(const Frame& f, const std::string& name) {
+Column frame_column(const Frame& f, const std::string& name, const RowRange& r = {}) {
   if (!frame_has_column(f, name)) {
     throw InputError(f.file, element_where(f, name),
                      fmt::format("{} column not found; the file's {} columns are: {}", f.name,
                                  f.name, join_or_none(frame_columns(f))),
                      "check the column name (case-sensitive)");
   }
-  return read_element(f, name, element_length(f, f.index_key));
+  const std::int64_t n = element_length(f, f.index_key);
+  if (!r.all && r.start + r.count > static_cast<hsize_t>(n)) {
+    throw std::out_of_range(fmt::format("{}: obs rows [{}, {}) outside [0, {})", f.file, r.start,
+                                        r.start + r.count, n));
+  }
+  return read_element(f, name, r.all ? n : static_cast<std::int64_t>(r.count), r);
 }
 
 // ---- matrices ---------------------------------------------------------------------------------
@@ -679,6 +714,13 @@ std::vector<std::string> H5adReader::var_column_names() const {
 Column H5adReader::obs_column(const std::string& name) const {
   return frame_column(open_frame(path_, file_, "obs"), name);
 }
+Column H5adReader::obs_column(const std::string& name, std::int64_t start, std::int64_t end) const {
+  if (start < 0 || end < start) {
+    throw std::out_of_range(fmt::format("{}: obs rows [{}, {})", path_, start, end));
+  }
+  return frame_column(open_frame(path_, file_, "obs"), name,
+                      RowRange{false, static_cast<hsize_t>(start), static_cast<hsize_t>(end - start)});
+}
 Column H5adReader::var_column(const std::string& name) const {
   return frame_column(open_frame(path_, file_, "var"), name);
 }
@@ -874,6 +916,51 @@ std::vector<std::int64_t> H5adReader::row_detected_counts(const std::string& lay
           const float* row = block.data() + (r - r0) * m.info.n_cols;
           counts[static_cast<std::size_t>(r)] =
               std::count_if(row, row + m.info.n_cols, [](float v) { return v > 0.0f; });
+        }
+      }
+    }
+    return counts;
+  });
+}
+
+std::vector<std::uint8_t> H5adReader::row_detected_capped(const std::string& layer,
+                                                         std::uint8_t cap) const {
+  const Matrix m = open_matrix(path_, file_, layer, n_obs(), n_vars());
+  const auto n_rows = static_cast<std::size_t>(m.info.n_rows);
+  const auto capped = [cap](std::int64_t c) {
+    return static_cast<std::uint8_t>(std::min<std::int64_t>(c, cap));
+  };
+  return guarded(path_, m.where, [&]() -> std::vector<std::uint8_t> {
+    std::vector<std::uint8_t> counts(n_rows, 0);
+    if (m.info.format == MatrixFormat::kCsr) {
+      // indptr in blocks: memory does not grow with the rows beyond the 1 byte per row returned.
+      const std::int64_t block_rows = std::max<std::int64_t>(1, stream_chunk_entries_ / 8);
+      for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
+        const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
+        const auto ptr = io::read_rows<std::int64_t>(m.indptr, static_cast<hsize_t>(r0),
+                                                     static_cast<hsize_t>(r1 - r0 + 1));
+        validate_indptr(path_, m.where, ptr, r0, m.info.nnz);
+        for (std::int64_t r = r0; r < r1; ++r) counts[static_cast<std::size_t>(r)] = capped(ptr[r - r0 + 1] - ptr[r - r0]);
+      }
+    } else if (m.info.format == MatrixFormat::kCsc) {
+      const CscStream stream(path_, m);
+      stream.for_each(
+          stream_chunk_entries_, [](std::int32_t) { return true; },
+          [&](std::int64_t, std::int32_t r, float v) {
+            auto& c = counts[static_cast<std::size_t>(r)];
+            if (v > 0.0f && c < cap) ++c;
+          });
+    } else {
+      const std::int64_t n_cols = std::max<std::int64_t>(1, m.info.n_cols);
+      const std::int64_t block_rows = std::max<std::int64_t>(1, stream_chunk_entries_ / n_cols);
+      for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
+        const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
+        const auto block =
+            io::read_rows<float>(m.dense, static_cast<hsize_t>(r0), static_cast<hsize_t>(r1 - r0));
+        for (std::int64_t r = r0; r < r1; ++r) {
+          const float* row = block.data() + (r - r0) * m.info.n_cols;
+          counts[static_cast<std::size_t>(r)] =
+              capped(std::count_if(row, row + m.info.n_cols, [](float v) { return v > 0.0f; }));
         }
       }
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <atomic>
+#include <cstdlib>
 #include <bit>
 #include <map>
 #include <unordered_map>
@@ -90,6 +91,7 @@ void CellSet::keep_only_rows(std::int64_t start, std::int64_t end) {
     coords.swap(kept);
   }
   coords_first_row = start;
+  account(*this);
 }
 
 double CellSet::bytes_per_cell_over_all() const {
@@ -99,13 +101,93 @@ double CellSet::bytes_per_cell_over_all() const {
   return n > 0 ? static_cast<double>(bytes) / static_cast<double>(n) : 0.0;
 }
 
+// ---- what a rank holds over all cells ---------------------------------------------------------
+
+AllCellsMemory& AllCellsMemory::instance() {
+  static AllCellsMemory memory;
+  return memory;
+}
+
+void AllCellsMemory::reset() {
+  parts_.clear();
+  peak_ = 0;
+  at_peak_.clear();
+}
+
+void AllCellsMemory::set(const std::string& part, std::int64_t bytes) {
+  auto it = std::find_if(parts_.begin(), parts_.end(), [&](const auto& p) { return p.first == part; });
+  if (it == parts_.end()) {
+    parts_.emplace_back(part, bytes);
+  } else {
+    it->second = bytes;
+  }
+  const std::int64_t total = current();
+  if (total > peak_) {
+    peak_ = total;
+    at_peak_.clear();
+    for (const auto& [name, b] : parts_) {
+      if (b > 0) at_peak_.emplace_back(name, b);
+    }
+  }
+}
+
+std::int64_t AllCellsMemory::current() const {
+  std::int64_t total = 0;
+  for (const auto& p : parts_) total += p.second;
+  return total;
+}
+
+std::string AllCellsMemory::describe_peak(std::int64_t n_cells) const {
+  const double n = static_cast<double>(std::max<std::int64_t>(1, n_cells));
+  std::string s;
+  for (const auto& [name, b] : at_peak_) {
+    s += fmt::format("{}{} {:.1f}", s.empty() ? "" : " + ", name, static_cast<double>(b) / n);
+  }
+  return s.empty() ? std::string("nothing") : s;
+}
+
+void account(const CellSet& cs) {
+  auto& mem = AllCellsMemory::instance();
+  std::int64_t rows = 0;
+  for (const auto& sc : cs.samples) rows += static_cast<std::int64_t>(sc.kept_rows.capacity() * sizeof(std::uint32_t));
+  mem.set("row numbers", rows);
+  mem.set("cell types", static_cast<std::int64_t>(cs.group.capacity() * sizeof(std::int32_t)));
+  mem.set("coordinates", cs.coords_first_row == 0
+                             ? static_cast<std::int64_t>(cs.coords.capacity() * sizeof(double))
+                             : 0);
+  mem.set("High_quality", static_cast<std::int64_t>(cs.high_quality.capacity()));
+}
+
+namespace {
+
+// Rows of a sample read at once while the per-cell columns are scanned (labels, High_quality,
+// coordinates, names): the transient buffers are bounded by it, not by the sample.
+std::int64_t block_rows() {
+  static const std::int64_t rows = [] {
+#ifdef GSMAP_TEST_HOOKS
+    if (const char* v = std::getenv("GSMAP_TEST_CELL_BLOCK_ROWS")) return std::max<std::int64_t>(1, std::atoll(v));
+#endif
+    return std::int64_t{1} << 16;
+  }();
+  return rows;
+}
+
+}  // namespace
+
 CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneConfig& cfg) {
+  // Two passes (docs/scalability.md "Memory per rank"): the filter of every sample first (one
+  // sample's label ids, 4 bytes, and capped detected-gene counts, 1 byte, per input row at a time;
+  // the labels themselves read in blocks), then the coordinates and High_quality of the kept cells
+  // into tables sized exactly, by blocks of rows.
+  auto& mem = AllCellsMemory::instance();
   CellSet cs;
   const bool spatial = cfg.dataset_type != DatasetType::kScRNA;
   const bool has_annotation = !cfg.annotation.empty();
   const int min_cells =
       std::min(cfg.min_cells_per_type.value_or(cfg.homogeneous_neighbors), cfg.homogeneous_neighbors);
+  const std::int64_t block = block_rows();
   std::unordered_map<std::string, int> group_ids;
+  std::vector<std::vector<std::int32_t>> sample_groups(samples.size());
 
   for (std::size_t si = 0; si < samples.size(); ++si) {
     const auto& sample = samples[si];
@@ -134,74 +216,99 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
                        "give every sample the same genes in the same order");
     }
 
-    // 1-2: annotation filter (missing label, groups smaller than min_cells in this sample).
-    std::vector<std::optional<std::string>> labels(sc.n_input, std::string("all"));
-    std::vector<char> keep(sc.n_input, 1);
+    // 1-2: annotation filter (missing label, groups smaller than min_cells in this sample). The
+    // labels become sample-local ids (-1 = missing) in blocks of rows.
+    std::vector<std::int32_t> label(static_cast<std::size_t>(sc.n_input), 0);
+    std::vector<std::string> label_names{"all"};
+    // Without an annotation there is no group filter.
+    std::vector<std::int64_t> label_count{std::numeric_limits<std::int64_t>::max()};
     if (has_annotation) {
       if (!reader.has_obs_column(cfg.annotation)) {
         throw InputError(sample.path, "obs/" + cfg.annotation, "annotation column not found",
                          fmt::format("choose --annotation among: {}",
                                      join_first(reader.obs_column_names(), 20)));
       }
-      labels = labels_of(reader.obs_column(cfg.annotation));
-      std::map<std::string, std::int64_t> counts;
-      for (std::int64_t i = 0; i < sc.n_input; ++i) {
-        if (!labels[i]) {
-          keep[i] = 0;
-          ++sc.removed_nan_label;
-        } else {
-          ++counts[*labels[i]];
-        }
-      }
-      for (std::int64_t i = 0; i < sc.n_input; ++i) {
-        if (keep[i] && counts[*labels[i]] < min_cells) {
-          keep[i] = 0;
-          ++sc.removed_small_group;
+      label_names.clear();
+      label_count.clear();
+      std::unordered_map<std::string, std::int32_t> id_of;
+      for (std::int64_t a = 0; a < sc.n_input; a += block) {
+        const std::int64_t b = std::min(sc.n_input, a + block);
+        const auto labels = labels_of(reader.obs_column(cfg.annotation, a, b));
+        for (std::int64_t i = a; i < b; ++i) {
+          const auto& l = labels[static_cast<std::size_t>(i - a)];
+          if (!l) {
+            label[static_cast<std::size_t>(i)] = -1;
+            continue;
+          }
+          auto [it, inserted] = id_of.try_emplace(*l, static_cast<std::int32_t>(label_names.size()));
+          if (inserted) {
+            label_names.push_back(*l);
+            label_count.push_back(0);
+          }
+          label[static_cast<std::size_t>(i)] = it->second;
+          ++label_count[static_cast<std::size_t>(it->second)];
         }
       }
     }
-    // 3: at least 20 detected genes, always counted on X.
-    const auto detected = reader.row_detected_counts("X");
+    mem.set("sample labels (transient)", static_cast<std::int64_t>(label.capacity() * sizeof(std::int32_t)));
+    // 3: at least 20 detected genes, always counted on X (capped: only the comparison matters).
+    const auto detected = reader.row_detected_capped("X", static_cast<std::uint8_t>(kMinDetectedGenes));
+    mem.set("detected genes (transient)", static_cast<std::int64_t>(detected.capacity()));
+    std::int64_t kept = 0;
     for (std::int64_t i = 0; i < sc.n_input; ++i) {
-      if (keep[i] && detected[i] < kMinDetectedGenes) {
-        keep[i] = 0;
+      const std::int32_t l = label[static_cast<std::size_t>(i)];
+      if (l < 0) {
+        ++sc.removed_nan_label;
+      } else if (label_count[static_cast<std::size_t>(l)] < min_cells) {
+        ++sc.removed_small_group;
+      } else if (detected[static_cast<std::size_t>(i)] < kMinDetectedGenes) {
         ++sc.removed_low_genes;
+      } else {
+        ++kept;
       }
     }
+    sc.kept_rows.reserve(static_cast<std::size_t>(kept));
+    auto& groups = sample_groups[si];
+    groups.reserve(static_cast<std::size_t>(kept));
+    std::vector<std::int32_t> global_of(label_names.size(), -1);
     for (std::int64_t i = 0; i < sc.n_input; ++i) {
-      if (keep[i]) sc.kept_rows.push_back(static_cast<std::uint32_t>(i));
-    }
-
-    // Per-cell tables over all kept cells: cell type, High_quality (with the filter only: the
-    // neighbour search reads it nowhere else).
-    for (auto row : sc.kept_rows) {
-      const std::string& label = *labels[row];
-      auto [it, inserted] = group_ids.try_emplace(label, static_cast<int>(group_ids.size()));
-      if (inserted) cs.group_names.push_back(label);
-      cs.group.push_back(it->second);
-    }
-    if (cfg.high_quality_neighbor_filter) {
-      if (!reader.has_obs_column("High_quality")) {
-        throw InputError(sample.path, "obs/High_quality", "column not found",
-                         "drop --high-quality-neighbor-filter or add a boolean High_quality column");
+      const std::int32_t l = label[static_cast<std::size_t>(i)];
+      if (l < 0 || label_count[static_cast<std::size_t>(l)] < min_cells ||
+          detected[static_cast<std::size_t>(i)] < kMinDetectedGenes) {
+        continue;
       }
-      auto hq = reader.obs_column("High_quality");
-      for (auto row : sc.kept_rows) {
-        auto l = io::column_label(hq, row);
-        // Cast to bool, missing -> true (docs/algorithms.md §1.1).
-        cs.high_quality.push_back(!l || (*l != "False" && *l != "0" && *l != "0.0" && *l != "false"));
+      sc.kept_rows.push_back(static_cast<std::uint32_t>(i));
+      // Cell type ids in order of first appearance over the kept cells.
+      auto& g = global_of[static_cast<std::size_t>(l)];
+      if (g < 0) {
+        const std::string& name = label_names[static_cast<std::size_t>(l)];
+        auto [it, inserted] = group_ids.try_emplace(name, static_cast<int>(group_ids.size()));
+        if (inserted) cs.group_names.push_back(name);
+        g = it->second;
       }
+      groups.push_back(g);
     }
+    cs.n += kept;
+    cs.samples.push_back(std::move(sc));
+    account(cs);
+    std::int64_t group_bytes = 0;
+    for (const auto& gr : sample_groups) group_bytes += static_cast<std::int64_t>(gr.capacity() * sizeof(std::int32_t));
+    mem.set("cell types", group_bytes);
+    mem.set("sample labels (transient)", 0);
+    mem.set("detected genes (transient)", 0);
 
-    // Coordinates of the kept cells.
-    if (spatial) {
+    if (cfg.high_quality_neighbor_filter && !reader.has_obs_column("High_quality")) {
+      throw InputError(sample.path, "obs/High_quality", "column not found",
+                       "drop --high-quality-neighbor-filter or add a boolean High_quality column");
+    }
+    if (spatial) {  // the key and its width, checked before any coordinate is read
       const std::string& key = cfg.spatial_key;
       if (!reader.has_obsm(key)) {
         throw InputError(sample.path, "obsm/" + key, "key not found",
                          fmt::format("set --spatial-key to one of: {}", join_first(reader.obsm_keys(), 20)));
       }
       std::int64_t cols = 0;
-      const auto all = reader.obsm(key, &cols);
+      (void)reader.obsm_rows(key, {}, &cols);
       if (si == 0) {
         cs.coord_dims = cols;
       } else if (cols != cs.coord_dims) {
@@ -209,24 +316,56 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
                          fmt::format("has {} columns, the first sample has {}", cols, cs.coord_dims),
                          "use embeddings of the same dimension in every sample");
       }
-      for (auto row : sc.kept_rows) {
-        for (std::int64_t c = 0; c < cols; ++c) {
-          const double v = all[row * cols + c];
-          if (!std::isfinite(v)) {
-            throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, row, c),
-                             "value is NaN or infinite", "fix or recompute the embedding");
+    }
+  }
+  // The cell types, concatenated (the per-sample lists go as they are copied).
+  cs.group.reserve(static_cast<std::size_t>(cs.n));
+  for (auto& gr : sample_groups) {
+    cs.group.insert(cs.group.end(), gr.begin(), gr.end());
+    std::vector<std::int32_t>().swap(gr);
+  }
+  account(cs);
+
+  // Pass 2: High_quality (with the filter only: the neighbour search reads it nowhere else) and the
+  // coordinates of the kept cells, by blocks of kept rows.
+  if (cfg.high_quality_neighbor_filter) cs.high_quality.reserve(static_cast<std::size_t>(cs.n));
+  if (spatial) cs.coords.reserve(static_cast<std::size_t>(cs.n * cs.coord_dims));
+  account(cs);
+  for (const auto& sc : cs.samples) {
+    const auto& sample = sc.sample;
+    io::H5adReader reader(sample.path);
+    const auto count = static_cast<std::int64_t>(sc.kept_rows.size());
+    for (std::int64_t k0 = 0; k0 < count; k0 += block) {
+      const std::int64_t k1 = std::min(count, k0 + block);
+      const std::int64_t row0 = sc.kept_rows[static_cast<std::size_t>(k0)];
+      const std::int64_t row1 = std::int64_t{sc.kept_rows[static_cast<std::size_t>(k1 - 1)]} + 1;
+      if (cfg.high_quality_neighbor_filter) {
+        const auto hq = reader.obs_column("High_quality", row0, row1);
+        for (std::int64_t k = k0; k < k1; ++k) {
+          const auto l = io::column_label(hq, static_cast<std::size_t>(sc.kept_rows[static_cast<std::size_t>(k)] - row0));
+          // Cast to bool, missing -> true (docs/algorithms.md §1.1).
+          cs.high_quality.push_back(!l || (*l != "False" && *l != "0" && *l != "0.0" && *l != "false"));
+        }
+      }
+      if (spatial) {
+        const std::string& key = cfg.spatial_key;
+        const std::vector<std::int64_t> rows(sc.kept_rows.begin() + k0, sc.kept_rows.begin() + k1);
+        std::int64_t cols = 0;
+        const auto values = reader.obsm_rows(key, rows, &cols);
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+          for (std::int64_t c = 0; c < cols; ++c) {
+            const double v = values[k * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
+            if (!std::isfinite(v)) {
+              throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, rows[k], c),
+                               "value is NaN or infinite", "fix or recompute the embedding");
+            }
+            cs.coords.push_back(v);
           }
-          cs.coords.push_back(v);
         }
       }
     }
-    sc.kept_rows.shrink_to_fit();
-    cs.n += static_cast<std::int64_t>(sc.kept_rows.size());
-    cs.samples.push_back(std::move(sc));
   }
-  cs.coords.shrink_to_fit();
-  cs.group.shrink_to_fit();
-  cs.high_quality.shrink_to_fit();
+  account(cs);
   if (!has_annotation) cs.group_names = {"all"};
 
   // The filter table (docs/algorithms.md §1.1).
@@ -247,37 +386,133 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
   return cs;
 }
 
+namespace {
+
+std::uint64_t name_hash(const std::string& name) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, then a final mix
+  for (const unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+// Whether every obs name of the sample is distinct, so that make_unique_names changes none. Names
+// are read in blocks and hashed; the hashes are checked in 4 passes of a quarter each (about 2
+// bytes per row at a time). Equal hashes (a repeated name, or a collision) answer false: the caller
+// then makes the names unique over the whole sample, as it always did.
+bool names_distinct(const io::H5adReader& reader, std::int64_t n_rows, std::int64_t block) {
+  constexpr std::uint64_t kPasses = 4;
+  auto& mem = AllCellsMemory::instance();
+  std::vector<std::uint64_t> hashes;
+  for (std::uint64_t pass = 0; pass < kPasses; ++pass) {
+    hashes.clear();
+    hashes.reserve(static_cast<std::size_t>(n_rows) / kPasses + static_cast<std::size_t>(n_rows) / 64 + 1024);
+    for (std::int64_t a = 0; a < n_rows; a += block) {
+      const std::int64_t b = std::min(n_rows, a + block);
+      for (const auto& name : reader.obs_names(a, b)) {
+        const std::uint64_t h = name_hash(name);
+        if (h % kPasses == pass) hashes.push_back(h);
+      }
+    }
+    mem.set("name hashes (transient)", static_cast<std::int64_t>(hashes.capacity() * sizeof(std::uint64_t)));
+    std::sort(hashes.begin(), hashes.end());
+    if (std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end()) {
+      mem.set("name hashes (transient)", 0);
+      return false;
+    }
+  }
+  mem.set("name hashes (transient)", 0);
+  return true;
+}
+
+}  // namespace
+
+// The names of the input rows `rows` (ascending) of a sample as make_unique_names(all names)
+// gives them, holding only the names of those rows. make_unique_names gives the j-th repeat of a
+// name b the j-th suffix k = 1, 2, ... for which "b-k" is not a name of the sample (a generated
+// "b-k" never equals another name's generated one: the text after the last '-' is the number).
+// So two block-wise passes over the names suffice: the repeats before each wanted row, then which
+// candidate "b-k" are names of the sample (repeated while a base needs more candidates).
+std::vector<std::string> unique_names_of_rows(const io::H5adReader& reader, std::int64_t n_rows,
+                                              std::span<const std::int64_t> rows,
+                                              std::int64_t block) {
+  std::vector<std::string> names;
+  if (rows.empty()) return names;
+  const auto first = reader.obs_names(rows.front(), rows.back() + 1);
+  for (const auto r : rows) names.push_back(first[static_cast<std::size_t>(r - rows.front())]);
+  std::unordered_map<std::string, std::int64_t> seen;  // repeats so far, wanted names only
+  for (const auto& n : names) seen.emplace(n, 0);
+  std::vector<std::int64_t> repeat(rows.size(), 0);
+  std::size_t next = 0;
+  for (std::int64_t a = 0; a < n_rows; a += block) {
+    const std::int64_t b = std::min(n_rows, a + block);
+    const auto part = reader.obs_names(a, b);
+    for (std::int64_t i = a; i < b; ++i) {
+      const auto it = seen.find(part[static_cast<std::size_t>(i - a)]);
+      if (it == seen.end()) continue;
+      if (next < rows.size() && rows[next] == i) repeat[next++] = it->second;
+      ++it->second;
+    }
+  }
+  // Per repeated base: the repeat numbers wanted, and the valid suffixes found so far.
+  std::unordered_map<std::string, std::int64_t> most;  // base -> highest repeat wanted
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (repeat[j] > 0) most[names[j]] = std::max(most[names[j]], repeat[j]);
+  }
+  std::unordered_map<std::string, std::vector<std::int64_t>> valid;  // base -> valid suffixes
+  std::unordered_map<std::string, std::int64_t> tried;               // base -> last k checked
+  for (;;) {
+    std::unordered_map<std::string, std::pair<std::string, std::int64_t>> candidates;  // "b-k" -> (b, k)
+    for (const auto& [base, m] : most) {
+      const auto have = static_cast<std::int64_t>(valid[base].size());
+      if (have >= m) continue;
+      std::int64_t& k = tried[base];
+      for (std::int64_t c = 0; c < m - have; ++c) {
+        ++k;
+        candidates.emplace(fmt::format("{}-{}", base, k), std::pair<std::string, std::int64_t>{base, k});
+      }
+    }
+    if (candidates.empty()) break;
+    for (std::int64_t a = 0; a < n_rows; a += block) {
+      for (const auto& n : reader.obs_names(a, std::min(n_rows, a + block))) candidates.erase(n);
+    }
+    for (const auto& [name, bk] : candidates) valid[bk.first].push_back(bk.second);
+    for (auto& [base, ks] : valid) std::sort(ks.begin(), ks.end());
+  }
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (repeat[j] > 0) {
+      names[j] = fmt::format("{}-{}", names[j], valid[names[j]][static_cast<std::size_t>(repeat[j] - 1)]);
+    }
+  }
+  return names;
+}
+
 void load_obs_rows(CellSet& cs, std::int64_t start, std::int64_t end) {
   cs.spot_names.clear();
   cs.obs_columns.clear();
   cs.first_row = start;
+  const std::int64_t block = block_rows();
+  // obs columns carried to the outputs, typed: those of the first sample that every sample has in
+  // a joinable kind. Whether they join depends on their kinds, categories and dtypes only, so
+  // the decision is made on empty reads of every sample (the same on every rank), and then only
+  // the rows [start, end) are read and joined (docs/scalability.md "Memory per rank"). A column
+  // that is strings in one sample and categorical in another becomes categorical with categories
+  // in order of first appearance over the rows: that one is joined over all kept cells as before.
   std::vector<std::string> carried_names;  // obs columns of the first sample ("" = dropped)
-  std::vector<io::Column> carried;
+  std::vector<io::Column> probe;
+  std::vector<char> has_strings, has_categories;
   for (std::size_t si = 0; si < cs.samples.size(); ++si) {
-    const SampleCells& sc = cs.samples[si];
-    const auto& sample = sc.sample;
+    const auto& sample = cs.samples[si].sample;
     io::H5adReader reader(sample.path);
-    // Names: made unique over the whole sample (they depend on the other names), kept for the
-    // rows [start, end) only.
-    const std::int64_t count = static_cast<std::int64_t>(sc.kept_rows.size());
-    const std::int64_t lo = std::clamp(start - sc.global_offset, std::int64_t{0}, count);
-    const std::int64_t hi = std::clamp(end - sc.global_offset, std::int64_t{0}, count);
-    if (hi > lo) {
-      const auto names = make_unique_names(reader.obs_names());
-      for (std::int64_t k = lo; k < hi; ++k) {
-        cs.spot_names.push_back(names[sc.kept_rows[static_cast<std::size_t>(k)]] + "|" + sample.name);
-      }
-    }
-    // obs columns carried to the outputs, typed: those of the first sample that every sample has.
-    // Joined over all kept cells as they always were (a join may depend on every part's rows),
-    // then trimmed below.
     if (si == 0) {
       for (const auto& name : reader.obs_column_names()) {
         if (!is_own_column(name)) carried_names.push_back(name);
       }
-      carried.resize(carried_names.size());
+      probe.resize(carried_names.size());
+      has_strings.assign(carried_names.size(), 0);
+      has_categories.assign(carried_names.size(), 0);
     }
-    const std::vector<std::int64_t> kept(sc.kept_rows.begin(), sc.kept_rows.end());
     for (std::size_t c = 0; c < carried_names.size(); ++c) {
       const std::string name = carried_names[c];
       if (name.empty()) continue;
@@ -287,13 +522,15 @@ void load_obs_rows(CellSet& cs, std::int64_t start, std::int64_t end) {
         carried_names[c].clear();
         continue;
       }
-      auto part = io::take_rows(reader.obs_column(name), kept);
+      auto part = reader.obs_column(name, 0, 0);
+      has_strings[c] |= std::holds_alternative<io::StringColumn>(part);
+      has_categories[c] |= std::holds_alternative<io::Categorical>(part);
       if (si == 0) {
-        carried[c] = std::move(part);
+        probe[c] = std::move(part);
         continue;
       }
       try {
-        io::append_column(carried[c], part);
+        io::append_column(probe[c], part);
       } catch (const std::invalid_argument& e) {
         GSMAP_LOG_WARN("{}: obs column '{}' cannot be joined with the first sample's ({}); it is "
                        "not carried to the outputs", sample.path, name, e.what());
@@ -301,11 +538,58 @@ void load_obs_rows(CellSet& cs, std::int64_t start, std::int64_t end) {
       }
     }
   }
+  std::vector<io::Column> carried(carried_names.size());
+  for (std::size_t si = 0; si < cs.samples.size(); ++si) {
+    const SampleCells& sc = cs.samples[si];
+    const auto& sample = sc.sample;
+    io::H5adReader reader(sample.path);
+    const std::int64_t count = static_cast<std::int64_t>(sc.kept_rows.size());
+    const std::int64_t lo = std::clamp(start - sc.global_offset, std::int64_t{0}, count);
+    const std::int64_t hi = std::clamp(end - sc.global_offset, std::int64_t{0}, count);
+    // The input rows [row0, row1) that hold this rank's kept rows lo..hi of the sample.
+    const std::int64_t row0 = hi > lo ? sc.kept_rows[static_cast<std::size_t>(lo)] : 0;
+    const std::int64_t row1 = hi > lo ? std::int64_t{sc.kept_rows[static_cast<std::size_t>(hi - 1)]} + 1 : 0;
+    std::vector<std::int64_t> local;  // kept rows lo..hi, relative to row0
+    for (std::int64_t k = lo; k < hi; ++k) local.push_back(sc.kept_rows[static_cast<std::size_t>(k)] - row0);
+    // Names: made unique over the whole sample (they depend on the other names). When the sample's
+    // names are distinct, nothing changes and only the rank's rows are read.
+    if (hi > lo) {
+      if (names_distinct(reader, sc.n_input, block)) {
+        const auto names = reader.obs_names(row0, row1);
+        for (const auto r : local) cs.spot_names.push_back(names[static_cast<std::size_t>(r)] + "|" + sample.name);
+      } else {  // repeats: the names of these rows, made unique as over the whole sample
+        std::vector<std::int64_t> rows;
+        for (const auto r : local) rows.push_back(row0 + r);
+        for (const auto& name : unique_names_of_rows(reader, sc.n_input, rows, block)) {
+          cs.spot_names.push_back(name + "|" + sample.name);
+        }
+      }
+    }
+    for (std::size_t c = 0; c < carried_names.size(); ++c) {
+      const std::string& name = carried_names[c];
+      if (name.empty()) continue;
+      io::Column part;
+      if (has_strings[c] && has_categories[c]) {  // joined over all kept cells, trimmed below
+        const std::vector<std::int64_t> kept(sc.kept_rows.begin(), sc.kept_rows.end());
+        part = io::take_rows(reader.obs_column(name), kept);
+      } else {
+        part = io::take_rows(reader.obs_column(name, row0, row1), local);
+      }
+      if (si == 0) {
+        carried[c] = std::move(part);
+      } else {
+        io::append_column(carried[c], part);  // joinable: checked above
+      }
+    }
+  }
   // The obs columns keep their categories (the input's order, docs/formats.md "Types kept"), so
-  // every rank encodes its rows alike after the trim.
+  // every rank encodes its rows alike.
   for (std::size_t c = 0; c < carried_names.size(); ++c) {
-    if (!carried_names[c].empty()) {
+    if (carried_names[c].empty()) continue;
+    if (has_strings[c] && has_categories[c]) {
       cs.obs_columns.emplace_back(carried_names[c], io::slice_rows(carried[c], start, end));
+    } else {
+      cs.obs_columns.emplace_back(carried_names[c], std::move(carried[c]));
     }
   }
 }
@@ -389,15 +673,364 @@ std::vector<std::int64_t> stage_b_cells(const gss::CellTable& table, const gss::
   return cells;
 }
 
-CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks) {
+namespace {
+
+// The cells' per-cell tables restricted to `subset` (ascending global ids): coordinates, cell
+// types, High_quality and slice starts, indexed by position in `subset`.
+struct LocalTable {
+  std::vector<double> coords;
+  std::vector<std::int32_t> group;
+  std::vector<std::uint8_t> high_quality;
+  std::vector<std::int64_t> slice_starts;
+  gss::NormalizedEmbedding none;  // the candidate search reads no embedding
+
+  LocalTable(const CellSet& cs, std::span<const std::int64_t> subset) {
+    const auto d = static_cast<std::size_t>(cs.coord_dims);
+    coords.reserve(subset.size() * d);
+    group.reserve(subset.size());
+    for (const auto c : subset) {
+      const auto i = static_cast<std::size_t>(c);
+      coords.insert(coords.end(), cs.coords.begin() + static_cast<std::ptrdiff_t>(i * d),
+                    cs.coords.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+      group.push_back(cs.group[i]);
+      if (!cs.high_quality.empty()) high_quality.push_back(cs.high_quality[i]);
+    }
+    for (const auto start : cs.slice_starts()) {
+      slice_starts.push_back(std::lower_bound(subset.begin(), subset.end(), start) - subset.begin());
+    }
+    none.rows = static_cast<std::int64_t>(subset.size());
+    none.dim = 1;
+  }
+  gss::CellTable table(const CellSet& cs) const {
+    gss::CellTable t;
+    t.n = static_cast<std::int64_t>(group.size());
+    t.coord_dim = static_cast<int>(cs.coord_dims);
+    t.coords = coords;
+    t.slice_starts = slice_starts;
+    t.group = group;
+    t.group_names = cs.group_names;
+    t.high_quality = high_quality;
+    t.cell = &none;
+    return t;
+  }
+};
+
+// Ascending, without repeats.
+void sort_unique(std::vector<std::int64_t>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
+StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params,
+                            std::span<const std::int64_t> own, const StageBEmbeddingReader& read,
+                            gss::NeighborResult* result) {
+  StageBSearch out;
+  auto& mem = AllCellsMemory::instance();
+  if (!params.spatial()) {  // scRNA: every cell of the own cells' types
+    std::vector<char> wanted(cs.group_names.size() + 1, 0);
+    for (const auto c : own) wanted[static_cast<std::size_t>(cs.group[static_cast<std::size_t>(c)])] = 1;
+    for (std::int64_t i = 0; i < cs.n; ++i) {
+      if (wanted[static_cast<std::size_t>(cs.group[static_cast<std::size_t>(i)])]) out.cells.push_back(i);
+    }
+    out.searched = static_cast<std::int64_t>(out.cells.size());
+    return out;
+  }
+  const auto k_cand = static_cast<std::size_t>(params.candidate_columns());
+  const bool select_here = static_cast<bool>(read) && result != nullptr && params.n_adjacent == 0;
+  if (!select_here) out.candidates.assign(own.size() * k_cand, -1);
+  const auto finish = [&] {  // own cells and candidates, ascending: a bit per cell
+    std::vector<std::uint64_t> marked((static_cast<std::size_t>(cs.n) + 63) / 64, 0);
+    mem.set("needed cells (transient bits)", static_cast<std::int64_t>(marked.capacity() * 8));
+    const auto mark = [&marked](std::int64_t c) {
+      marked[static_cast<std::size_t>(c) / 64] |= std::uint64_t{1} << (static_cast<std::size_t>(c) % 64);
+    };
+    for (const auto c : own) mark(c);
+    for (const auto c : out.candidates) {
+      if (c >= 0) mark(c);
+    }
+    out.cells.clear();
+    for (std::size_t w = 0; w < marked.size(); ++w) {
+      for (std::uint64_t bits = marked[w]; bits != 0; bits &= bits - 1) {
+        out.cells.push_back(static_cast<std::int64_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+      }
+    }
+    mem.set("needed cells (transient bits)", 0);
+  };
+  if (params.n_adjacent > 0) {
+    // Over all cells: the same finder the engine used to build (about 60 bytes per cell).
+    out.over_all_cells = true;
+    gss::NormalizedEmbedding none;
+    none.rows = cs.n;
+    none.dim = 1;
+    gss::CellTable t;
+    const auto starts = cs.slice_starts();
+    t.n = cs.n;
+    t.coord_dim = static_cast<int>(cs.coord_dims);
+    t.coords = cs.coords;
+    t.slice_starts = starts;
+    t.group = cs.group;
+    t.group_names = cs.group_names;
+    t.high_quality = cs.high_quality;
+    t.cell = &none;
+    mem.set("neighbour search over all cells (spatial3D, estimate)",
+            cs.n * (4 + 8 + 8 + 4 + 2 * 8 * cs.coord_dims));
+    const gss::HomogeneousNeighborFinder finder(t, params);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own.size(), 64),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+                          const auto row = finder.candidate_row(own[i]);
+                          std::copy(row.begin(), row.end(), out.candidates.begin() + static_cast<std::ptrdiff_t>(i * k_cand));
+                        }
+                      });
+    mem.set("neighbour search over all cells (spatial3D, estimate)", 0);
+    out.searched = cs.n;
+    out.rounds = 1;
+    finish();
+    return out;
+  }
+
+  // spatial2D: boxes per (cell type, slice) of the own cells.
+  if (select_here) {
+    const int k_total = params.total_columns();
+    const std::size_t slots = own.size() * static_cast<std::size_t>(k_total);
+    result->n_query = static_cast<std::int64_t>(own.size());
+    result->k_total = k_total;
+    result->k_candidates = 0;
+    result->indices.assign(slots, -1);
+    result->cell_sims.assign(slots, 0);
+    result->niche_sims.assign(slots, 0);
+    result->candidates.clear();
+    result->neighbor_count.assign(own.size(), 0);
+    result->cell_sim_median.assign(own.size(), 0.0f);
+    result->niche_sim_median.assign(own.size(), 0.0f);
+  }
+  const auto n_slices = static_cast<std::int64_t>(cs.samples.size());
+  const int dims = static_cast<int>(cs.coord_dims);
+  const auto slice_of = [&](std::int64_t i) { return cs.slice_of(i); };
+  const auto xy = [&](std::int64_t i, int d) {
+    return d < dims ? cs.coords[static_cast<std::size_t>(i * dims + d)] : 0.0;
+  };
+  const auto in_pool = [&](std::int64_t i) {
+    return !params.high_quality_filter || cs.high_quality[static_cast<std::size_t>(i)] != 0;
+  };
+  struct Box {
+    double lo[2] = {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
+    double hi[2] = {-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+    void add(double x, double y) {
+      lo[0] = std::min(lo[0], x), hi[0] = std::max(hi[0], x);
+      lo[1] = std::min(lo[1], y), hi[1] = std::max(hi[1], y);
+    }
+  };
+  struct Key {
+    Box own, pool;
+    std::int64_t pool_cells = 0;
+    double margin = 0;
+    bool whole = false;
+  };
+  std::vector<Key> keys;
+  std::unordered_map<std::int64_t, std::size_t> key_of;  // group * n_slices + slice
+  std::vector<std::size_t> own_key(own.size());
+  for (std::size_t i = 0; i < own.size(); ++i) {
+    const std::int64_t c = own[i];
+    const std::int64_t id = std::int64_t{cs.group[static_cast<std::size_t>(c)]} * n_slices + slice_of(c);
+    auto [it, inserted] = key_of.try_emplace(id, keys.size());
+    if (inserted) keys.emplace_back();
+    own_key[i] = it->second;
+    keys[it->second].own.add(xy(c, 0), xy(c, 1));
+  }
+  for (const auto& sc : cs.samples) {  // pool sizes and bounding boxes of the keys
+    const std::int64_t slice = &sc - cs.samples.data();
+    for (std::int64_t c = sc.global_offset; c < sc.global_offset + static_cast<std::int64_t>(sc.kept_rows.size()); ++c) {
+      if (!in_pool(c)) continue;
+      const auto it = key_of.find(std::int64_t{cs.group[static_cast<std::size_t>(c)]} * n_slices + slice);
+      if (it == key_of.end()) continue;
+      keys[it->second].pool.add(xy(c, 0), xy(c, 1));
+      ++keys[it->second].pool_cells;
+    }
+  }
+  const auto covers = [](const Key& k) {
+    return k.own.lo[0] - k.margin <= k.pool.lo[0] && k.own.hi[0] + k.margin >= k.pool.hi[0] &&
+           k.own.lo[1] - k.margin <= k.pool.lo[1] && k.own.hi[1] + k.margin >= k.pool.hi[1];
+  };
+  for (auto& k : keys) {
+    // Start at 1.5 x the radius that holds k_c pool cells at the pool's mean density.
+    const double w = k.pool.hi[0] - k.pool.lo[0], h = k.pool.hi[1] - k.pool.lo[1];
+    const double area = w > 0 && h > 0 ? w * h : std::max(w, h) * std::max(w, h);
+    const double r = k.pool_cells > 0 ? std::sqrt(static_cast<double>(params.k_central) * area /
+                                                  (3.14159265358979 * static_cast<double>(k.pool_cells)))
+                                      : 0.0;
+    k.margin = 1.5 * r;
+    k.whole = k.pool_cells <= params.k_central || !(k.margin > 0) || covers(k);
+  }
+  // A cell whose row is full but not proven exact has its k_c nearest pool cells within the
+  // distance `reach` of its row's last candidate (the search covered a subset of the pool): the
+  // next search takes every pool cell within that square, so its row there is exact. The squares
+  // are marked, conservatively, on a 128 x 128 raster of the key's pool bounding box.
+  constexpr int kRaster = 128;
+  std::vector<char> ok(own.size(), 0), covered(own.size(), 0);
+  std::vector<double> reach(own.size(), -1.0);
+  std::vector<std::vector<char>> raster(keys.size());
+  const auto raster_cell = [&](const Key& k, double x, double y) {
+    const auto at = [](double v, double lo, double hi) {
+      const double w = hi - lo;
+      if (!(w > 0)) return 0;
+      return std::clamp(static_cast<int>((v - lo) / w * kRaster), 0, kRaster - 1);
+    };
+    return std::pair<int, int>{at(x, k.pool.lo[0], k.pool.hi[0]), at(y, k.pool.lo[1], k.pool.hi[1])};
+  };
+  for (;;) {
+    ++out.rounds;
+    // The cells of this search: own cells and the pool cells within the keys' boxes.
+    std::vector<std::int64_t> subset(own.begin(), own.end());
+    for (const auto& sc : cs.samples) {
+      const std::int64_t slice = &sc - cs.samples.data();
+      for (std::int64_t c = sc.global_offset; c < sc.global_offset + static_cast<std::int64_t>(sc.kept_rows.size()); ++c) {
+        if (!in_pool(c)) continue;
+        const auto it = key_of.find(std::int64_t{cs.group[static_cast<std::size_t>(c)]} * n_slices + slice);
+        if (it == key_of.end()) continue;
+        const Key& k = keys[it->second];
+        const double x = xy(c, 0), y = xy(c, 1);
+        bool take = k.whole || (x >= k.own.lo[0] - k.margin && x <= k.own.hi[0] + k.margin &&
+                                y >= k.own.lo[1] - k.margin && y <= k.own.hi[1] + k.margin);
+        if (!take && !raster[it->second].empty()) {
+          const auto [ix, iy] = raster_cell(k, x, y);
+          take = raster[it->second][static_cast<std::size_t>(iy * kRaster + ix)] != 0;
+        }
+        if (take) subset.push_back(c);
+      }
+    }
+    sort_unique(subset);
+    out.searched = static_cast<std::int64_t>(subset.size());
+    const LocalTable local(cs, subset);
+    std::vector<char> failed(keys.size(), 0);
+    std::atomic<bool> any_failed{false};
+    // Whether the row of own cell i (candidates as positions in `subset`) is that of a search over
+    // all cells; else marks what the next round needs.
+    const auto check = [&](std::size_t i, const std::int32_t* row) {
+      const std::int64_t q = own[i];
+      const Key& k = keys[own_key[i]];
+      bool exact = k.whole || covered[i];
+      if (!exact && row[k_cand - 1] >= 0) {
+        // Distance from q to the nearest box side beyond which pool cells lie.
+        double bound = std::numeric_limits<double>::infinity();
+        const double qc[2] = {xy(q, 0), xy(q, 1)};
+        for (int d = 0; d < 2; ++d) {
+          if (k.own.lo[d] - k.margin > k.pool.lo[d]) bound = std::min(bound, qc[d] - (k.own.lo[d] - k.margin));
+          if (k.own.hi[d] + k.margin < k.pool.hi[d]) bound = std::min(bound, (k.own.hi[d] + k.margin) - qc[d]);
+        }
+        const std::int64_t last = subset[static_cast<std::size_t>(row[k_cand - 1])];
+        double d2 = 0;
+        for (int d = 0; d < dims; ++d) {
+          const double diff = xy(q, d) - xy(last, d);
+          d2 += diff * diff;
+        }
+        // Rounding of d2 and of the box arithmetic is far below this margin.
+        bound -= 1e-9 * (std::fabs(bound) + std::fabs(qc[0]) + std::fabs(qc[1]) + k.margin);
+        exact = bound > 0 && std::sqrt(d2) < bound;
+        if (!exact) reach[i] = std::sqrt(d2) * (1 + 1e-9) + 1e-9 * (std::fabs(qc[0]) + std::fabs(qc[1]));
+      }
+      if (!exact) {
+        if (reach[i] < 0) std::atomic_ref<char>(failed[own_key[i]]).store(1, std::memory_order_relaxed);
+        any_failed = true;
+        return false;
+      }
+      ok[i] = 1;
+      return true;
+    };
+    const auto local_of = [&](std::int64_t cell) {
+      return std::lower_bound(subset.begin(), subset.end(), cell) - subset.begin();
+    };
+    if (select_here) {
+      // Search and SELECT in one pass over the embeddings of this round's cells; rows proven
+      // exact are kept (docs/algorithms.md §5.2), by chunks of cells so that the candidate rows
+      // in flight stay small.
+      const StageBEmbeddings emb = read(subset);
+      gss::CellTable table = local.table(cs);
+      table.cell = &emb.cell;
+      table.niche = emb.niche ? &*emb.niche : nullptr;
+      const gss::HomogeneousNeighborFinder finder(table, params);
+      std::vector<std::size_t> todo;
+      for (std::size_t i = 0; i < own.size(); ++i) {
+        if (!ok[i]) todo.push_back(i);
+      }
+      constexpr std::size_t kChunk = 4096;
+      const auto k_total = static_cast<std::size_t>(result->k_total);
+      for (std::size_t c0 = 0; c0 < todo.size(); c0 += kChunk) {
+        const std::size_t c1 = std::min(todo.size(), c0 + kChunk);
+        std::vector<std::int64_t> query;
+        for (std::size_t t = c0; t < c1; ++t) query.push_back(local_of(own[todo[t]]));
+        const gss::NeighborResult r = finder.find(query, true);
+        for (std::size_t t = c0; t < c1; ++t) {
+          const std::size_t i = todo[t], j = t - c0;
+          if (!check(i, r.candidates.data() + j * k_cand)) continue;
+          for (std::size_t col = 0; col < k_total; ++col) {
+            const std::int32_t x = r.indices[j * k_total + col];
+            result->indices[i * k_total + col] =
+                x >= 0 ? static_cast<std::int32_t>(subset[static_cast<std::size_t>(x)]) : x;
+            result->cell_sims[i * k_total + col] = r.cell_sims[j * k_total + col];
+            result->niche_sims[i * k_total + col] = r.niche_sims[j * k_total + col];
+          }
+          result->neighbor_count[i] = r.neighbor_count[j];
+          result->cell_sim_median[i] = r.cell_sim_median[j];
+          result->niche_sim_median[i] = r.niche_sim_median[j];
+        }
+      }
+      out.cells = subset;  // the cells whose embeddings were read last
+    } else {
+      const gss::HomogeneousNeighborFinder finder(local.table(cs), params);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own.size(), 64),
+                        [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+          if (ok[i]) continue;
+          const auto row = finder.candidate_row(local_of(own[i]));
+          if (!check(i, row.data())) continue;
+          for (std::size_t j = 0; j < k_cand; ++j) {
+            out.candidates[i * k_cand + j] = row[j] >= 0 ? static_cast<std::int32_t>(subset[static_cast<std::size_t>(row[j])]) : -1;
+          }
+        }
+      });
+    }
+    if (!any_failed) break;
+    for (std::size_t k = 0; k < keys.size(); ++k) {  // too few pool cells in the box: wider
+      if (!failed[k]) continue;
+      keys[k].margin *= 2;
+      keys[k].whole = keys[k].whole || covers(keys[k]);
+    }
+    for (std::size_t i = 0; i < own.size(); ++i) {  // full rows not proven: their squares
+      if (ok[i] || reach[i] < 0) continue;
+      const Key& k = keys[own_key[i]];
+      auto& marks = raster[own_key[i]];
+      if (marks.empty()) marks.assign(static_cast<std::size_t>(kRaster) * kRaster, 0);
+      const double x = xy(own[i], 0), y = xy(own[i], 1), r = reach[i];
+      const auto [x0, y0] = raster_cell(k, x - r, y - r);
+      const auto [x1, y1] = raster_cell(k, x + r, y + r);
+      for (int iy = y0; iy <= y1; ++iy) {
+        for (int ix = x0; ix <= x1; ++ix) marks[static_cast<std::size_t>(iy * kRaster + ix)] = 1;
+      }
+      covered[i] = 1;
+      reach[i] = -1.0;
+    }
+  }
+  if (!select_here) finish();
+  return out;
+}
+
+CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks, int me) {
   std::vector<std::int64_t> per_sample;
   for (const auto& sc : cells.samples) per_sample.push_back(static_cast<std::int64_t>(sc.kept_rows.size()));
   auto chunks = gss::rank_chunks(per_sample, rank_batch_size);
   std::vector<std::int64_t> chunk_starts;
   for (const auto& ch : chunks) chunk_starts.push_back(ch.begin);
   auto part = dist::Partition::aligned(cells.n, n_ranks, chunk_starts);
-  CellPartition cp{std::move(chunks), std::move(part), processing_order(cells),
-                   dist::Partition(cells.n, n_ranks)};
+  dist::Partition work(cells.n, n_ranks);
+  if (me < 0) {
+    return CellPartition{std::move(chunks), std::move(part), processing_order(cells), std::move(work)};
+  }
+  auto order = processing_positions(cells, work.start(me), work.end(me));
+  CellPartition cp{std::move(chunks), std::move(part), std::move(order), std::move(work)};
+  cp.order_first = cp.work.start(me);
   return cp;
 }
 
@@ -418,47 +1051,115 @@ std::uint64_t hilbert_index(std::uint32_t x, std::uint32_t y) {
   return d;
 }
 
-std::vector<std::int64_t> processing_order(const CellSet& cells) {
-  std::vector<std::int64_t> order(static_cast<std::size_t>(cells.n));
-  std::vector<std::pair<std::uint64_t, std::int64_t>> keyed;
-  const std::int64_t dims = cells.coords.empty() ? 0 : cells.coord_dims;
+namespace {
+
+// The key of the processing order of every cell of one sample (docs/algorithms.md §5.1): spatial
+// data, the Hilbert index of the first two coordinates on a grid over the sample's bounding box
+// (one coordinate: its grid cell); scRNA, the cell type. Keys fit 32 bits; ties keep the input
+// order.
+class SampleKeys {
+ public:
+  SampleKeys(const CellSet& cells, const SampleCells& sc)
+      : cells_(cells), first_(sc.global_offset), count_(static_cast<std::int64_t>(sc.kept_rows.size())),
+        dims_(cells.coords.empty() ? 0 : cells.coord_dims) {
+    if (dims_ < 1) return;
+    // Grid over the sample's bounding box, one scale for both axes (the curve's cells stay
+    // square, so a range of the curve stays compact in space).
+    used_ = dims_ >= 2 ? 2 : 1;
+    for (int d = 0; d < used_; ++d) {
+      lo_[d] = std::numeric_limits<double>::infinity();
+      double hi = -std::numeric_limits<double>::infinity();
+      for (std::int64_t i = first_; i < first_ + count_; ++i) {
+        const double v = coord(i, d);
+        lo_[d] = std::min(lo_[d], v);
+        hi = std::max(hi, v);
+      }
+      extent_ = std::max(extent_, hi - lo_[d]);
+    }
+    scale_ = extent_ > 0 && std::isfinite(extent_) ? 65535.0 / extent_ : 0.0;
+  }
+  std::int64_t first() const { return first_; }
+  std::int64_t count() const { return count_; }
+  std::uint32_t operator()(std::int64_t i) const {
+    if (dims_ < 1) {
+      return cells_.group.empty() ? 0u : static_cast<std::uint32_t>(cells_.group[static_cast<std::size_t>(i)]);
+    }
+    return used_ == 2 ? static_cast<std::uint32_t>(hilbert_index(cell_of(i, 0), cell_of(i, 1))) : cell_of(i, 0);
+  }
+
+ private:
+  double coord(std::int64_t i, int d) const {
+    return cells_.coords[static_cast<std::size_t>(i * dims_ + d)];
+  }
+  std::uint32_t cell_of(std::int64_t i, int d) const {
+    const double v = (coord(i, d) - lo_[d]) * scale_;
+    return std::isfinite(v) ? static_cast<std::uint32_t>(std::clamp(v, 0.0, 65535.0)) : 0u;
+  }
+  const CellSet& cells_;
+  std::int64_t first_, count_, dims_;
+  int used_ = 0;
+  double lo_[2] = {0, 0};
+  double extent_ = 0, scale_ = 0;
+};
+
+// The key at sample-local position p of the sorted (key, index) order, and how many cells with
+// that key come before it: two passes of 16-bit histograms over the keys, recomputed (nothing per
+// cell is kept).
+std::pair<std::uint32_t, std::int64_t> select_key(const SampleKeys& keys, std::int64_t p) {
+  std::vector<std::int64_t> hist(std::size_t{1} << 16);
+  for (std::int64_t i = keys.first(); i < keys.first() + keys.count(); ++i) ++hist[keys(i) >> 16];
+  std::int64_t below = 0;
+  std::uint32_t high = 0;
+  while (below + hist[high] <= p) below += hist[high++];
+  std::fill(hist.begin(), hist.end(), 0);
+  for (std::int64_t i = keys.first(); i < keys.first() + keys.count(); ++i) {
+    const std::uint32_t k = keys(i);
+    if ((k >> 16) == high) ++hist[k & 0xffffu];
+  }
+  std::uint32_t low = 0;
+  while (below + hist[low] <= p) below += hist[low++];
+  return {(high << 16) | low, p - below};
+}
+
+}  // namespace
+
+std::vector<std::int64_t> processing_positions(const CellSet& cells, std::int64_t first, std::int64_t last) {
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, last - first)));
+  std::vector<std::pair<std::uint32_t, std::int64_t>> keyed;  // the wanted cells only
   for (const auto& sc : cells.samples) {
-    const std::int64_t first = sc.global_offset;
-    const auto count = static_cast<std::int64_t>(sc.kept_rows.size());
+    const SampleKeys keys(cells, sc);
+    const std::int64_t lo = std::clamp(first - keys.first(), std::int64_t{0}, keys.count());
+    const std::int64_t hi = std::clamp(last - keys.first(), std::int64_t{0}, keys.count());
+    if (hi <= lo) continue;
+    // The cells at sample positions [lo, hi): key between the keys at lo and hi - 1, the ties at
+    // either end counted off in index order.
+    const auto [key_lo, tie_lo] = select_key(keys, lo);
+    const auto [key_hi, tie_hi] = select_key(keys, hi - 1);
     keyed.clear();
-    if (dims >= 1) {
-      // Grid over the sample's bounding box, one scale for both axes (the curve's cells stay
-      // square, so a range of the curve stays compact in space).
-      const int used = dims >= 2 ? 2 : 1;
-      double lo[2] = {0, 0}, hi[2] = {0, 0};
-      for (int d = 0; d < used; ++d) {
-        lo[d] = std::numeric_limits<double>::infinity();
-        hi[d] = -std::numeric_limits<double>::infinity();
-        for (std::int64_t i = first; i < first + count; ++i) {
-          const double v = cells.coords[static_cast<std::size_t>(i * dims + d)];
-          lo[d] = std::min(lo[d], v);
-          hi[d] = std::max(hi[d], v);
-        }
-      }
-      double extent = 0;
-      for (int d = 0; d < used; ++d) extent = std::max(extent, hi[d] - lo[d]);
-      const double scale = extent > 0 && std::isfinite(extent) ? 65535.0 / extent : 0.0;
-      const auto cell_of = [&](std::int64_t i, int d) -> std::uint32_t {
-        const double v = (cells.coords[static_cast<std::size_t>(i * dims + d)] - lo[d]) * scale;
-        return std::isfinite(v) ? static_cast<std::uint32_t>(std::clamp(v, 0.0, 65535.0)) : 0u;
-      };
-      for (std::int64_t i = first; i < first + count; ++i) {
-        keyed.emplace_back(used == 2 ? hilbert_index(cell_of(i, 0), cell_of(i, 1)) : cell_of(i, 0), i);
-      }
-    } else {
-      for (std::int64_t i = first; i < first + count; ++i) {
-        keyed.emplace_back(cells.group.empty() ? 0 : static_cast<std::uint64_t>(cells.group[static_cast<std::size_t>(i)]), i);
-      }
+    keyed.reserve(static_cast<std::size_t>(hi - lo));
+    std::int64_t seen_lo = 0, seen_hi = 0;
+    for (std::int64_t i = keys.first(); i < keys.first() + keys.count(); ++i) {
+      const std::uint32_t k = keys(i);
+      if (k < key_lo || k > key_hi) continue;
+      const std::int64_t rank_lo = k == key_lo ? seen_lo++ : 0;
+      const std::int64_t rank_hi = k == key_hi ? (k == key_lo ? rank_lo : seen_hi++) : 0;
+      if (k == key_lo && rank_lo < tie_lo) continue;
+      if (k == key_hi && rank_hi > tie_hi) continue;
+      keyed.emplace_back(k, i);
+    }
+    if (static_cast<std::int64_t>(keyed.size()) != hi - lo) {
+      throw ComputeError(fmt::format("processing order: {} cells selected for {} positions",
+                                     keyed.size(), hi - lo));
     }
     std::sort(keyed.begin(), keyed.end());
-    for (std::int64_t j = 0; j < count; ++j) order[static_cast<std::size_t>(first + j)] = keyed[static_cast<std::size_t>(j)].second;
+    for (const auto& kv : keyed) out.push_back(kv.second);
   }
-  return order;
+  return out;
+}
+
+std::vector<std::int64_t> processing_order(const CellSet& cells) {
+  return processing_positions(cells, 0, cells.n);
 }
 
 }  // namespace gsmap::pipeline

@@ -185,7 +185,7 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
                                    halo_total, n_all > 0 ? 100.0 * halo_total / n_all : 0.0));
 
   // Memory per rank (docs/scalability.md "Memory per rank"): the tables over all cells (row
-  // numbers, cell types, coordinates, embedding row slots), the names and obs columns of the rows
+  // numbers, cell types, coordinates), the names and obs columns of the rows
   // it writes, the embeddings of its processed cells and their candidates (f64 as read, then
   // f16), the ranked block (Stage A share) beside the resident block (processed cells + halo),
   // the neighbour table, the halo exchange budget, and the batches in flight in the staged
@@ -194,7 +194,6 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
   const double k_tot = params.total_columns();
   const double over_all =
       n_all * (8.0 + 8.0 * static_cast<double>(cells.coord_dims) +
-               (spatial ? 4.0 * (niche_dims > 0 ? 2.0 : 1.0) : 0.0) +
                (cells.high_quality.empty() ? 0.0 : 1.0));
   const double emb_bytes_per_row = static_cast<double>(cell_dims + niche_dims) * (8.0 + 2.0);
   for (int r = 0; r < np; ++r) {
@@ -202,6 +201,7 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
     const double processed = static_cast<double>(work.count(r));
     const double halo_r = halo_rows[static_cast<std::size_t>(r)];
     const double tables = over_all + own * 100.0 +
+                          // scRNA: the cells of its types, at most all
                           (spatial ? processed + halo_r : n_all) * emb_bytes_per_row;
     const double blocks = (own + processed + halo_r) * g * 2.0;
     const double neighbours = processed * k_tot * (4.0 + 2.0 + 2.0);

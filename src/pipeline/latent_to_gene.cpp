@@ -17,6 +17,7 @@
 #include "gsmap/core/error.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
+#include "gsmap/core/progress.hpp"
 #include "gsmap/core/row_block.hpp"
 #include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/mpi.hpp"
@@ -130,6 +131,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   if (prov.skip) return;
   const auto t_step = Clock::now();
   core::MemoryLedger::instance().reset();
+  AllCellsMemory::instance().reset();
   const gss::GssEngineOptions options = gss_engine_options(c, common);
   options.neighbors.validate();
   const auto samples = io::resolve_samples(c.h5ad_path, c.h5ad_yaml, c.h5ad_list_file,
@@ -138,90 +140,128 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   check_unique_names(cells.genes, samples.front().path, "var index");  // validate.hpp
   const std::int64_t n_genes = static_cast<std::int64_t>(cells.genes.size());
   // Ranking chunks (docs/algorithms.md §2) stay whole on one rank: the partition is aligned to them.
-  CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np);
+  // Only this rank's positions of the processing order are computed (docs/scalability.md).
+  CellPartition cell_partition = partition_cells(cells, c.rank_batch_size, np, me);
   const auto& chunks = cell_partition.chunks;
   const auto& part = cell_partition.partition;
   const std::int64_t start = part.start(me), end = part.end(me);
   GSMAP_LOG_INFO("Partition of {} cells over {} ranks: {}", cells.n, np, part.describe());
   GSMAP_LOG_INFO("Processing order: {} (Stages B and C: rank r processes the cells at positions "
                  "[start, end) of it)", cell_partition.work.describe());
-  cell_partition.keep_only_work(me);  // the order of the own positions only
   const std::span<const std::int64_t> own_cells = cell_partition.work_cells(me);
   // Names and obs columns of the rows this rank writes (docs/algorithms.md §5.2).
   load_obs_rows(cells, start, end);
 
-  // The per-cell tables of Stage B.
-  const std::vector<std::int64_t> slice_starts = cells.slice_starts();
+  // Stage C reads only the cell types of the table over all cells.
   gss::CellTable table;
   table.n = cells.n;
-  table.coord_dim = static_cast<int>(cells.coord_dims);
-  table.coords = cells.coords;
-  table.slice_starts = slice_starts;
   table.group = cells.group;
   table.group_names = cells.group_names;
-  table.high_quality = cells.high_quality;
-  table.spatial_key = c.spatial_key;
-  table.annotation = c.annotation.empty() ? "annotation" : c.annotation;
-  // The cells whose embeddings Stage B reads (docs/algorithms.md §5.2): spatial data, the own cells
-  // and their spatial candidates (from the coordinates alone); scRNA, every cell (the kNN graph of
-  // a cell type needs all its cells).
+  // Stage B's search over this rank's region, once (docs/algorithms.md §5.2): spatial2D, search
+  // and SELECT in one pass per round over the embeddings of the cells the round covers; spatial3D
+  // with adjacent slices, the candidate rows of the own cells over all cells, then SELECT from
+  // them; scRNA, the kNN graphs of the own cells' types. Embeddings are read from the file by row
+  // ranges, indexed by position in `search.cells`.
   const bool spatial = options.neighbors.spatial();
-  std::vector<std::int64_t> emb_cells;
-  if (spatial) {
-    emb_cells = stage_b_cells(table, options.neighbors, own_cells);
-  } else {
-    emb_cells.resize(static_cast<std::size_t>(cells.n));
-    std::iota(emb_cells.begin(), emb_cells.end(), std::int64_t{0});
-  }
-  std::shared_ptr<const std::vector<std::int32_t>> slots;
-  const auto normalized = [&](const std::string& key, const char* option, bool niche) {
-    EmbeddingRows stored = read_embedding_rows(cells, key, option, emb_cells);
-    const auto rows = static_cast<std::int64_t>(emb_cells.size());
+  const auto normalized_rows = [&](const std::string& key, const char* option, bool niche,
+                                   std::span<const std::int64_t> which) {
+    EmbeddingRows stored = read_embedding_rows(cells, key, option, which);
     const auto type = stored.is_f64 ? gss::StoredFloat::kF64 : gss::StoredFloat::kF32;
-    gss::NormalizedEmbedding e =
-        niche ? gss::normalize_niche_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key)
-              : gss::normalize_cell_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key);
-    if (spatial) {  // held rows only: cell -> row of `values`, one map for both embeddings
-      if (!slots) {
-        auto map = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(cells.n), -1);
-        for (std::size_t k = 0; k < emb_cells.size(); ++k) {
-          (*map)[static_cast<std::size_t>(emb_cells[k])] = static_cast<std::int32_t>(k);
-        }
-        slots = std::move(map);
-      }
-      e.slot = slots;
-      e.rows = cells.n;
-    }
-    return e;
+    const auto rows = static_cast<std::int64_t>(which.size());
+    return niche ? gss::normalize_niche_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key)
+                 : gss::normalize_cell_embedding(stored.values, rows, static_cast<int>(stored.dims), type, "obsm/" + key);
   };
-  auto cell_emb = normalized(c.latent_representation_cell, "--latent-representation-cell", false);
+  const bool with_niche_key = spatial && !c.latent_representation_niche.empty();
+  // spatial2D: search and SELECT in one pass over the region (rows kept, no candidate rows).
+  const bool selected_here = spatial && options.neighbors.n_adjacent == 0;
+  gss::NeighborResult region_rows;
+  const auto t_search = Clock::now();
+  StageBSearch search =
+      selected_here
+          ? stage_b_search(cells, options.neighbors, own_cells,
+                           [&](std::span<const std::int64_t> which) {
+                             StageBEmbeddings e;
+                             e.cell = normalized_rows(c.latent_representation_cell, "--latent-representation-cell", false, which);
+                             if (with_niche_key) {
+                               e.niche = normalized_rows(c.latent_representation_niche, "--latent-representation-niche", true, which);
+                             }
+                             return e;
+                           },
+                           &region_rows)
+          : stage_b_search(cells, options.neighbors, own_cells);
+  const double seconds_search = seconds_since(t_search);
+  const auto n_local = static_cast<std::int64_t>(search.cells.size());
+  gss::NormalizedEmbedding cell_emb;
   std::optional<gss::NormalizedEmbedding> niche_emb;
-  if (spatial && !c.latent_representation_niche.empty()) {
-    niche_emb = normalized(c.latent_representation_niche, "--latent-representation-niche", true);
+  if (!selected_here) {
+    cell_emb = normalized_rows(c.latent_representation_cell, "--latent-representation-cell", false, search.cells);
+    if (with_niche_key) {
+      niche_emb = normalized_rows(c.latent_representation_niche, "--latent-representation-niche", true, search.cells);
+    }
   }
-  table.cell = &cell_emb;
-  table.niche = niche_emb ? &*niche_emb : nullptr;
+  std::vector<std::int32_t> local_group;  // scRNA: the cell types of search.cells
+  if (!spatial) {
+    for (const auto cell : search.cells) local_group.push_back(cells.group[static_cast<std::size_t>(cell)]);
+  }
+  gss::CellTable local;  // search.cells, by position
+  local.n = n_local;
+  local.group = local_group;
+  local.group_names = cells.group_names;
+  local.cell = &cell_emb;
+  local.niche = niche_emb ? &*niche_emb : nullptr;
+  local.spatial_key = c.spatial_key;
+  local.annotation = c.annotation.empty() ? "annotation" : c.annotation;
   {
-    // What this rank holds per cell over all cells (docs/scalability.md "Memory per rank").
-    const double over_all =
-        cells.bytes_per_cell_over_all() +
-        (spatial ? static_cast<double>(sizeof(std::int32_t)) : 0.0);
-    const std::int64_t emb_rows = static_cast<std::int64_t>(emb_cells.size());
-    const std::int64_t emb_max = dist::allreduce_max(emb_rows, comm);
-    GSMAP_LOG_INFO("Cells held per rank: {:.1f} bytes per cell over all {} cells (row numbers, "
-                   "cell types, coordinates{}{}); names and obs columns of the {} rows written "
-                   "here; embeddings of {} cells here (at most {} on a rank: own cells and their "
-                   "spatial candidates)",
-                   over_all, cells.n, cells.high_quality.empty() ? "" : ", High_quality",
-                   spatial ? ", embedding row slots" : "", end - start, emb_rows, emb_max);
+    const std::int64_t most = dist::allreduce_max(n_local, comm);
+    const std::int64_t searched = dist::allreduce_max(search.searched, comm);
+    if (spatial) {
+      if (selected_here) {
+        GSMAP_LOG_INFO("Stage B search and SELECT over the rank's region, once: {} round(s), "
+                       "embeddings of {} cells here (at most {} on a rank: own cells and the pool "
+                       "cells within reach) ({:.1f} s on rank 0)",
+                       search.rounds, n_local, most, seconds_search);
+      } else {
+        GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: "
+                       "own cells and their spatial candidates); candidate rows searched once, in "
+                       "{} round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
+                       n_local, most, search.rounds, searched,
+                       search.over_all_cells ? " (spatial3D with adjacent slices: over all cells)" : "",
+                       seconds_search);
+      }
+    } else {
+      GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "
+                     "of the own cells' types)", n_local, most);
+    }
   }
-  std::vector<std::int64_t>().swap(emb_cells);
-
   gss::GssInputs in;
   in.partition = &part;
   in.own_cells = own_cells;
   in.n_genes = n_genes;
   in.cells = &table;
+  in.find_neighbors = [&](std::span<const std::int64_t> own) {
+    if (selected_here) {  // rows of own_cells, found above (the stage's progress counts them now)
+      core::progress_add(static_cast<std::int64_t>(own.size()));
+      return std::move(region_rows);
+    }
+    const auto local_id = [&](std::int64_t cell) {
+      return static_cast<std::int32_t>(std::lower_bound(search.cells.begin(), search.cells.end(), cell) -
+                                       search.cells.begin());
+    };
+    std::vector<std::int64_t> query(own.size());
+    for (std::size_t i = 0; i < own.size(); ++i) query[i] = local_id(own[i]);
+    gss::NeighborResult r;
+    if (spatial) {
+      for (auto& cand : search.candidates) cand = cand >= 0 ? local_id(cand) : -1;
+      r = gss::HomogeneousNeighborFinder::select_from_candidates(local, options.neighbors, query,
+                                                                search.candidates);
+      std::vector<std::int32_t>().swap(search.candidates);  // before Stage A's blocks
+    } else {
+      const gss::HomogeneousNeighborFinder finder(local, options.neighbors);
+      r = finder.find(query);
+    }
+    for (auto& x : r.indices) x = x >= 0 ? static_cast<std::int32_t>(search.cells[static_cast<std::size_t>(x)]) : x;
+    return r;
+  };
   for (const auto& ch : chunks) {
     if (ch.begin >= start && ch.begin < end) in.own_chunks.push_back(ch);
   }
@@ -251,19 +291,15 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     marker_file.emplace(marker_out->temp_path(), cells, comm);
   };
   gss::GssHooks hooks;
-  const bool with_niche = niche_emb.has_value();
+  const bool with_niche = with_niche_key;
   hooks.stage_b_done = [&] {
     // Memory follows the rank's share from here on: the embeddings and their row slots go, the
     // coordinates keep the rows this rank writes (docs/scalability.md "Memory per rank").
     std::vector<gss::f16_bits>().swap(cell_emb.values);
-    cell_emb.slot.reset();
     niche_emb.reset();
-    slots.reset();
-    gss::CellTable kept;  // Stage C reads only the cell types
-    kept.n = table.n;
-    kept.group = table.group;
-    kept.group_names = table.group_names;
-    table = kept;
+    local = gss::CellTable{};
+    std::vector<std::int32_t>().swap(local_group);
+    search = StageBSearch{};
     cells.keep_only_rows(start, end);
     // The released tables are many small heap blocks: give their pages back to the system, or
     // they stay in the resident set under the blocks allocated next.
@@ -327,6 +363,26 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   // Back to input order: the neighbour rows go to the ranks that write them.
   if (!marker_file) throw ComputeError("latent_to_gene: Stage A never finished");
   const gss::NeighborResult nb_out = neighbors_to_input_order(own_cells, nb, part, comm);
+  {
+    // What this rank held over all cells, transient included (docs/scalability.md "Memory per
+    // rank"): the peak and its parts, the largest rank's.
+    const auto& held = AllCellsMemory::instance();
+    std::vector<std::int64_t> peaks(static_cast<std::size_t>(np), 0);
+    peaks[static_cast<std::size_t>(me)] = held.peak();
+    dist::allreduce_sum(peaks, comm);
+    const std::int64_t steady = dist::allreduce_max(
+        static_cast<std::int64_t>(cells.bytes_per_cell_over_all() * static_cast<double>(cells.n)), comm);
+    const double per_cell = 1.0 / static_cast<double>(cells.n);
+    std::string each;
+    for (int r = 0; r < np; ++r) {
+      each += fmt::format("{}{:.1f}", r ? ", " : "", static_cast<double>(peaks[static_cast<std::size_t>(r)]) * per_cell);
+    }
+    GSMAP_LOG_INFO("Cells held per rank over all {} cells: peak {:.1f} bytes per cell on the largest "
+                   "rank, transient included (per rank: {}; rank 0 at its peak: {}); {:.1f} bytes "
+                   "per cell after Stage B",
+                   cells.n, static_cast<double>(*std::max_element(peaks.begin(), peaks.end())) * per_cell,
+                   each, held.describe_peak(cells.n), static_cast<double>(steady) * per_cell);
+  }
   log_rank_traffic(run, n_genes, comm);
   marker_file->finish(part, nb_out, with_niche);
   record_latent_to_gene(prov, paths, marker_out->temp_path(), comm);  // -- provenance --

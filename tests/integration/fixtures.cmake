@@ -76,6 +76,10 @@ endif()
 add_test(NAME integration.halo_bound COMMAND ${_it}/halo_bound_test.sh ${_exe} ${_scratch}/halo)
 set_tests_properties(integration.halo_bound PROPERTIES PROCESSORS 4 TIMEOUT 300
                      ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
+# Structures over all cells stay within 32 bytes per cell on every rank, transient included.
+add_test(NAME integration.cells_memory COMMAND ${_it}/cells_memory_test.sh ${_exe} ${_scratch}/cells_memory)
+set_tests_properties(integration.cells_memory PROPERTIES PROCESSORS 4 TIMEOUT 300
+                     ENVIRONMENT "${GSMAP_TEST_ENV}" LABELS "integration;mpi")
 # The README demo needs nothing from ../shared.
 add_test(NAME integration.demo COMMAND ${_it}/demo_test.sh ${_exe} ${_scratch}/demo)
 set_tests_properties(integration.demo PROPERTIES PROCESSORS 2 TIMEOUT 300 ENVIRONMENT "${GSMAP_TEST_ENV}"

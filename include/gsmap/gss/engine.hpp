@@ -70,6 +70,9 @@ struct GssInputs {
   const CellTable* cells = nullptr;  // all cells: Stage B's tables and the cell types (group)
   std::vector<RankChunk> own_chunks;  // ranking chunks of the Stage A rows, in global order
   std::function<ChunkRows(const RankChunk&)> read_chunk;  // called from one thread at a time
+  // Stage B by the caller (neighbour rows of own_cells, global ids), e.g. over the rank's region
+  // only; empty: a HomogeneousNeighborFinder over `cells`.
+  std::function<NeighborResult(std::span<const std::int64_t> own_cells)> find_neighbors;
 };
 
 struct GssHooks {

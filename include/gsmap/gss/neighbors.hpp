@@ -149,8 +149,15 @@ class HomogeneousNeighborFinder {
   // rows, and scrna_select().
   NeighborResult find(std::span<const std::int64_t> query, bool keep_candidates = false) const;
 
-  // Spatial: the candidate row of one cell (candidate_columns() entries), for tests.
+  // Spatial: the candidate row of one cell (candidate_columns() entries).
   std::vector<std::int32_t> candidate_row(std::int64_t cell) const;
+
+  // Spatial: what find() does after its search, from candidate rows found elsewhere (query.size()
+  // x candidate_columns(), cell ids of `cells`, -1 = none; docs/algorithms.md §3.5): SELECT and
+  // QC. Builds no search structure; reads only the embeddings of `cells`.
+  static NeighborResult select_from_candidates(const CellTable& cells, const NeighborParams& params,
+                                               std::span<const std::int64_t> query,
+                                               std::span<const std::int32_t> candidates);
 
   // scRNA building blocks.
   KnnGraph scrna_knn(std::span<const std::int64_t> cells) const;

@@ -99,6 +99,8 @@ class H5adReader {
   bool has_obs_column(const std::string& name) const;
   std::vector<std::string> obs_column_names() const;       // column-order attribute
   Column obs_column(const std::string& name) const;        // InputError if absent
+  // Rows [start, end) of an obs column (hyperslabs of its per-row datasets; categories whole).
+  Column obs_column(const std::string& name, std::int64_t start, std::int64_t end) const;
   Column var_column(const std::string& name) const;
   bool has_var_column(const std::string& name) const;
   std::vector<std::string> var_column_names() const;
@@ -131,6 +133,8 @@ class H5adReader {
   // Per-row detected-gene counts used by the cell filter (docs/algorithms.md §1.1): for CSR the
   // number of STORED entries per row (explicit zeros count); otherwise the number of entries > 0.
   std::vector<std::int64_t> row_detected_counts(const std::string& layer = "X") const;
+  // The same counts capped at `cap`, 1 byte per row (CSR indptr read in blocks).
+  std::vector<std::uint8_t> row_detected_capped(const std::string& layer, std::uint8_t cap) const;
   // Names under layers/ (without "X").
   std::vector<std::string> layer_names() const;
 

@@ -4,6 +4,8 @@
 // rank builds the small part over all cells; names, obs columns and embeddings only for the rows
 // it needs (docs/algorithms.md §5.2); expression rows are read later, by the rank that owns them.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -70,6 +72,28 @@ struct CellSet {
   double bytes_per_cell_over_all() const;
 };
 
+// What a rank holds in structures over all cells (docs/scalability.md "Memory per rank"),
+// transient included: every structure sized by the cell count records its bytes (capacity) here
+// while it lives; the peak total and its parts are logged ("Cells held per rank") and tested
+// against 32 bytes per cell. Buffers of a fixed number of rows (blocks) are not counted. Not
+// thread-safe: the pipeline's main thread records.
+class AllCellsMemory {
+ public:
+  static AllCellsMemory& instance();
+  void reset();
+  void set(const std::string& part, std::int64_t bytes);
+  std::int64_t current() const;
+  std::int64_t peak() const { return peak_; }
+  // "row numbers 4.0 + cell types 4.0 + ..." (bytes per cell of the parts at the peak).
+  std::string describe_peak(std::int64_t n_cells) const;
+
+ private:
+  std::vector<std::pair<std::string, std::int64_t>> parts_, at_peak_;
+  std::int64_t peak_ = 0;
+};
+// Records the CellSet's tables over all cells (row numbers, cell types, coordinates, High_quality).
+void account(const CellSet& cells);
+
 // Reads, per sample, what the filter and the processing order need: the annotation labels, the
 // detected-gene counts, High_quality (with the filter) and the coordinates; filters and
 // concatenates (docs/algorithms.md §1.1). Names, obs columns and embeddings are read later, for
@@ -103,6 +127,38 @@ EmbeddingRows read_embedding_rows(const CellSet& cells, const std::string& key, 
 std::vector<std::int64_t> stage_b_cells(const gss::CellTable& table, const gss::NeighborParams& params,
                                         std::span<const std::int64_t> own);
 
+// Stage B's search over the rank's region (docs/algorithms.md §5.2, docs/scalability.md "Memory
+// per rank"), done once:
+//  * spatial2D: per (cell type, slice) of the own cells, the pool cells within a margin of the own
+//    cells' bounding box; the candidate rows of the own cells are searched over those cells only,
+//    and a row is kept when its k_c-th candidate is nearer than the box's border (no cell outside
+//    can be nearer or tie); otherwise the margin of that (cell type, slice) doubles and the search
+//    is repeated. The rows are those of a search over all cells (docs/algorithms.md §3.3).
+//  * spatial3D with adjacent slices: the candidate rows from a search over all cells (the slices
+//    a block may take depend on every slice's pool); counted as a structure over all cells.
+//  * scRNA: no candidates; `cells` are the cells of the own cells' cell types (the kNN graph of a
+//    cell type needs all its cells).
+struct StageBSearch {
+  std::vector<std::int64_t> cells;       // ascending: own cells and every cell of their rows
+  std::vector<std::int32_t> candidates;  // spatial: own.size() x candidate_columns(), global ids
+  std::int64_t searched = 0;             // cells of the last search structure
+  int rounds = 0;                        // searches (spatial2D)
+  bool over_all_cells = false;
+};
+// The normalised embeddings of the given cells (ascending global ids), rows by position.
+struct StageBEmbeddings {
+  gss::NormalizedEmbedding cell;
+  std::optional<gss::NormalizedEmbedding> niche;
+};
+using StageBEmbeddingReader = std::function<StageBEmbeddings(std::span<const std::int64_t> cells)>;
+// With `read` and `result` (spatial2D only; other cases ignore them): each round reads the
+// embeddings of the cells it searches and does SELECT in the same pass, so the candidate rows are
+// never stored: `result` receives the neighbour rows of `own` (global ids), `candidates` stays
+// empty and `cells` are the cells of the last round.
+StageBSearch stage_b_search(const CellSet& cells, const gss::NeighborParams& params,
+                            std::span<const std::int64_t> own, const StageBEmbeddingReader& read = {},
+                            gss::NeighborResult* result = nullptr);
+
 // How the cells are spread over `n_ranks` (docs/algorithms.md §5.1):
 //  * Stage A (ranking, G_Mean) works on the ranking chunks of the kept cells (--rank-batch-size
 //    per sample, input order); `partition` splits the input positions over the ranks aligned to
@@ -130,18 +186,27 @@ struct CellPartition {
     order_first = work.start(r);
   }
 };
-CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks);
+// With me >= 0, `order` holds rank me's processing positions only (as after keep_only_work(me)),
+// computed without the order of all cells (processing_positions).
+CellPartition partition_cells(const CellSet& cells, int rank_batch_size, int n_ranks, int me = -1);
 
 // The processing order of the cells (docs/algorithms.md §5.1): samples (slices) in declared order;
 // within a sample, spatial data follow the Hilbert curve of their first two coordinates (one
 // coordinate: ascending), scRNA data are grouped by cell type; ties keep the input order. A pure
 // function of the cells, so every rank computes the same order.
 std::vector<std::int64_t> processing_order(const CellSet& cells);
+// Positions [first, last) of processing_order(cells), found by selecting their keys (histograms
+// over keys recomputed from the coordinates) without sorting, or holding anything for, all cells.
+std::vector<std::int64_t> processing_positions(const CellSet& cells, std::int64_t first, std::int64_t last);
 
 // The index of a point on the Hilbert curve of a 2^16 x 2^16 grid (x, y < 65536).
 std::uint64_t hilbert_index(std::uint32_t x, std::uint32_t y);
 
 // Pandas-style make-unique of obs names within a sample: repeats get -1, -2, ...
 std::vector<std::string> make_unique_names(const std::vector<std::string>& names);
+// make_unique_names(all names of the sample) at the input rows `rows` (ascending), holding only
+// those rows' names: the sample's names are read in blocks of `block` rows (two passes or more).
+std::vector<std::string> unique_names_of_rows(const io::H5adReader& reader, std::int64_t n_rows,
+                                              std::span<const std::int64_t> rows, std::int64_t block);
 
 }  // namespace gsmap::pipeline

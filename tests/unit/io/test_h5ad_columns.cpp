@@ -11,6 +11,37 @@
 namespace gsmap::test::h5ad {
 namespace {
 
+// obs_column(name, a, b) is the rows [a, b) of obs_column(name): kind, categories, dtype, labels.
+void expect_ranges_match(const io::H5adReader& r) {
+  const auto n = r.n_obs();
+  for (const auto& name : r.obs_column_names()) {
+    const io::Column whole = r.obs_column(name);
+    for (const auto& [a, b] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+             {0, n}, {0, 0}, {1, 4}, {n - 2, n}, {3, 3}}) {
+      const io::Column part = r.obs_column(name, a, b);
+      const io::Column expected = io::slice_rows(whole, a, b);
+      ASSERT_EQ(part.index(), expected.index()) << name;
+      ASSERT_EQ(io::column_size(part), static_cast<std::size_t>(b - a)) << name;
+      for (std::int64_t i = 0; i < b - a; ++i) {
+        EXPECT_EQ(io::column_label(part, static_cast<std::size_t>(i)),
+                  io::column_label(expected, static_cast<std::size_t>(i)))
+            << name << " row " << a + i;
+      }
+      if (const auto* c = std::get_if<io::Categorical>(&part)) {
+        EXPECT_EQ(c->categories, std::get<io::Categorical>(expected).categories) << name;
+        EXPECT_EQ(c->ordered, std::get<io::Categorical>(expected).ordered) << name;
+      }
+      if (const auto* v = std::get_if<io::NumericColumn>(&part)) {
+        const auto& e = std::get<io::NumericColumn>(expected);
+        EXPECT_EQ(v->dtype, e.dtype) << name;
+        EXPECT_EQ(v->is_bool, e.is_bool) << name;
+        EXPECT_EQ(v->is_integer, e.is_integer) << name;
+      }
+    }
+  }
+  EXPECT_THROW((void)r.obs_column(r.obs_column_names().front(), n - 1, n + 1), std::out_of_range);
+}
+
 TEST(H5adColumns, AnndataNullableCategoricalBool) {
   TempDir dir("h5ad_columns");
   const std::string path = (dir.path() / "cols.h5ad").string();
@@ -47,6 +78,7 @@ emit({"obs": frame(b.obs), "var": frame(b.var)})
   for (const auto& [name, col] : py.at("var").at("cols").items()) {
     expect_column_eq(r.var_column(name), col, "var/" + name);
   }
+  expect_ranges_match(r);
   // Hand-derived checks of the encodings that matter downstream.
   const auto nint = std::get<io::NumericColumn>(r.obs_column("nint"));
   EXPECT_TRUE(nint.is_integer);
@@ -116,6 +148,7 @@ emit({"ok": True})
   EXPECT_EQ(r.n_obs(), 4);
   EXPECT_EQ(r.obs_names(), (std::vector<std::string>{"C", "A", "B", "A"}));  // categorical index
   EXPECT_EQ(r.var_names(), (std::vector<std::string>{"G1", "G2"}));          // fixed-length
+  expect_ranges_match(r);
   EXPECT_TRUE(r.var_column_names().empty());                                 // empty f64 order
   EXPECT_EQ(r.obs_column_names(), (std::vector<std::string>{"nstr", "fixed", "nstr_nan"}));
   const auto nstr = std::get<io::StringColumn>(r.obs_column("nstr"));

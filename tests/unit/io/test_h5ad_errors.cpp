@@ -138,6 +138,7 @@ TEST_F(H5adBadInputs, IndptrNotMonotone) {
   io::H5adReader r(p);
   expect_input_error([&] { r.read_rows("X", 0, 6); }, p, {"X/indptr", "monotone"});
   expect_input_error([&] { r.row_detected_counts("X"); }, p, {"X/indptr"});
+  expect_input_error([&] { r.row_detected_capped("X", 20); }, p, {"X/indptr"});
   // Rows whose indptr slice is intact still read (only the rows read are validated).
   EXPECT_EQ(r.read_rows("X", 4, 6).indices, (std::vector<std::int32_t>{0, 1, 2}));
 }

@@ -3,6 +3,9 @@
 // and of what python reads, CSC streamed with tiny chunks included.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "test_h5ad_util.hpp"
 
 namespace gsmap::test::h5ad {
@@ -141,6 +144,28 @@ TEST(H5adMatrix, DetectedCounts) {
     }
   }
   EXPECT_EQ(csr[5], 0);  // the empty row
+}
+
+TEST(H5adMatrix, DetectedCountsCapped) {
+  // row_detected_capped: the same counts capped, 1 byte per row; CSR indptr read in blocks.
+  auto& f = shared_file();
+  io::H5adReader r(f.path);
+  const auto capped = [](std::vector<std::int64_t> v, std::int64_t cap) {
+    std::vector<std::uint8_t> out;
+    for (const auto c : v) out.push_back(static_cast<std::uint8_t>(std::min(c, cap)));
+    return out;
+  };
+  for (std::int64_t chunk : {std::int64_t{1} << 22, std::int64_t{3}, std::int64_t{17}}) {
+    r.set_stream_chunk_entries(chunk);
+    for (const std::uint8_t cap : {std::uint8_t{2}, std::uint8_t{20}, std::uint8_t{255}}) {
+      EXPECT_EQ(r.row_detected_capped("X", cap), capped(r.row_detected_counts("X"), cap))
+          << "chunk " << chunk << " cap " << int{cap};
+      for (const char* layer : {"csc_f32", "dense_f64", "dense_i32", "csc_f64_i64"}) {
+        EXPECT_EQ(r.row_detected_capped(layer, cap), capped(r.row_detected_counts(layer), cap))
+            << layer << " chunk " << chunk << " cap " << int{cap};
+      }
+    }
+  }
 }
 
 TEST(H5adMatrix, RowRangeOutsideMatrixIsRejected) {
