@@ -128,18 +128,26 @@ gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::st
   return stats;
 }
 
-void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                     const RowBlock& ranks, std::int64_t rows, MPI_Comm comm) {
-  const int me = dist::rank(comm);
-  ParallelH5adWriter w(path, comm, cells.n);
-  w.create_dense("X", ParallelH5adWriter::DType::kF16, ranks.cols());
-  w.write_rows("X", part.start(me), rows, ranks.data());
+LogRanksFile::LogRanksFile(const std::string& path, const CellSet& cells, MPI_Comm comm)
+    : cells_(cells), comm_(comm), writer_(path, comm, cells.n) {
+  writer_.create_dense("X", ParallelH5adWriter::DType::kF16,
+                       static_cast<std::int64_t>(cells.genes.size()));
+  x_ = &writer_.direct_rows("X");
+}
+
+void LogRanksFile::store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) const {
+  x_->write_block(row0, n, rows);
+  x_->start_writeback(row0, n);
+}
+
+void LogRanksFile::finish(const dist::Partition& part) {
+  const int me = dist::rank(comm_);
   io::DataFrame obs;
-  obs.index.assign(cells.spot_names.begin() + (part.start(me) - cells.first_row),
-                   cells.spot_names.begin() + (part.end(me) - cells.first_row));
-  w.write_obs_local(obs);
-  w.write_var(me == 0 ? var_frame(cells) : io::DataFrame{});
-  w.finish(true);
+  obs.index.assign(cells_.spot_names.begin() + (part.start(me) - cells_.first_row),
+                   cells_.spot_names.begin() + (part.end(me) - cells_.first_row));
+  writer_.write_obs_local(obs);
+  writer_.write_var(me == 0 ? var_frame(cells_) : io::DataFrame{});
+  writer_.finish(true);
 }
 
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,

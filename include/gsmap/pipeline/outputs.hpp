@@ -28,10 +28,26 @@ void write_mean_frac(const std::string& path, const std::vector<std::string>& ge
                      const gss::GeneStats& stats);
 gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::string>& genes);
 
-// Collective: X = own block of f16 ln ranks (the first `rows` rows of `ranks`, which may hold halo
-// rows after them); obs index = spot names; var = genes.
-void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                     const RowBlock& ranks, std::int64_t rows, MPI_Comm comm);
+// log_ranks.h5ad (X = f16 ln ranks, obs index = spot names, var = genes), written while Stage A
+// ranks: the constructor (collective) creates the file and X; store_rows (one thread at a time;
+// io::ParallelH5adWriter::DirectRows, no HDF5 or MPI call) writes the rows of a ranking chunk once
+// it is ranked and starts their write-back to the disk; finish (collective) adds obs and var and
+// closes the file.
+class LogRanksFile {
+ public:
+  LogRanksFile(const std::string& path, const CellSet& cells, MPI_Comm comm);
+  // Global rows [row0, row0 + n) of X from n x genes contiguous values.
+  void store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) const;
+  // Collective: obs index = spot names of this rank's rows [part.start(me), part.end(me)).
+  void finish(const dist::Partition& part);
+
+ private:
+  const CellSet& cells_;
+  MPI_Comm comm_;
+  io::ParallelH5adWriter writer_;
+  const io::ParallelH5adWriter::DirectRows* x_ = nullptr;
+};
+
 // This rank's rows [start, start + rows) of a complete log_ranks.h5ad into the first `rows` rows
 // of `ranks`.
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
