@@ -164,10 +164,11 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   table.annotation = c.annotation.empty() ? "annotation" : c.annotation;
   // The cells whose embeddings Stage B reads (docs/algorithms.md §5.2): spatial data, the own cells
   // and their spatial candidates (from the coordinates alone); scRNA, every cell (the kNN graph of
-  // a cell type needs all its cells).
+  // a cell type needs all its cells). A rank that processes every cell (one rank) reads every
+  // embedding row without searching the candidates first.
   const bool spatial = options.neighbors.spatial();
   std::vector<std::int64_t> emb_cells;
-  if (spatial) {
+  if (spatial && static_cast<std::int64_t>(own_cells.size()) < cells.n) {
     emb_cells = stage_b_cells(table, options.neighbors, own_cells);
   } else {
     emb_cells.resize(static_cast<std::size_t>(cells.n));
