@@ -292,9 +292,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     log_ranks_file->store_rows(row0, n, rows);
   };
   hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock&, std::int64_t) {
-    if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
-    log_ranks_file->finish(part);
+    log_ranks_file->finish(part);  // first: a failed row write is reported as log_ranks.h5ad's
     log_ranks_file.reset();
+    if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
     record_stage_a(prov, paths, log_ranks_out->temp_path(), comm);  // -- provenance --
     log_ranks_out->commit();
     log_ranks_out.reset();

@@ -1,6 +1,7 @@
 #include "gsmap/pipeline/outputs.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -135,13 +136,36 @@ LogRanksFile::LogRanksFile(const std::string& path, const CellSet& cells, MPI_Co
   x_ = &writer_.direct_rows("X");
 }
 
-void LogRanksFile::store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) const {
-  x_->write_block(row0, n, rows);
-  x_->start_writeback(row0, n);
+void LogRanksFile::store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) {
+  if (!error_.empty()) return;
+  try {
+    x_->write_block(row0, n, rows);
+    x_->start_writeback(row0, n);
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    if (error_.empty()) error_ = "writing rows failed";
+  }
 }
 
 void LogRanksFile::finish(const dist::Partition& part) {
   const int me = dist::rank(comm_);
+  // A failed row write: every rank throws the message of the lowest failing rank.
+  const int failed = error_.empty() ? 0 : 1;
+  int any_failed = 0;
+  GSMAP_MPI_CALL(MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm_));
+  if (any_failed) {
+    const int candidate = failed ? me : std::numeric_limits<int>::max();
+    int reporter = 0;
+    GSMAP_MPI_CALL(MPI_Allreduce(&candidate, &reporter, 1, MPI_INT, MPI_MIN, comm_));
+    std::string message = error_;
+    int length = static_cast<int>(message.size());
+    GSMAP_MPI_CALL(MPI_Bcast(&length, 1, MPI_INT, reporter, comm_));
+    message.resize(static_cast<std::size_t>(length));
+    GSMAP_MPI_CALL(MPI_Bcast(message.data(), length, MPI_CHAR, reporter, comm_));
+    IoError e(message);
+    e.set_origin_rank(reporter);
+    throw e;
+  }
   io::DataFrame obs;
   obs.index.assign(cells_.spot_names.begin() + (part.start(me) - cells_.first_row),
                    cells_.spot_names.begin() + (part.end(me) - cells_.first_row));

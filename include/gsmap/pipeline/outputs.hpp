@@ -31,13 +31,15 @@ gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::st
 // log_ranks.h5ad (X = f16 ln ranks, obs index = spot names, var = genes), written while Stage A
 // ranks: the constructor (collective) creates the file and X; store_rows (one thread at a time;
 // io::ParallelH5adWriter::DirectRows, no HDF5 or MPI call) writes the rows of a ranking chunk once
-// it is ranked and starts their write-back to the disk; finish (collective) adds obs and var and
-// closes the file.
+// it is ranked and starts their write-back to the disk; a failed write is kept, not thrown, and
+// later rows are skipped; finish (collective) throws the first failure of the lowest failing rank
+// on every rank (an IoError all ranks agree on, printed once), else adds obs and var and closes
+// the file.
 class LogRanksFile {
  public:
   LogRanksFile(const std::string& path, const CellSet& cells, MPI_Comm comm);
   // Global rows [row0, row0 + n) of X from n x genes contiguous values.
-  void store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) const;
+  void store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows);
   // Collective: obs index = spot names of this rank's rows [part.start(me), part.end(me)).
   void finish(const dist::Partition& part);
 
@@ -46,6 +48,7 @@ class LogRanksFile {
   MPI_Comm comm_;
   io::ParallelH5adWriter writer_;
   const io::ParallelH5adWriter::DirectRows* x_ = nullptr;
+  std::string error_;  // first failed store_rows
 };
 
 // This rank's rows [start, start + rows) of a complete log_ranks.h5ad into the first `rows` rows
