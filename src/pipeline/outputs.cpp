@@ -1,7 +1,10 @@
 #include "gsmap/pipeline/outputs.hpp"
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -197,6 +200,20 @@ MarkerScoresFile::MarkerScoresFile(const std::string& path, const CellSet& cells
   writer_.create_dense("X", ParallelH5adWriter::DType::kF16,
                        static_cast<std::int64_t>(cells.genes.size()));
   x_ = &writer_.direct_rows("X");
+  flusher_ = std::jthread([this, n = cells.n](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::int64_t flushed = 0;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      cv.wait_for(lock, stop, std::chrono::milliseconds(250), [] { return false; });
+      if (stop.stop_requested()) break;
+      const std::int64_t now = stored_rows_.load(std::memory_order_relaxed);
+      if (now == flushed) continue;
+      flushed = now;
+      x_->start_writeback(0, n);
+    }
+  });
 }
 
 void MarkerScoresFile::store_rows(std::span<const std::int64_t> global_rows,
@@ -206,10 +223,13 @@ void MarkerScoresFile::store_rows(std::span<const std::int64_t> global_rows,
                                    global_rows.size(), cells_.genes.size()));
   }
   x_->write(global_rows, rows.data());
+  stored_rows_.fetch_add(static_cast<std::int64_t>(global_rows.size()), std::memory_order_relaxed);
 }
 
 void MarkerScoresFile::finish(const dist::Partition& part, const gss::NeighborResult& nb,
                               bool with_niche) {
+  flusher_.request_stop();
+  if (flusher_.joinable()) flusher_.join();
   const int me = dist::rank(comm_);
   const std::int64_t start = part.start(me), n_own = part.count(me);
   auto& w = writer_;

@@ -4,7 +4,9 @@
 // complete files.
 #include <mpi.h>
 
+#include <atomic>
 #include <span>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -61,7 +63,9 @@ void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t 
 // steps so that the GSS rows go to the file as the GSS engine finishes them and no rank holds a
 // GSS block: the constructor (collective) creates the file and X; store_rows (any thread,
 // concurrently; io::ParallelH5adWriter::DirectRows) writes GSS rows; finish (collective) adds
-// everything else and closes the file (mark complete after all rows were stored).
+// everything else and closes the file (mark complete after all rows were stored). While rows
+// are stored, a helper thread starts their write-back to the disk every quarter second
+// (sync_file_range, no HDF5 or MPI call), so that the fsync of the commit finds X mostly written.
 class MarkerScoresFile {
  public:
   MarkerScoresFile(const std::string& path, const CellSet& cells, MPI_Comm comm);
@@ -75,6 +79,8 @@ class MarkerScoresFile {
   MPI_Comm comm_;
   io::ParallelH5adWriter writer_;
   const io::ParallelH5adWriter::DirectRows* x_ = nullptr;
+  mutable std::atomic<std::int64_t> stored_rows_{0};
+  std::jthread flusher_;  // stopped and joined before writer_ closes the file
 };
 
 }  // namespace gsmap::pipeline
