@@ -11,6 +11,7 @@
 #include <cstring>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <optional>
 
@@ -119,8 +120,10 @@ struct GMeanFold {
 // Ranks the own chunks into rows [chunk.begin - own_start, ...) of `block`: f16 ln ranks, per-chunk
 // f32 sums (chunk_sums: chunks x G), exact non-zero counts. One thread reads the next chunk while
 // all workers rank the current one.
+// Each chunk's rows go to `rows_done` (GssHooks::stage_a_rows) on a helper thread while the next
+// chunk is ranked.
 GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start, RowBlock& block,
-                                    std::vector<float>& chunk_sums) {
+                                    std::vector<float>& chunk_sums, const GssHooks& hooks) {
   const std::int64_t n_genes = in.n_genes;
   const auto& chunks = in.own_chunks;
   struct ThreadState {
@@ -135,6 +138,9 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
   chunk_sums.assign(chunks.size() * static_cast<std::size_t>(n_genes), 0.0f);
   core::MemoryPart ledger_sums("ranking chunk sums",
                                static_cast<std::int64_t>(chunk_sums.size() * sizeof(float)));
+  // Declared before `next`: on an exception the pending read is waited for first, then the
+  // pending hand-over of rows (a std::async future waits in its destructor).
+  std::future<void> handed;
   std::future<ChunkRows> next;
   if (!chunks.empty()) next = std::async(std::launch::async, in.read_chunk, chunks[0]);
   for (std::size_t k = 0; k < chunks.size(); ++k) {
@@ -174,10 +180,18 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
         }
       });
     }
+    if (hooks.stage_a_rows) {
+      if (handed.valid()) handed.get();  // one hand-over at a time, in chunk order
+      const f16_bits* first = block.row(ch.begin - own_start);
+      handed = std::async(std::launch::async, [&hooks, ch, rows, first] {
+        hooks.stage_a_rows(ch.begin, rows, first);
+      });
+    }
     kill_point("ranking");
     core::progress_add(rows);
     core::poll_progress();
   }
+  if (handed.valid()) handed.get();
   GeneStatsAccumulator total(n_genes);
   for (auto& ts : state) total.merge(ts.stats);
   return total;
@@ -348,8 +362,36 @@ struct GssSlots {
 };
 struct GssComputed {
   std::vector<std::int64_t> cells;
-  std::vector<f16_bits> scores;  // n_cells x G
+  std::vector<f16_bits> scores;  // n_cells x G values (a buffer of the pool, maybe larger)
+  std::size_t n_values = 0;
   std::size_t zero_weight = 0;
+};
+
+// GSS row buffers of finished batches, reused by the next batches: a batch's buffer is allocated
+// (and its pages faulted in) once, not once per batch; every value of a buffer is written by the
+// worker before it is read.
+class ScoreBuffers {
+ public:
+  std::vector<f16_bits> take(std::size_t n) {
+    std::vector<f16_bits> v;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        v = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (v.size() < n) v.resize(n);
+    return v;
+  }
+  void give_back(std::vector<f16_bits>&& v) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(v));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::vector<f16_bits>> free_;
 };
 
 }  // namespace
@@ -507,8 +549,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     result.stage_a_resumed = true;
   } else {
     std::vector<float> chunk_sums;
+    if (hooks.stage_a_begins) hooks.stage_a_begins();
     dist::StageProgress progress("ranking", n_ranked, "cells", comm);
-    auto acc = rank_own_cells(in, start, *ranked, chunk_sums);
+    auto acc = rank_own_cells(in, start, *ranked, chunk_sums, hooks);
     progress.finish();
     dist::allreduce_sum_span(acc.raw(), comm);
     result.stats = acc.finalize();  // frac from exact counts
@@ -584,6 +627,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
 
   std::atomic<std::int64_t> zero_weight{0};
+  ScoreBuffers buffers;
   core::PipelineStages<GssJob, GssSlots, GssComputed> stages;
   stages.read = [&](GssJob& job, int) {
     GssSlots s;
@@ -601,7 +645,8 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   stages.compute = [&](GssSlots& s, int worker) {
     GssComputed out;
     out.cells = std::move(s.cells);
-    out.scores.resize(out.cells.size() * g);
+    out.n_values = out.cells.size() * g;
+    out.scores = buffers.take(out.n_values);
     NeighbourRankBatch batch;
     batch.n_cells = out.cells.size();
     batch.n_rows = n_rows;
@@ -610,14 +655,16 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     batch.slot_rows = s.slot_rows;
     batch.weights = s.weights;
     batch.row_minimum = resident.row_minimum;
+    const std::span<f16_bits> scores(out.scores.data(), out.n_values);
     out.zero_weight =
-        workers[static_cast<std::size_t>(worker)]->compute(batch, out.scores).zero_weight_cells;
-    ledger.add("GSS batches", static_cast<std::int64_t>(out.scores.size() * sizeof(f16_bits)));
+        workers[static_cast<std::size_t>(worker)]->compute(batch, scores).zero_weight_cells;
+    ledger.add("GSS batches", static_cast<std::int64_t>(out.n_values * sizeof(f16_bits)));
     return out;
   };
   stages.write = [&](GssComputed& r, int) {
-    if (hooks.sink) hooks.sink(r.cells, r.scores);
-    ledger.add("GSS batches", -static_cast<std::int64_t>(r.scores.size() * sizeof(f16_bits)));
+    if (hooks.sink) hooks.sink(r.cells, std::span<const f16_bits>(r.scores.data(), r.n_values));
+    ledger.add("GSS batches", -static_cast<std::int64_t>(r.n_values * sizeof(f16_bits)));
+    buffers.give_back(std::move(r.scores));
     zero_weight += static_cast<std::int64_t>(r.zero_weight);
     const std::int64_t first = in.own_cells[static_cast<std::size_t>(r.cells.front())];
     const auto type = table.group.empty() ? 0 : table.group[static_cast<std::size_t>(first)];

@@ -202,7 +202,9 @@ GeneStatsAccumulator::GeneStatsAccumulator(std::int64_t n_genes)
 }
 
 std::int64_t GeneStatsAccumulator::to_fixed(float ln_rank) {
-  const double scaled = std::ldexp(static_cast<double>(ln_rank), kFractionBits);
+  // Multiplying by 2^kFractionBits is exact, as ldexp is (the value stays far below overflow).
+  constexpr double kScale = static_cast<double>(std::int64_t{1} << kFractionBits);
+  const double scaled = static_cast<double>(ln_rank) * kScale;
   // ln ranks lie in [0, 32): anything else is not a log rank (and would not be exact).
   if (!(scaled >= 0.0 && scaled < 0x1p30)) {
     throw ComputeError(fmt::format("ln rank {} outside [0, 32)", ln_rank));

@@ -442,6 +442,15 @@ void ParallelH5adWriter::DirectRows::write_block(std::int64_t row0, std::int64_t
   write_all(path_, fd_, iov, offset_ + row0 * row_bytes_);
 }
 
+void ParallelH5adWriter::DirectRows::start_writeback(std::int64_t row0, std::int64_t n) const {
+  if (n <= 0 || row_bytes_ == 0 || fd_ < 0) return;
+#ifdef SYNC_FILE_RANGE_WRITE
+  // Errors are reported by the fsync of the commit; this only starts the disk writes early.
+  (void)::sync_file_range(fd_, static_cast<off_t>(offset_ + row0 * row_bytes_),
+                          static_cast<off_t>(n * row_bytes_), SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
 void ParallelH5adWriter::write_obs_local(const DataFrame& obs_local) {
   if (!impl_ || impl_->finished) throw std::logic_error("ParallelH5adWriter used after finish()");
   std::string error = capture([&] { check_dataframe(obs_local, "obs"); });

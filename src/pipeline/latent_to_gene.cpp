@@ -314,12 +314,25 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     open_marker_file();
     return stats;
   };
-  hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock& block, std::int64_t own) {
+  // log_ranks.h5ad is written while Stage A ranks: each ranking chunk's rows go to the file (and
+  // their write-back to the disk starts) on the engine's helper thread as soon as the chunk is
+  // ranked; once Stage A is done only obs, var, the fsync and the rename remain.
+  std::optional<io::AtomicOutput> log_ranks_out;  // docs/troubleshooting.md
+  std::optional<LogRanksFile> log_ranks_file;
+  hooks.stage_a_begins = [&] {
+    log_ranks_out.emplace(paths.log_ranks, comm);
+    log_ranks_file.emplace(log_ranks_out->temp_path(), cells, comm);
+  };
+  hooks.stage_a_rows = [&](std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) {
+    log_ranks_file->store_rows(row0, n, rows);
+  };
+  hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock&, std::int64_t) {
+    log_ranks_file->finish(part);  // first: a failed row write is reported as log_ranks.h5ad's
+    log_ranks_file.reset();
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
-    io::AtomicOutput log_ranks_out(paths.log_ranks, comm);  // docs/troubleshooting.md
-    write_log_ranks(log_ranks_out.temp_path(), cells, part, block, own, comm);
-    record_stage_a(prov, paths, log_ranks_out.temp_path(), comm);  // -- provenance --
-    log_ranks_out.commit();
+    record_stage_a(prov, paths, log_ranks_out->temp_path(), comm);  // -- provenance --
+    log_ranks_out->commit();
+    log_ranks_out.reset();
     if (!marker_file) open_marker_file();
   };
   hooks.sink = [&](std::span<const std::int64_t> own_positions, std::span<const gss::f16_bits> rows) {

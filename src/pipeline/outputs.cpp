@@ -1,6 +1,10 @@
 #include "gsmap/pipeline/outputs.hpp"
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <limits>
+#include <mutex>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -128,18 +132,49 @@ gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::st
   return stats;
 }
 
-void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                     const RowBlock& ranks, std::int64_t rows, MPI_Comm comm) {
-  const int me = dist::rank(comm);
-  ParallelH5adWriter w(path, comm, cells.n);
-  w.create_dense("X", ParallelH5adWriter::DType::kF16, ranks.cols());
-  w.write_rows("X", part.start(me), rows, ranks.data());
+LogRanksFile::LogRanksFile(const std::string& path, const CellSet& cells, MPI_Comm comm)
+    : cells_(cells), comm_(comm), writer_(path, comm, cells.n) {
+  writer_.create_dense("X", ParallelH5adWriter::DType::kF16,
+                       static_cast<std::int64_t>(cells.genes.size()));
+  x_ = &writer_.direct_rows("X");
+}
+
+void LogRanksFile::store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows) {
+  if (!error_.empty()) return;
+  try {
+    x_->write_block(row0, n, rows);
+    x_->start_writeback(row0, n);
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    if (error_.empty()) error_ = "writing rows failed";
+  }
+}
+
+void LogRanksFile::finish(const dist::Partition& part) {
+  const int me = dist::rank(comm_);
+  // A failed row write: every rank throws the message of the lowest failing rank.
+  const int failed = error_.empty() ? 0 : 1;
+  int any_failed = 0;
+  GSMAP_MPI_CALL(MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm_));
+  if (any_failed) {
+    const int candidate = failed ? me : std::numeric_limits<int>::max();
+    int reporter = 0;
+    GSMAP_MPI_CALL(MPI_Allreduce(&candidate, &reporter, 1, MPI_INT, MPI_MIN, comm_));
+    std::string message = error_;
+    int length = static_cast<int>(message.size());
+    GSMAP_MPI_CALL(MPI_Bcast(&length, 1, MPI_INT, reporter, comm_));
+    message.resize(static_cast<std::size_t>(length));
+    GSMAP_MPI_CALL(MPI_Bcast(message.data(), length, MPI_CHAR, reporter, comm_));
+    IoError e(message);
+    e.set_origin_rank(reporter);
+    throw e;
+  }
   io::DataFrame obs;
-  obs.index.assign(cells.spot_names.begin() + (part.start(me) - cells.first_row),
-                   cells.spot_names.begin() + (part.end(me) - cells.first_row));
-  w.write_obs_local(obs);
-  w.write_var(me == 0 ? var_frame(cells) : io::DataFrame{});
-  w.finish(true);
+  obs.index.assign(cells_.spot_names.begin() + (part.start(me) - cells_.first_row),
+                   cells_.spot_names.begin() + (part.end(me) - cells_.first_row));
+  writer_.write_obs_local(obs);
+  writer_.write_var(me == 0 ? var_frame(cells_) : io::DataFrame{});
+  writer_.finish(true);
 }
 
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
@@ -165,6 +200,20 @@ MarkerScoresFile::MarkerScoresFile(const std::string& path, const CellSet& cells
   writer_.create_dense("X", ParallelH5adWriter::DType::kF16,
                        static_cast<std::int64_t>(cells.genes.size()));
   x_ = &writer_.direct_rows("X");
+  flusher_ = std::jthread([this, n = cells.n](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::int64_t flushed = 0;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      cv.wait_for(lock, stop, std::chrono::milliseconds(250), [] { return false; });
+      if (stop.stop_requested()) break;
+      const std::int64_t now = stored_rows_.load(std::memory_order_relaxed);
+      if (now == flushed) continue;
+      flushed = now;
+      x_->start_writeback(0, n);
+    }
+  });
 }
 
 void MarkerScoresFile::store_rows(std::span<const std::int64_t> global_rows,
@@ -174,10 +223,13 @@ void MarkerScoresFile::store_rows(std::span<const std::int64_t> global_rows,
                                    global_rows.size(), cells_.genes.size()));
   }
   x_->write(global_rows, rows.data());
+  stored_rows_.fetch_add(static_cast<std::int64_t>(global_rows.size()), std::memory_order_relaxed);
 }
 
 void MarkerScoresFile::finish(const dist::Partition& part, const gss::NeighborResult& nb,
                               bool with_niche) {
+  flusher_.request_stop();
+  if (flusher_.joinable()) flusher_.join();
   const int me = dist::rank(comm_);
   const std::int64_t start = part.start(me), n_own = part.count(me);
   auto& w = writer_;

@@ -79,6 +79,15 @@ struct GssHooks {
   // Resume: fill the Stage A rows (rows [0, own) of `block`, input positions partition.start(me)
   // onwards) from a previous run and return the statistics, or nullopt to compute Stage A.
   std::function<std::optional<GeneStats>(RowBlock& block, std::int64_t own)> resume_stage_a;
+  // Called (collectively) before Stage A is computed (not when it is resumed).
+  std::function<void()> stage_a_begins;
+  // Receives the Stage A rows of each ranking chunk as soon as the chunk is ranked: global rows
+  // [row0, row0 + n), n x n_genes contiguous f16 bits, unchanged until stage_a_done returns. Called
+  // from a helper thread, one call at a time, in chunk order, while the workers rank the next
+  // chunks, so it must make no HDF5 and no MPI call (docs/development.md §3.1); every call has
+  // returned before stage_a_done (or before the block is released when Stage A throws). An
+  // exception it throws is rethrown by the engine.
+  std::function<void(std::int64_t row0, std::int64_t n, const f16_bits* rows)> stage_a_rows;
   // Called (collectively) after Stage A was computed: persist the Stage A rows and statistics.
   std::function<void(const GeneStats& stats, const RowBlock& block, std::int64_t own)>
       stage_a_done;

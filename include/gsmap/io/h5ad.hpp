@@ -233,6 +233,9 @@ class ParallelH5adWriter {
     void write(std::span<const std::int64_t> rows, const void* data) const;
     // Global rows [row0, row0 + n) from contiguous `data`.
     void write_block(std::int64_t row0, std::int64_t n, const void* data) const;
+    // Starts the write-back of rows [row0, row0 + n) to the disk without waiting for it
+    // (sync_file_range): the fsync of the commit then finds them written. Best effort.
+    void start_writeback(std::int64_t row0, std::int64_t n) const;
 
    private:
     friend class ParallelH5adWriter;

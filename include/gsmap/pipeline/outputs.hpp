@@ -4,7 +4,9 @@
 // complete files.
 #include <mpi.h>
 
+#include <atomic>
 #include <span>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -28,10 +30,29 @@ void write_mean_frac(const std::string& path, const std::vector<std::string>& ge
                      const gss::GeneStats& stats);
 gss::GeneStats read_mean_frac(const std::string& path, const std::vector<std::string>& genes);
 
-// Collective: X = own block of f16 ln ranks (the first `rows` rows of `ranks`, which may hold halo
-// rows after them); obs index = spot names; var = genes.
-void write_log_ranks(const std::string& path, const CellSet& cells, const dist::Partition& part,
-                     const RowBlock& ranks, std::int64_t rows, MPI_Comm comm);
+// log_ranks.h5ad (X = f16 ln ranks, obs index = spot names, var = genes), written while Stage A
+// ranks: the constructor (collective) creates the file and X; store_rows (one thread at a time;
+// io::ParallelH5adWriter::DirectRows, no HDF5 or MPI call) writes the rows of a ranking chunk once
+// it is ranked and starts their write-back to the disk; a failed write is kept, not thrown, and
+// later rows are skipped; finish (collective) throws the first failure of the lowest failing rank
+// on every rank (an IoError all ranks agree on, printed once), else adds obs and var and closes
+// the file.
+class LogRanksFile {
+ public:
+  LogRanksFile(const std::string& path, const CellSet& cells, MPI_Comm comm);
+  // Global rows [row0, row0 + n) of X from n x genes contiguous values.
+  void store_rows(std::int64_t row0, std::int64_t n, const gss::f16_bits* rows);
+  // Collective: obs index = spot names of this rank's rows [part.start(me), part.end(me)).
+  void finish(const dist::Partition& part);
+
+ private:
+  const CellSet& cells_;
+  MPI_Comm comm_;
+  io::ParallelH5adWriter writer_;
+  const io::ParallelH5adWriter::DirectRows* x_ = nullptr;
+  std::string error_;  // first failed store_rows
+};
+
 // This rank's rows [start, start + rows) of a complete log_ranks.h5ad into the first `rows` rows
 // of `ranks`.
 void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t start,
@@ -42,7 +63,9 @@ void read_log_ranks(const std::string& path, const CellSet& cells, std::int64_t 
 // steps so that the GSS rows go to the file as the GSS engine finishes them and no rank holds a
 // GSS block: the constructor (collective) creates the file and X; store_rows (any thread,
 // concurrently; io::ParallelH5adWriter::DirectRows) writes GSS rows; finish (collective) adds
-// everything else and closes the file (mark complete after all rows were stored).
+// everything else and closes the file (mark complete after all rows were stored). While rows
+// are stored, a helper thread starts their write-back to the disk every quarter second
+// (sync_file_range, no HDF5 or MPI call), so that the fsync of the commit finds X mostly written.
 class MarkerScoresFile {
  public:
   MarkerScoresFile(const std::string& path, const CellSet& cells, MPI_Comm comm);
@@ -56,6 +79,8 @@ class MarkerScoresFile {
   MPI_Comm comm_;
   io::ParallelH5adWriter writer_;
   const io::ParallelH5adWriter::DirectRows* x_ = nullptr;
+  mutable std::atomic<std::int64_t> stored_rows_{0};
+  std::jthread flusher_;  // stopped and joined before writer_ closes the file
 };
 
 }  // namespace gsmap::pipeline

@@ -32,7 +32,7 @@ provenance::Record latent_to_gene_record(const LatentToGeneConfig& l2g, const Co
 // Collective, before anything is read: exclusive lock, fingerprint, decision, log line.
 LatentToGenePlan plan_latent_to_gene(const LatentToGeneConfig& l2g, const CommonConfig& common,
                                      const LatentToGenePaths& paths, MPI_Comm comm);
-// Collective, after write_log_ranks (mean_frac.csv written before): records both.
+// Collective, after LogRanksFile::finish (mean_frac.csv written before): records both.
 // `log_ranks_file` is the file just written (the temporary name of an io::AtomicOutput, stamped
 // before its commit, so a committed file always carries its record).
 void record_stage_a(const LatentToGenePlan& plan, const LatentToGenePaths& paths,
