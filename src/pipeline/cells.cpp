@@ -160,6 +160,23 @@ void account(const CellSet& cs) {
 
 namespace {
 
+// Appends rows x cols obsm values (read for `rows` of `path`) to `out`, refusing NaN and infinity
+// with the file, key, row and column.
+void append_finite_rows(const std::string& path, const std::string& key,
+                        std::span<const std::int64_t> rows, const std::vector<double>& values,
+                        std::int64_t cols, std::vector<double>& out) {
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    for (std::int64_t c = 0; c < cols; ++c) {
+      const double v = values[k * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
+      if (!std::isfinite(v)) {
+        throw InputError(path, fmt::format("obsm/{} row {} column {}", key, rows[k], c),
+                         "value is NaN or infinite", "fix or recompute the embedding");
+      }
+      out.push_back(v);
+    }
+  }
+}
+
 // Rows of a sample read at once while the per-cell columns are scanned (labels, High_quality,
 // coordinates, names): the transient buffers are bounded by it, not by the sample.
 std::int64_t block_rows() {
@@ -352,16 +369,7 @@ CellSet load_cells(const std::vector<io::Sample>& samples, const LatentToGeneCon
         const std::vector<std::int64_t> rows(sc.kept_rows.begin() + k0, sc.kept_rows.begin() + k1);
         std::int64_t cols = 0;
         const auto values = reader.obsm_rows(key, rows, &cols);
-        for (std::size_t k = 0; k < rows.size(); ++k) {
-          for (std::int64_t c = 0; c < cols; ++c) {
-            const double v = values[k * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
-            if (!std::isfinite(v)) {
-              throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, rows[k], c),
-                               "value is NaN or infinite", "fix or recompute the embedding");
-            }
-            cs.coords.push_back(v);
-          }
-        }
+        append_finite_rows(sample.path, key, rows, values, cols, cs.coords);
       }
     }
   }
@@ -624,16 +632,7 @@ EmbeddingRows read_embedding_rows(const CellSet& cs, const std::string& key, con
                        fmt::format("has {} columns, the first sample has {}", cols, out.dims),
                        "use embeddings of the same dimension in every sample");
     }
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      for (std::int64_t c = 0; c < cols; ++c) {
-        const double v = values[k * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
-        if (!std::isfinite(v)) {
-          throw InputError(sample.path, fmt::format("obsm/{} row {} column {}", key, rows[k], c),
-                           "value is NaN or infinite", "fix or recompute the embedding");
-        }
-        out.values.push_back(v);
-      }
-    }
+    append_finite_rows(sample.path, key, rows, values, cols, out.values);
   }
   if (next != globals.size()) throw ComputeError("read_embedding_rows: cells not ascending");
   return out;
