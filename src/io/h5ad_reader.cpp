@@ -889,83 +889,66 @@ std::vector<float> H5adReader::read_rows_dense(const std::string& layer, std::in
   return dense;
 }
 
-std::vector<std::int64_t> H5adReader::row_detected_counts(const std::string& layer) const {
-  const Matrix m = open_matrix(path_, file_, layer, n_obs(), n_vars());
-  const auto n_rows = static_cast<std::size_t>(m.info.n_rows);
-  return guarded(path_, m.where, [&]() -> std::vector<std::int64_t> {
-    std::vector<std::int64_t> counts(n_rows, 0);
-    if (m.info.format == MatrixFormat::kCsr) {
-      const auto ptr = read_all<std::int64_t>(m.indptr);
-      validate_indptr(path_, m.where, ptr, 0, m.info.nnz);
-      for (std::size_t r = 0; r < n_rows; ++r) counts[r] = ptr[r + 1] - ptr[r];
-    } else if (m.info.format == MatrixFormat::kCsc) {
-      const CscStream stream(path_, m);
-      stream.for_each(
-          stream_chunk_entries_, [](std::int32_t) { return true; },
-          [&](std::int64_t, std::int32_t r, float v) {
-            if (v > 0.0f) ++counts[static_cast<std::size_t>(r)];
-          });
-    } else {
-      const std::int64_t n_cols = std::max<std::int64_t>(1, m.info.n_cols);
-      const std::int64_t block_rows = std::max<std::int64_t>(1, stream_chunk_entries_ / n_cols);
-      for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
-        const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
-        const auto block =
-            io::read_rows<float>(m.dense, static_cast<hsize_t>(r0), static_cast<hsize_t>(r1 - r0));
-        for (std::int64_t r = r0; r < r1; ++r) {
-          const float* row = block.data() + (r - r0) * m.info.n_cols;
-          counts[static_cast<std::size_t>(r)] =
-              std::count_if(row, row + m.info.n_cols, [](float v) { return v > 0.0f; });
-        }
+namespace {
+
+// Stored entries > 0 per row, each count capped at `cap`, as T (docs/algorithms.md §3.8): CSR from
+// indptr read in blocks, CSC streamed, dense in blocks of rows. Memory beyond the result stays
+// bounded by `chunk_entries`.
+template <class T>
+std::vector<T> detected_per_row(const std::string& path, const Matrix& m,
+                                std::int64_t chunk_entries, std::int64_t cap) {
+  const auto capped = [cap](std::int64_t c) { return static_cast<T>(std::min(c, cap)); };
+  std::vector<T> counts(static_cast<std::size_t>(m.info.n_rows), 0);
+  if (m.info.format == MatrixFormat::kCsr) {
+    const std::int64_t block_rows = std::max<std::int64_t>(1, chunk_entries / 8);
+    for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
+      const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
+      const auto ptr = io::read_rows<std::int64_t>(m.indptr, static_cast<hsize_t>(r0),
+                                                   static_cast<hsize_t>(r1 - r0 + 1));
+      validate_indptr(path, m.where, ptr, r0, m.info.nnz);
+      for (std::int64_t r = r0; r < r1; ++r)
+        counts[static_cast<std::size_t>(r)] = capped(ptr[r - r0 + 1] - ptr[r - r0]);
+    }
+  } else if (m.info.format == MatrixFormat::kCsc) {
+    const CscStream stream(path, m);
+    stream.for_each(
+        chunk_entries, [](std::int32_t) { return true; },
+        [&](std::int64_t, std::int32_t r, float v) {
+          auto& c = counts[static_cast<std::size_t>(r)];
+          if (v > 0.0f && static_cast<std::int64_t>(c) < cap) ++c;
+        });
+  } else {
+    const std::int64_t n_cols = std::max<std::int64_t>(1, m.info.n_cols);
+    const std::int64_t block_rows = std::max<std::int64_t>(1, chunk_entries / n_cols);
+    for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
+      const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
+      const auto block =
+          io::read_rows<float>(m.dense, static_cast<hsize_t>(r0), static_cast<hsize_t>(r1 - r0));
+      for (std::int64_t r = r0; r < r1; ++r) {
+        const float* row = block.data() + (r - r0) * m.info.n_cols;
+        counts[static_cast<std::size_t>(r)] =
+            capped(std::count_if(row, row + m.info.n_cols, [](float v) { return v > 0.0f; }));
       }
     }
-    return counts;
+  }
+  return counts;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> H5adReader::row_detected_counts(const std::string& layer) const {
+  const Matrix m = open_matrix(path_, file_, layer, n_obs(), n_vars());
+  return guarded(path_, m.where, [&] {
+    return detected_per_row<std::int64_t>(path_, m, stream_chunk_entries_,
+                                          std::numeric_limits<std::int64_t>::max());
   });
 }
 
 std::vector<std::uint8_t> H5adReader::row_detected_capped(const std::string& layer,
                                                          std::uint8_t cap) const {
   const Matrix m = open_matrix(path_, file_, layer, n_obs(), n_vars());
-  const auto n_rows = static_cast<std::size_t>(m.info.n_rows);
-  const auto capped = [cap](std::int64_t c) {
-    return static_cast<std::uint8_t>(std::min<std::int64_t>(c, cap));
-  };
-  return guarded(path_, m.where, [&]() -> std::vector<std::uint8_t> {
-    std::vector<std::uint8_t> counts(n_rows, 0);
-    if (m.info.format == MatrixFormat::kCsr) {
-      // indptr in blocks: memory does not grow with the rows beyond the 1 byte per row returned.
-      const std::int64_t block_rows = std::max<std::int64_t>(1, stream_chunk_entries_ / 8);
-      for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
-        const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
-        const auto ptr = io::read_rows<std::int64_t>(m.indptr, static_cast<hsize_t>(r0),
-                                                     static_cast<hsize_t>(r1 - r0 + 1));
-        validate_indptr(path_, m.where, ptr, r0, m.info.nnz);
-        for (std::int64_t r = r0; r < r1; ++r) counts[static_cast<std::size_t>(r)] = capped(ptr[r - r0 + 1] - ptr[r - r0]);
-      }
-    } else if (m.info.format == MatrixFormat::kCsc) {
-      const CscStream stream(path_, m);
-      stream.for_each(
-          stream_chunk_entries_, [](std::int32_t) { return true; },
-          [&](std::int64_t, std::int32_t r, float v) {
-            auto& c = counts[static_cast<std::size_t>(r)];
-            if (v > 0.0f && c < cap) ++c;
-          });
-    } else {
-      const std::int64_t n_cols = std::max<std::int64_t>(1, m.info.n_cols);
-      const std::int64_t block_rows = std::max<std::int64_t>(1, stream_chunk_entries_ / n_cols);
-      for (std::int64_t r0 = 0; r0 < m.info.n_rows; r0 += block_rows) {
-        const std::int64_t r1 = std::min(m.info.n_rows, r0 + block_rows);
-        const auto block =
-            io::read_rows<float>(m.dense, static_cast<hsize_t>(r0), static_cast<hsize_t>(r1 - r0));
-        for (std::int64_t r = r0; r < r1; ++r) {
-          const float* row = block.data() + (r - r0) * m.info.n_cols;
-          counts[static_cast<std::size_t>(r)] =
-              capped(std::count_if(row, row + m.info.n_cols, [](float v) { return v > 0.0f; }));
-        }
-      }
-    }
-    return counts;
-  });
+  return guarded(path_, m.where,
+                 [&] { return detected_per_row<std::uint8_t>(path_, m, stream_chunk_entries_, cap); });
 }
 
 }  // namespace gsmap::io
