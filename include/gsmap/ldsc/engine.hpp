@@ -102,7 +102,7 @@ class LdscBackend {
 // CPU one-pass tiles (docs/algorithms.md §7). Tile sizes only change speed, never results.
 struct CpuBackendOptions {
   std::int64_t snp_tile = 256;  // plan rows per spot-LD tile
-  std::int64_t spot_tile = 64;  // spots per tile
+  std::int64_t spot_tile = 128;  // spots per tile (docs/performance.md: 64 -> 128 cut the spot LD ~1.2x)
   CpuSimd simd = CpuSimd::kAuto;
 };
 std::unique_ptr<LdscBackend> make_cpu_backend(const CpuBackendOptions& options = {});

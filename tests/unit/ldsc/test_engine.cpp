@@ -264,6 +264,11 @@ TEST(LdscEngine, TilesSimdChunksAndWorkersDoNotChangeResults) {
     for (Index spot_tile = 1; spot_tile <= 65; ++spot_tile)
       expect_identical(run(d, {97, spot_tile, CpuSimd::kAuto}, all, 71), base,
                        fmt::format("P={} spot tile {}", 4 + n_extra, spot_tile));
+    // Padded tiles of 96, 128, 144 and 256 spots: the spot LD's 8-, 4- and 1-vector loops.
+    for (const Index spot_tile : {Index{96}, Index{128}, Index{130}, Index{256}})
+      for (const CpuSimd simd : {CpuSimd::kBaseline, CpuSimd::kAvx2, CpuSimd::kAuto})
+        expect_identical(run(d, {97, spot_tile, simd}, all, 71), base,
+                         fmt::format("P={} spot tile {}", 4 + n_extra, spot_tile));
     // Chunks are rounded up to the spot tile (5 here): 5, 15, 70 spots.
     for (const Index chunk : {Index{1}, Index{13}, Index{70}})
       for (const int workers : {1, 3})
