@@ -1,5 +1,6 @@
 #include "gsmap/dist/mpi.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -231,6 +232,21 @@ void write_ordered_file(const std::string& path, const std::string& local_bytes,
     const std::string reason = io::os_io_reason(errno);
     error = fmt::format("{}: cannot close {}: {}", path, out.temp_path(),
                         reason.empty() ? mpi_error_text(rc) : reason);
+  }
+  // Open MPI's collective write can return MPI_SUCCESS after its pwritev failed (a full disk, a
+  // file-size limit): the file's size is the proof that every byte arrived.
+  const long long total = allreduce_sum(static_cast<std::int64_t>(mine), comm);
+  if (error.empty() && rank(comm) == 0) {
+    struct stat st{};
+    if (::stat(out.temp_path().c_str(), &st) != 0) {
+      error = fmt::format("{}: cannot check the new file {}: {}", path, out.temp_path(),
+                          io::os_io_reason(errno));
+    } else if (static_cast<long long>(st.st_size) != total) {
+      error = fmt::format(
+          "{}: the new file {} holds {} of the {} bytes written, although MPI-IO reported "
+          "success (the storage refused a write)",
+          path, out.temp_path(), static_cast<long long>(st.st_size), total);
+    }
   }
   if (!error.empty()) {
     const std::string problem = io::storage_problem(out.temp_path());

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -9,8 +10,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
+#include "gsmap/core/error.hpp"
 #include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/dist/progress.hpp"
@@ -146,6 +150,42 @@ TEST(OrderedFile, GzipMembersFromAllRanksFormOneFile) {
     EXPECT_EQ(all, expect);
     EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
     delete dir;
+  }
+}
+
+// A write the storage refuses (here the file-size limit, as a full disk would: Open MPI's
+// collective write can report success after its pwritev failed) is an error on every rank, and
+// no file appears under the final name.
+TEST(OrderedFile, RefusedWriteIsAnErrorAndLeavesNoFile) {
+  const int me = rank(MPI_COMM_WORLD);
+  static gsmap::test::TempDir* dir = nullptr;
+  char buf[512] = {0};
+  if (me == 0) {
+    dir = new gsmap::test::TempDir("ordered_file_refused");
+    std::strncpy(buf, (dir->path() / "x.csv.gz").c_str(), sizeof buf - 1);
+  }
+  MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
+  const std::string path = buf;
+  const std::string bytes(64 * 1024, static_cast<char>('a' + me));
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string what;
+  try {
+    write_ordered_file(path, bytes, MPI_COMM_WORLD);
+  } catch (const gsmap::IoError& e) {
+    what = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_NE(what.find(path), std::string::npos) << "no error naming the file; got: " << what;
+  EXPECT_FALSE(std::filesystem::exists(path));
+  if (me == 0) {
+    delete dir;
+    dir = nullptr;
   }
 }
 
