@@ -350,6 +350,83 @@ FetchCounts fetch_resident_rows(const dist::Partition& stage_a, const ResidentIn
   return counts;
 }
 
+// A part of the memory ledger whose bytes change while it lives; what is left is given back when
+// it goes (also on an exception).
+class LedgerShare {
+ public:
+  LedgerShare(std::string name, std::int64_t bytes) : name_(std::move(name)) { add(bytes); }
+  ~LedgerShare() { core::MemoryLedger::instance().add(name_, -bytes_); }
+  LedgerShare(const LedgerShare&) = delete;
+  LedgerShare& operator=(const LedgerShare&) = delete;
+  void add(std::int64_t delta) {
+    bytes_ += delta;
+    core::MemoryLedger::instance().add(name_, delta);
+  }
+
+ private:
+  std::string name_;
+  std::int64_t bytes_ = 0;
+};
+
+struct StreamedFetch {
+  FetchCounts counts;
+  std::int64_t window_rows = 0;       // rows of a holder's window (one round)
+  std::int64_t peak_rows_held = 0;    // ranked rows not yet released + resident rows filled
+  std::int64_t send_buffer_rows = 0;  // the largest round's packed rows
+};
+
+// Fills the resident block from the ranked blocks of Stage A in rounds over windows of the
+// holders' input order (dist::fetch_rows_in_windows, docs/algorithms.md §5.3): after each round the
+// window's ranked rows are released (nobody reads them again) while the resident rows arrive one
+// after the other, so the two blocks never coexist in full: at most about one block plus a
+// window. The rows land in arrival order, then are permuted into the resident order in place.
+// `block` is a fresh block (its pages untouched); `ranked` holds this rank's Stage A rows.
+StreamedFetch fetch_resident_rows_streamed(const dist::Partition& stage_a, const ResidentIndex& index,
+                                           RowBlock& ranked, RowBlock& block, std::int64_t window,
+                                           LedgerShare& ledger_ranked, LedgerShare& ledger_own,
+                                           LedgerShare& ledger_halo, MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  const std::int64_t a0 = stage_a.start(me), n_ranked = stage_a.count(me);
+  const std::int64_t row_bytes = block.cols() * static_cast<std::int64_t>(sizeof(f16_bits));
+  const auto& by = index.by_global();
+  StreamedFetch out;
+  window = -dist::allreduce_max(-window, comm);  // the windows are cut alike on every rank
+  out.window_rows = window;
+  std::int64_t rounds = 0;
+  for (int r = 0; r < stage_a.parts(); ++r) rounds = std::max(rounds, (stage_a.count(r) + window - 1) / window);
+  // Own and halo rows of each round (for the ledger), the rows received from other ranks.
+  std::vector<std::int64_t> own_in(static_cast<std::size_t>(rounds), 0), halo_in(static_cast<std::size_t>(rounds), 0);
+  std::vector<std::int64_t> needed(by.size()), slot(by.size());
+  for (std::size_t k = 0; k < by.size(); ++k) {
+    const auto [global, row] = by[k];
+    needed[k] = global;
+    const int owner = stage_a.owner(global);
+    const auto x = static_cast<std::size_t>((global - stage_a.start(owner)) / window);
+    ++(row < index.own() ? own_in : halo_in)[x];
+    if (global < a0 || global >= a0 + n_ranked) ++(row < index.own() ? out.counts.own_received : out.counts.halo_received);
+  }
+  std::int64_t released = 0;
+  const auto round_done = [&](std::int64_t x, std::int64_t held_done, std::int64_t filled) {
+    // The window's rows arrived while its ranked rows were still held: count both, then release.
+    out.peak_rows_held = std::max(out.peak_rows_held, n_ranked - released + filled);
+    ledger_own.add(own_in[static_cast<std::size_t>(x)] * row_bytes);
+    ledger_halo.add(halo_in[static_cast<std::size_t>(x)] * row_bytes);
+    ranked.release_rows(std::max<std::int64_t>(0, released - 1), held_done);  // the page across the last bound too
+    ledger_ranked.add(-(held_done - released) * row_bytes);
+    released = held_done;
+  };
+  const auto done = dist::fetch_rows_in_windows(
+      stage_a, needed, static_cast<std::size_t>(row_bytes), reinterpret_cast<const std::byte*>(ranked.data()),
+      window, reinterpret_cast<std::byte*>(block.data()), slot, round_done, comm);
+  out.counts.rounds = done.rounds;
+  out.send_buffer_rows = done.send_buffer_rows;
+  // Arrival order -> resident order (own rows in processing order, then the halo by global id).
+  std::vector<std::int64_t> from(by.size());
+  for (std::size_t k = 0; k < by.size(); ++k) from[static_cast<std::size_t>(by[k].second)] = slot[k];
+  permute_rows_in_place(block, from);
+  return out;
+}
+
 // ---- Stage C ------------------------------------------------------------------------------------
 
 struct GssJob {
@@ -531,13 +608,13 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const bool in_place = processes_ranked_rows(in.own_cells, start, end);
   auto ranked = std::make_unique<RowBlock>(in_place ? index.rows() : n_ranked, n_genes,
                                            options.memmap_tmp_dir, in_place ? "log_ranks" : "ranked");
-  std::optional<core::MemoryPart> ledger_ranked, ledger_own, ledger_halo;
-  if (in_place) {
-    ledger_own.emplace("log-rank block", n_own * row_bytes);
-    ledger_halo.emplace("halo", (index.rows() - n_own) * row_bytes);
-  } else {
-    ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
-  }
+  // Ledger parts (docs/scalability.md "Memory per rank"): in place, the block is the log-rank
+  // block and the halo from the start; otherwise the ranked block shrinks as the resident block
+  // (log-rank block and halo) fills, window by window.
+  std::optional<LedgerShare> ledger_ranked;
+  LedgerShare ledger_own("log-rank block", in_place ? n_own * row_bytes : 0);
+  LedgerShare ledger_halo("halo", in_place ? (index.rows() - n_own) * row_bytes : 0);
+  if (!in_place) ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
   const auto t_a = Clock::now();
   cpu0 = cpu_seconds();
   std::optional<GeneStats> resumed;
@@ -565,22 +642,35 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   // The resident block: processed cells' rows, then the halo, each row fetched once per run.
   const auto t_h = Clock::now();
   RowBlock block;
+  FetchCounts fetched;
   if (in_place) {
     block = std::move(*ranked);
+    // Exchanges of at most 1/16 of the block (and the option's bound): the send and receive
+    // buffers of one exchange stay small beside the block.
+    const std::size_t per_exchange = std::min(
+        options.halo_bytes_per_exchange,
+        std::max(static_cast<std::size_t>(row_bytes), block.bytes() / 16));
+    fetched = fetch_resident_rows(part, index, block, block, per_exchange, comm);
+    result.peak_rows_held = index.rows();
   } else {
+    // A fresh block: its pages are faulted in as the rows arrive. Windows of at most 1/32 of the
+    // resident block (and the option's bound) of each holder's rows per round.
     block = RowBlock(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
-    ledger_own.emplace("log-rank block", n_own * row_bytes);
-    ledger_halo.emplace("halo", (index.rows() - n_own) * row_bytes);
+    const auto window_bytes = std::min<std::int64_t>(
+        static_cast<std::int64_t>(options.halo_bytes_per_exchange),
+        std::max<std::int64_t>(row_bytes, static_cast<std::int64_t>(block.bytes() / 32)));
+    const std::int64_t window = std::max<std::int64_t>(1, window_bytes / row_bytes);
+    const StreamedFetch streamed = fetch_resident_rows_streamed(
+        part, index, *ranked, block, window, *ledger_ranked, ledger_own, ledger_halo, comm);
+    fetched = streamed.counts;
+    result.peak_rows_held = streamed.peak_rows_held;
+    result.window_rows = streamed.window_rows;
+    result.send_buffer_rows = streamed.send_buffer_rows;
   }
-  const RowBlock& serving = in_place ? block : *ranked;
-  // Exchanges of at most 1/16 of the resident block (and the option's bound): the send and
-  // receive buffers of one exchange stay small beside the blocks.
-  const std::size_t per_exchange = std::min(
-      options.halo_bytes_per_exchange,
-      std::max(static_cast<std::size_t>(row_bytes), block.bytes() / 16));
-  const FetchCounts fetched = fetch_resident_rows(part, index, serving, block, per_exchange, comm);
   ranked.reset();
   ledger_ranked.reset();
+  result.ranked_rows = n_ranked;
+  result.resident_rows = index.rows();
   result.resident_in_place = in_place;
   result.own_rows = n_own;
   result.redistributed_rows = fetched.own_received;
