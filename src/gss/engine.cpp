@@ -16,6 +16,9 @@
 #include <optional>
 
 #include <sys/resource.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -639,6 +642,11 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     if (hooks.stage_a_done) hooks.stage_a_done(result.stats, *ranked, n_ranked);
   }
 
+#ifdef __GLIBC__
+  // Stage A's chunk buffers and what its hooks freed (the log-rank file's obs, gathered to rank 0)
+  // are heap blocks amid live ones: give their pages back before the resident block fills.
+  malloc_trim(0);
+#endif
   // The resident block: processed cells' rows, then the halo, each row fetched once per run.
   const auto t_h = Clock::now();
   RowBlock block;
@@ -678,6 +686,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   result.halo_rows_received = fetched.halo_received;
   result.exchange_rounds = fetched.rounds;
   result.seconds_halo = seconds_since(t_h);
+#ifdef __GLIBC__
+  malloc_trim(0);  // the fetch's send buffers, likewise, before Stage C
+#endif
   if (hooks.stage_c_begins) hooks.stage_c_begins();
 
   // Stage C.
@@ -761,7 +772,16 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     core::progress_add(static_cast<std::int64_t>(r.cells.size()), static_cast<std::size_t>(type));
     kill_point("gss");
   };
-  core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(options.shape, stages);
+  // Finished batches wait for the writers in a queue of at most 1/16 of the resident block's bytes
+  // (at least 2 batches, at most --writer-queue-size): the GSS rows waiting to be written follow
+  // the rank's share instead of a fixed count of batches (docs/scalability.md "Memory per rank").
+  // Only the queue's depth changes; the writers set the pace when they are the slower stage.
+  core::PipelineShape shape = options.shape;
+  const std::size_t batch_bytes = batch_size * g * sizeof(f16_bits);
+  shape.writer_queue_size = std::clamp<std::size_t>(block.bytes() / 16 / std::max<std::size_t>(1, batch_bytes), 2,
+                                                    std::max<std::size_t>(2, options.shape.writer_queue_size));
+  result.writer_queue_batches = static_cast<std::int64_t>(shape.writer_queue_size);
+  core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(shape, stages);
 
   // Batches per cell type (cells of one type read each other's rows), in locality order.
   const std::size_t n_types = std::max<std::size_t>(1, table.group_names.size());

@@ -377,8 +377,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
                  halo_in, 100.0 * static_cast<double>(halo_in) / static_cast<double>(cells.n),
                  halo_in * n_genes * 2.0 / (1 << 20), halo_received, moved,
                  moved * n_genes * 2.0 / (1 << 20), run.seconds_halo);
-  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0)",
-                 cells.n, backend->name(), run.seconds_c, run.cpu_c);
+  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0; "
+                 "finished batches wait in a queue of {} on rank 0)",
+                 cells.n, backend->name(), run.seconds_c, run.cpu_c, run.writer_queue_batches);
   if (me == 0) GSMAP_LOG_INFO("\n{}", run.report.summary_table());
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
