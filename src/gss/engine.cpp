@@ -304,52 +304,32 @@ void permute_rows_in_place(RowBlock& block, std::span<const std::int64_t> from) 
   });
 }
 
-// Fills every resident row of `block` from the ranked blocks of Stage A: rows this rank ranked are
-// copied, the others fetched from the ranks that ranked them, each row once, in exchanges of at
-// most `bytes_per_exchange`. Collective: every rank joins every exchange.
-// In place (`ranked` is `block`, processes_ranked_rows): rows [0, own) hold the rank's Stage A
-// rows in input order and serve the other ranks' requests; only the halo rows are fetched (into
-// rows own ..), then the own rows are permuted into processing order.
-FetchCounts fetch_resident_rows(const dist::Partition& stage_a, const ResidentIndex& index,
-                                const RowBlock& ranked, RowBlock& block,
-                                std::size_t bytes_per_exchange, MPI_Comm comm) {
+// In place (processes_ranked_rows): rows [0, own) of `block` hold the rank's Stage A rows in input
+// order and serve the other ranks' requests, the halo rows arrive after them through the same
+// rounds as every other rank's (dist::fetch_rows_in_windows: the ranks' collectives match whether
+// or not they are in place), then the own rows and the halo rows are permuted into the resident
+// order in place (docs/algorithms.md §5.3).
+FetchCounts fetch_halo_in_place(const dist::Partition& stage_a, const ResidentIndex& index,
+                                RowBlock& block, std::int64_t window, std::int64_t& send_rows,
+                                MPI_Comm comm) {
   const int me = dist::rank(comm);
-  const std::int64_t a0 = stage_a.start(me), a1 = stage_a.end(me);
-  const bool in_place = &ranked == &block;
-  const std::size_t g = static_cast<std::size_t>(block.cols());
-  const std::size_t row_bytes = g * sizeof(f16_bits);
+  const std::int64_t a0 = stage_a.start(me), own = index.own();
+  const std::size_t row_bytes = static_cast<std::size_t>(block.cols()) * sizeof(f16_bits);
+  const auto& halo = index.halo();
+  std::vector<std::int64_t> slot(halo.size());
+  const auto done = dist::fetch_rows_in_windows(
+      stage_a, halo, row_bytes, reinterpret_cast<const std::byte*>(block.data()), window,
+      reinterpret_cast<std::byte*>(block.row(own)), slot, nullptr, comm);
   FetchCounts counts;
-  std::vector<std::int64_t> remote, remote_row;  // by global id (by_global() is sorted)
-  for (const auto& [global, row] : index.by_global()) {
-    if (global >= a0 && global < a1) {
-      if (!in_place) std::copy_n(ranked.row(global - a0), g, block.row(row));
-    } else {
-      remote.push_back(global);
-      remote_row.push_back(row);
-      ++(row < index.own() ? counts.own_received : counts.halo_received);
-    }
-  }
-  dist::HaloExchange halo(stage_a, comm, row_bytes, reinterpret_cast<const std::byte*>(ranked.data()));
-  const std::size_t per = std::max<std::size_t>(1, bytes_per_exchange / std::max<std::size_t>(1, row_bytes));
-  const std::int64_t mine = static_cast<std::int64_t>((remote.size() + per - 1) / per);
-  counts.rounds = dist::allreduce_max(mine, comm);
-  for (std::int64_t x = 0; x < counts.rounds; ++x) {
-    const std::size_t b = std::min(remote.size(), static_cast<std::size_t>(x) * per);
-    const std::size_t e = std::min(remote.size(), b + per);
-    const std::vector<std::int64_t> needed(remote.begin() + static_cast<std::ptrdiff_t>(b),
-                                           remote.begin() + static_cast<std::ptrdiff_t>(e));
-    const auto bytes = halo.exchange(needed);
-    for (std::size_t i = b; i < e; ++i) {
-      std::memcpy(block.row(remote_row[i]), bytes.data() + (i - b) * row_bytes, row_bytes);
-    }
-  }
-  if (in_place) {
-    // Every rank joined every exchange: nobody reads this rank's Stage A rows any more.
-    std::vector<std::int64_t> from(static_cast<std::size_t>(index.own()));
-    const auto& own = index.own_cells();
-    for (std::size_t i = 0; i < from.size(); ++i) from[i] = own[i] - a0;
-    permute_rows_in_place(block, from);
-  }
+  counts.halo_received = done.rows_received;
+  counts.rounds = done.rounds;
+  send_rows = done.send_buffer_rows;
+  // Every rank joined every round: nobody reads this rank's Stage A rows any more.
+  std::vector<std::int64_t> from(static_cast<std::size_t>(index.rows()));
+  const auto& cells = index.own_cells();
+  for (std::int64_t i = 0; i < own; ++i) from[static_cast<std::size_t>(i)] = cells[static_cast<std::size_t>(i)] - a0;
+  for (std::size_t k = 0; k < halo.size(); ++k) from[static_cast<std::size_t>(own) + k] = own + slot[k];
+  permute_rows_in_place(block, from);
   return counts;
 }
 
@@ -651,23 +631,20 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const auto t_h = Clock::now();
   RowBlock block;
   FetchCounts fetched;
+  // Windows of at most 1/32 of the resident block (and the option's bound) of each holder's rows
+  // per round, the same on every rank (the smallest).
+  const std::int64_t window = std::max<std::int64_t>(
+      1, std::min<std::int64_t>(static_cast<std::int64_t>(options.halo_bytes_per_exchange),
+                                std::max<std::int64_t>(row_bytes, index.rows() * row_bytes / 32)) /
+             row_bytes);
   if (in_place) {
     block = std::move(*ranked);
-    // Exchanges of at most 1/16 of the block (and the option's bound): the send and receive
-    // buffers of one exchange stay small beside the block.
-    const std::size_t per_exchange = std::min(
-        options.halo_bytes_per_exchange,
-        std::max(static_cast<std::size_t>(row_bytes), block.bytes() / 16));
-    fetched = fetch_resident_rows(part, index, block, block, per_exchange, comm);
+    fetched = fetch_halo_in_place(part, index, block, window, result.send_buffer_rows, comm);
     result.peak_rows_held = index.rows();
+    result.window_rows = -dist::allreduce_max(-window, comm);
   } else {
-    // A fresh block: its pages are faulted in as the rows arrive. Windows of at most 1/32 of the
-    // resident block (and the option's bound) of each holder's rows per round.
+    // A fresh block: its pages are faulted in as the rows arrive.
     block = RowBlock(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
-    const auto window_bytes = std::min<std::int64_t>(
-        static_cast<std::int64_t>(options.halo_bytes_per_exchange),
-        std::max<std::int64_t>(row_bytes, static_cast<std::int64_t>(block.bytes() / 32)));
-    const std::int64_t window = std::max<std::int64_t>(1, window_bytes / row_bytes);
     const StreamedFetch streamed = fetch_resident_rows_streamed(
         part, index, *ranked, block, window, *ledger_ranked, ledger_own, ledger_halo, comm);
     fetched = streamed.counts;

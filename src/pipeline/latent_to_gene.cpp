@@ -105,11 +105,12 @@ gss::NeighborResult neighbors_to_input_order(std::span<const std::int64_t> own_c
 void log_rank_traffic(const gss::GssRunResult& run, std::int64_t n_genes, MPI_Comm comm) {
   const int np = dist::size(comm);
   // GSS rows are written by index (no way back through MPI): 0 rows back.
-  constexpr std::size_t kValues = 11;
+  constexpr std::size_t kValues = 12;
   const std::int64_t mine[kValues] = {run.own_rows, run.halo_rows, run.halo_rows_received,
                                       run.redistributed_rows, 0, run.exchange_rounds,
                                       run.ranked_rows, run.resident_rows, run.peak_rows_held,
-                                      run.window_rows, run.send_buffer_rows};
+                                      run.window_rows, run.send_buffer_rows,
+                                      run.resident_in_place ? 1 : 0};
   std::vector<std::int64_t> all(dist::rank(comm) == 0 ? kValues * static_cast<std::size_t>(np) : 0);
   GSMAP_MPI_CALL(MPI_Gather(mine, static_cast<int>(kValues), MPI_INT64_T, all.data(),
                             static_cast<int>(kValues), MPI_INT64_T, 0, comm));
@@ -123,9 +124,9 @@ void log_rank_traffic(const gss::GssRunResult& run, std::int64_t n_genes, MPI_Co
     // docs/algorithms.md §5.3: the ranked block is released window by window as the resident
     // block fills (in place: one block).
     GSMAP_LOG_INFO("  rank {}: log-rank rows held at once: at most {} ({:.1f} MiB; ranked block {} "
-                   "rows, resident block {} rows{})", r, v[8], v[8] * mib, v[6], v[7],
-                   v[9] > 0 ? fmt::format(", windows of {} rows, send buffer at most {} rows", v[9], v[10])
-                            : std::string(", one block permuted in place"));
+                   "rows, resident block {} rows, {}windows of {} rows, send buffer at most {} rows)",
+                   r, v[8], v[8] * mib, v[6], v[7], v[11] ? "one block permuted in place, " : "",
+                   v[9], v[10]);
   }
 }
 

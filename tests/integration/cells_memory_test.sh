@@ -41,6 +41,7 @@ grep -h "Stage B search" "$scratch/np4.log" | sed 's/^[^]]*\] [^]]*\] //'
 for np in 1 4; do
   lines=$(grep "log-rank rows held at once" "$scratch/np$np.log" || true)
   [[ $(echo "$lines" | grep -c "rows held") -eq $np ]] || { echo "FAIL: no 'rows held' line per rank at $np ranks"; exit 1; }
+  [[ $np -gt 1 || $lines == *"one block permuted in place"* ]] || { echo "FAIL: 1 rank not in place"; exit 1; }
   echo "$lines" | sed 's/^[^]]*\] [^]]*\] //'
   while read -r held ranked resident window; do
     if (( np == 1 )); then
@@ -52,8 +53,7 @@ for np in 1 4; do
       || { echo "FAIL: $held rows held at once > $big + 2 x $window (ranked $ranked, resident $resident)"; exit 1; }
     (( held < ranked + resident - 4 * window )) \
       || { echo "FAIL: ranked and resident blocks coexist: $held rows held at once"; exit 1; }
-  done < <(echo "$lines" | sed -nE 's/.*at most ([0-9]+) .*ranked block ([0-9]+) rows, resident block ([0-9]+) rows(, windows of ([0-9]+) rows)?.*/\1 \2 \3 \5/p' \
-           | awk '{ print $1, $2, $3, ($4 == "" ? 0 : $4) }')
+  done < <(echo "$lines" | sed -nE 's/.*at most ([0-9]+) .*ranked block ([0-9]+) rows, resident block ([0-9]+) rows, .*windows of ([0-9]+) rows.*/\1 \2 \3 \4/p')
 done
 /usr/bin/python3 "$here/outputs_same.py" "$scratch/np1/mem" "$scratch/np4/mem"
 echo "ok   at most 32 bytes per cell over all cells on every rank, transient included"
