@@ -1,6 +1,7 @@
 #include "gsmap/core/memory.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -98,7 +99,7 @@ std::string MemoryLedger::summary() const {
       terms += fmt::format("{}{} {:.2f}", terms.empty() ? " = " : " + ", p.name, gib(p.current));
       covered += p.current;
     }
-    if (p.peak - p.current >= (std::int64_t{1} << 20)) {
+    if (std::llround(gib(p.peak) * 100) != std::llround(gib(p.current) * 100)) {  // as printed
       apart += fmt::format("{}{} {:.2f}", apart.empty() ? "" : ", ", p.name, gib(p.peak));
     }
   }

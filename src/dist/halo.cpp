@@ -144,6 +144,18 @@ struct RowType {  // a committed contiguous MPI datatype of one row, freed on sc
 };
 }  // namespace
 
+WindowPlan windows_of(const Partition& partition, std::int64_t window_rows) {
+  WindowPlan plan;
+  window_rows = std::max<std::int64_t>(1, window_rows);
+  for (int r = 0; r < partition.parts(); ++r) {
+    plan.rounds = std::max(plan.rounds, (partition.count(r) + window_rows - 1) / window_rows);
+  }
+  for (int r = 0; r < partition.parts(); ++r) {
+    plan.rows.push_back(plan.rounds > 0 ? std::max<std::int64_t>(1, (partition.count(r) + plan.rounds - 1) / plan.rounds) : 1);
+  }
+  return plan;
+}
+
 WindowedFetchCounts fetch_rows_in_windows(
     const Partition& partition, std::span<const std::int64_t> needed, std::size_t row_bytes,
     const std::byte* held, std::int64_t window_rows, std::byte* out, std::span<std::int64_t> slot,
@@ -185,11 +197,12 @@ WindowedFetchCounts fetch_rows_in_windows(
                                      my_start + my_count));
     }
   }
-  // Every rank must cut the same windows: the smallest rank's window.
+  // Every rank must cut the same windows: the smallest rank's window_rows, then every share in
+  // the same number of rounds (windows_of).
   GSMAP_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &window_rows, 1, MPI_INT64_T, MPI_MIN, comm));
-  counts.window_rows = window_rows;
-  const std::int64_t mine = (my_count + window_rows - 1) / window_rows;
-  counts.rounds = allreduce_max(mine, comm);
+  const WindowPlan plan = windows_of(partition, window_rows);
+  counts.window_rows = plan.rows[static_cast<std::size_t>(me)];
+  counts.rounds = plan.rounds;
   const RowType row_type(row_bytes);
   std::vector<std::size_t> serve_at(n), take_at(n);  // cursors into requested / needed
   for (int r = 0; r < n; ++r) {
@@ -200,7 +213,7 @@ WindowedFetchCounts fetch_rows_in_windows(
   std::vector<std::byte> send;
   std::int64_t filled = 0;
   const auto window_end = [&](int r, std::int64_t x) {  // global end of rank r's window x
-    return partition.start(r) + std::min(partition.count(r), (x + 1) * window_rows);
+    return partition.start(r) + std::min(partition.count(r), (x + 1) * plan.rows[static_cast<std::size_t>(r)]);
   };
   for (std::int64_t x = 0; x < counts.rounds; ++x) {
     // Own rows of this window: copied, first.
@@ -258,7 +271,7 @@ WindowedFetchCounts fetch_rows_in_windows(
     filled += incoming;
     counts.rows_received += incoming;
     counts.rows_sent += static_cast<std::int64_t>(packed);
-    if (round_done) round_done(x, std::min(my_count, (x + 1) * window_rows), filled);
+    if (round_done) round_done(x, window_end(me, x) - my_start, filled);
   }
   for (int r = 0; r < n; ++r) {
     if (take_at[r] != run[r + 1]) {

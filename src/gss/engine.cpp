@@ -311,7 +311,7 @@ void permute_rows_in_place(RowBlock& block, std::span<const std::int64_t> from) 
 // order in place (docs/algorithms.md §5.3).
 FetchCounts fetch_halo_in_place(const dist::Partition& stage_a, const ResidentIndex& index,
                                 RowBlock& block, std::int64_t window, std::int64_t& send_rows,
-                                MPI_Comm comm) {
+                                std::int64_t& window_used, MPI_Comm comm) {
   const int me = dist::rank(comm);
   const std::int64_t a0 = stage_a.start(me), own = index.own();
   const std::size_t row_bytes = static_cast<std::size_t>(block.cols()) * sizeof(f16_bits);
@@ -324,6 +324,7 @@ FetchCounts fetch_halo_in_place(const dist::Partition& stage_a, const ResidentIn
   counts.halo_received = done.rows_received;
   counts.rounds = done.rounds;
   send_rows = done.send_buffer_rows;
+  window_used = done.window_rows;
   // Every rank joined every round: nobody reads this rank's Stage A rows any more.
   std::vector<std::int64_t> from(static_cast<std::size_t>(index.rows()));
   const auto& cells = index.own_cells();
@@ -374,9 +375,8 @@ StreamedFetch fetch_resident_rows_streamed(const dist::Partition& stage_a, const
   const auto& by = index.by_global();
   StreamedFetch out;
   window = -dist::allreduce_max(-window, comm);  // the windows are cut alike on every rank
-  out.window_rows = window;
-  std::int64_t rounds = 0;
-  for (int r = 0; r < stage_a.parts(); ++r) rounds = std::max(rounds, (stage_a.count(r) + window - 1) / window);
+  const dist::WindowPlan plan = dist::windows_of(stage_a, window);
+  const std::int64_t rounds = plan.rounds;
   // Own and halo rows of each round (for the ledger), the rows received from other ranks.
   std::vector<std::int64_t> own_in(static_cast<std::size_t>(rounds), 0), halo_in(static_cast<std::size_t>(rounds), 0);
   std::vector<std::int64_t> needed(by.size()), slot(by.size());
@@ -384,7 +384,7 @@ StreamedFetch fetch_resident_rows_streamed(const dist::Partition& stage_a, const
     const auto [global, row] = by[k];
     needed[k] = global;
     const int owner = stage_a.owner(global);
-    const auto x = static_cast<std::size_t>((global - stage_a.start(owner)) / window);
+    const auto x = static_cast<std::size_t>((global - stage_a.start(owner)) / plan.rows[static_cast<std::size_t>(owner)]);
     ++(row < index.own() ? own_in : halo_in)[x];
     if (global < a0 || global >= a0 + n_ranked) ++(row < index.own() ? out.counts.own_received : out.counts.halo_received);
   }
@@ -402,6 +402,7 @@ StreamedFetch fetch_resident_rows_streamed(const dist::Partition& stage_a, const
       stage_a, needed, static_cast<std::size_t>(row_bytes), reinterpret_cast<const std::byte*>(ranked.data()),
       window, reinterpret_cast<std::byte*>(block.data()), slot, round_done, comm);
   out.counts.rounds = done.rounds;
+  out.window_rows = done.window_rows;
   out.send_buffer_rows = done.send_buffer_rows;
   // Arrival order -> resident order (own rows in processing order, then the halo by global id).
   std::vector<std::int64_t> from(by.size());
@@ -639,9 +640,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
              row_bytes);
   if (in_place) {
     block = std::move(*ranked);
-    fetched = fetch_halo_in_place(part, index, block, window, result.send_buffer_rows, comm);
+    fetched = fetch_halo_in_place(part, index, block, window, result.send_buffer_rows,
+                                  result.window_rows, comm);
     result.peak_rows_held = index.rows();
-    result.window_rows = -dist::allreduce_max(-window, comm);
   } else {
     // A fresh block: its pages are faulted in as the rows arrive.
     block = RowBlock(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");

@@ -126,12 +126,22 @@ TEST(WindowedFetch, RowsArriveAsAPrefixWhileTheHoldersReleaseTheirWindows) {
   std::vector<std::int64_t> out(3 * needed.size(), -1), slot(needed.size(), -1);
   std::int64_t calls = 0, released = 0, last_filled = 0, peak = 0;
   const std::int64_t n_held = p.count(me);
+  // Every share in the same number of rounds, each in windows of at most 16 rows.
+  const WindowPlan plan = windows_of(p, window);
+  std::int64_t most = 0;
+  for (int r = 0; r < n; ++r) most = std::max(most, (p.count(r) + window - 1) / window);
+  EXPECT_EQ(plan.rounds, most);
+  for (int r = 0; r < n; ++r) {
+    EXPECT_LE(plan.rows[static_cast<std::size_t>(r)], window);
+    EXPECT_GE(plan.rows[static_cast<std::size_t>(r)] * plan.rounds, p.count(r));
+  }
+  const std::int64_t w_me = plan.rows[static_cast<std::size_t>(me)];
   const auto counts = fetch_rows_in_windows(
       p, needed, row_bytes, reinterpret_cast<const std::byte*>(held.data()), window,
       reinterpret_cast<std::byte*>(out.data()), slot,
       [&](std::int64_t x, std::int64_t held_done, std::int64_t filled) {
         EXPECT_EQ(x, calls++);
-        EXPECT_EQ(held_done, std::min(n_held, (x + 1) * window));
+        EXPECT_EQ(held_done, std::min(n_held, (x + 1) * w_me));
         EXPECT_GE(filled, last_filled);
         // Every row of `out` below `filled` is written (the prefix), none above.
         for (std::int64_t i = 0; i < static_cast<std::int64_t>(needed.size()); ++i) {
@@ -144,9 +154,8 @@ TEST(WindowedFetch, RowsArriveAsAPrefixWhileTheHoldersReleaseTheirWindows) {
       },
       MPI_COMM_WORLD);
   EXPECT_EQ(calls, counts.rounds);
-  std::int64_t most = 0;
-  for (int r = 0; r < n; ++r) most = std::max(most, (p.count(r) + window - 1) / window);
   EXPECT_EQ(counts.rounds, most);
+  EXPECT_EQ(counts.window_rows, w_me);
   EXPECT_EQ(last_filled, static_cast<std::int64_t>(needed.size()));
   EXPECT_EQ(counts.rows_local + counts.rows_received, static_cast<std::int64_t>(needed.size()));
   std::vector<bool> used(needed.size(), false);
