@@ -197,9 +197,9 @@ WindowedFetchCounts fetch_rows_in_windows(
                                      my_start + my_count));
     }
   }
-  // Every rank must cut the same windows: the smallest rank's window_rows, then every share in
-  // the same number of rounds (windows_of).
-  GSMAP_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &window_rows, 1, MPI_INT64_T, MPI_MIN, comm));
+  // Every rank must cut the same windows: the largest rank's window_rows (a rank with few rows
+  // does not force small windows on all), then every share in the same number of rounds.
+  GSMAP_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &window_rows, 1, MPI_INT64_T, MPI_MAX, comm));
   const WindowPlan plan = windows_of(partition, window_rows);
   counts.window_rows = plan.rows[static_cast<std::size_t>(me)];
   counts.rounds = plan.rounds;

@@ -374,7 +374,7 @@ StreamedFetch fetch_resident_rows_streamed(const dist::Partition& stage_a, const
   const std::int64_t row_bytes = block.cols() * static_cast<std::int64_t>(sizeof(f16_bits));
   const auto& by = index.by_global();
   StreamedFetch out;
-  window = -dist::allreduce_max(-window, comm);  // the windows are cut alike on every rank
+  window = dist::allreduce_max(window, comm);  // the windows are cut alike on every rank
   const dist::WindowPlan plan = dist::windows_of(stage_a, window);
   const std::int64_t rounds = plan.rounds;
   // Own and halo rows of each round (for the ledger), the rows received from other ranks.
@@ -633,7 +633,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   RowBlock block;
   FetchCounts fetched;
   // Windows of at most 1/32 of the resident block (and the option's bound) of each holder's rows
-  // per round, the same on every rank (the smallest).
+  // per round, the same on every rank (the largest rank's).
   const std::int64_t window = std::max<std::int64_t>(
       1, std::min<std::int64_t>(static_cast<std::int64_t>(options.halo_bytes_per_exchange),
                                 std::max<std::int64_t>(row_bytes, index.rows() * row_bytes / 32)) /

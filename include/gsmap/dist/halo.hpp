@@ -47,7 +47,7 @@ class HaloExchange {
 // Rank r holds rows [partition.start(r), partition.end(r)), row i of them at
 // held + (i - start) * row_bytes. `needed`: sorted, unique global rows this rank wants (its own
 // rows included: copied, not sent). Round x moves, from every rank r, the needed rows among its
-// held rows [start + x * w_r, start + (x + 1) * w_r) (w_r: windows_of(partition, the smallest
+// held rows [start + x * w_r, start + (x + 1) * w_r) (w_r: windows_of(partition, the largest
 // rank's window_rows)): they land in `out` one after the
 // other in arrival order (the round's own rows first, then the received rows by source rank, each
 // source's in global order), so `out` fills as a prefix; slot[k] is set to the row of `out` that
