@@ -684,7 +684,8 @@ std::vector<OptionSpec> build_table() {
                          "Reader -> compute queue capacity, in multiples of the compute workers.", 1,
                          10, [](auto& r) -> auto& { return r.config.l2g.compute_input_queue_size; }));
   t.push_back(int_option("writer-queue-size", kWorkers, kLatentToGene,
-                         "Compute -> writer queue capacity (batches).", 10, 500,
+                         "Compute -> writer queue capacity (batches; at most 1/16 of the rank's "
+                         "resident log-rank block, at least 2).", 10, 500,
                          [](auto& r) -> auto& { return r.config.l2g.writer_queue_size; }));
   {
     auto s = int_option("ldsc-read-workers", kWorkers, kSpatialLdsc,

@@ -1,6 +1,7 @@
 #include "gsmap/core/memory.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -40,8 +41,17 @@ void MemoryLedger::set(const std::string& name, std::int64_t bytes) {
   std::lock_guard lock(mu_);
   auto it = std::find_if(parts_.begin(), parts_.end(), [&](const Part& p) { return p.name == name; });
   if (it == parts_.end()) it = parts_.insert(parts_.end(), Part{name, 0, 0});
+  total_ += bytes - it->current;
   it->current = bytes;
   it->peak = std::max(it->peak, bytes);
+  note_total();
+}
+
+void MemoryLedger::note_total() {
+  if (total_ <= peak_total_) return;
+  peak_total_ = total_;
+  at_peak_.resize(parts_.size());
+  for (std::size_t i = 0; i < parts_.size(); ++i) at_peak_[i] = parts_[i].current;
 }
 
 void MemoryLedger::add(const std::string& name, std::int64_t delta) {
@@ -50,11 +60,27 @@ void MemoryLedger::add(const std::string& name, std::int64_t delta) {
   if (it == parts_.end()) it = parts_.insert(parts_.end(), Part{name, 0, 0});
   it->current += delta;
   it->peak = std::max(it->peak, it->current);
+  total_ += delta;
+  note_total();
 }
 
 void MemoryLedger::reset() {
   std::lock_guard lock(mu_);
   parts_.clear();
+  at_peak_.clear();
+  total_ = peak_total_ = 0;
+}
+
+std::int64_t MemoryLedger::peak_total() const {
+  std::lock_guard lock(mu_);
+  return peak_total_;
+}
+
+std::vector<MemoryLedger::Part> MemoryLedger::parts_at_peak_total() const {
+  std::lock_guard lock(mu_);
+  std::vector<Part> out = parts_;
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].current = i < at_peak_.size() ? at_peak_[i] : 0;
+  return out;
 }
 
 std::vector<MemoryLedger::Part> MemoryLedger::parts() const {
@@ -63,17 +89,25 @@ std::vector<MemoryLedger::Part> MemoryLedger::parts() const {
 }
 
 std::string MemoryLedger::summary() const {
-  const auto ps = parts();
+  const auto ps = parts_at_peak_total();
   const std::int64_t peak = peak_rss_bytes();
   std::string out = fmt::format("peak RSS {:.2f} GiB", gib(peak));
   std::int64_t covered = 0;
-  std::string terms;
+  std::string terms, apart;
   for (const auto& p : ps) {
-    if (p.peak <= 0) continue;
-    terms += fmt::format("{}{} {:.2f}", terms.empty() ? " = " : " + ", p.name, gib(p.peak));
-    covered += p.peak;
+    if (p.current > 0) {
+      terms += fmt::format("{}{} {:.2f}", terms.empty() ? " = " : " + ", p.name, gib(p.current));
+      covered += p.current;
+    }
+    if (std::llround(gib(p.peak) * 100) != std::llround(gib(p.current) * 100)) {  // as printed
+      apart += fmt::format("{}{} {:.2f}", apart.empty() ? "" : ", ", p.name, gib(p.peak));
+    }
   }
-  if (!terms.empty()) out += terms + fmt::format(" + other {:.2f} GiB", gib(std::max<std::int64_t>(0, peak - covered)));
+  if (!terms.empty()) {
+    out += terms + fmt::format(" + other {:.2f} GiB (parts as held together at their largest sum",
+                               gib(std::max<std::int64_t>(0, peak - covered)));
+    out += apart.empty() ? ")" : "; larger apart: " + apart + ")";
+  }
   return out;
 }
 

@@ -16,6 +16,9 @@
 #include <optional>
 
 #include <sys/resource.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -301,53 +304,111 @@ void permute_rows_in_place(RowBlock& block, std::span<const std::int64_t> from) 
   });
 }
 
-// Fills every resident row of `block` from the ranked blocks of Stage A: rows this rank ranked are
-// copied, the others fetched from the ranks that ranked them, each row once, in exchanges of at
-// most `bytes_per_exchange`. Collective: every rank joins every exchange.
-// In place (`ranked` is `block`, processes_ranked_rows): rows [0, own) hold the rank's Stage A
-// rows in input order and serve the other ranks' requests; only the halo rows are fetched (into
-// rows own ..), then the own rows are permuted into processing order.
-FetchCounts fetch_resident_rows(const dist::Partition& stage_a, const ResidentIndex& index,
-                                const RowBlock& ranked, RowBlock& block,
-                                std::size_t bytes_per_exchange, MPI_Comm comm) {
+// In place (processes_ranked_rows): rows [0, own) of `block` hold the rank's Stage A rows in input
+// order and serve the other ranks' requests, the halo rows arrive after them through the same
+// rounds as every other rank's (dist::fetch_rows_in_windows: the ranks' collectives match whether
+// or not they are in place), then the own rows and the halo rows are permuted into the resident
+// order in place (docs/algorithms.md §5.3).
+FetchCounts fetch_halo_in_place(const dist::Partition& stage_a, const ResidentIndex& index,
+                                RowBlock& block, std::int64_t window, std::int64_t& send_rows,
+                                std::int64_t& window_used, MPI_Comm comm) {
   const int me = dist::rank(comm);
-  const std::int64_t a0 = stage_a.start(me), a1 = stage_a.end(me);
-  const bool in_place = &ranked == &block;
-  const std::size_t g = static_cast<std::size_t>(block.cols());
-  const std::size_t row_bytes = g * sizeof(f16_bits);
+  const std::int64_t a0 = stage_a.start(me), own = index.own();
+  const std::size_t row_bytes = static_cast<std::size_t>(block.cols()) * sizeof(f16_bits);
+  const auto& halo = index.halo();
+  std::vector<std::int64_t> slot(halo.size());
+  const auto done = dist::fetch_rows_in_windows(
+      stage_a, halo, row_bytes, reinterpret_cast<const std::byte*>(block.data()), window,
+      reinterpret_cast<std::byte*>(block.row(own)), slot, nullptr, comm);
   FetchCounts counts;
-  std::vector<std::int64_t> remote, remote_row;  // by global id (by_global() is sorted)
-  for (const auto& [global, row] : index.by_global()) {
-    if (global >= a0 && global < a1) {
-      if (!in_place) std::copy_n(ranked.row(global - a0), g, block.row(row));
-    } else {
-      remote.push_back(global);
-      remote_row.push_back(row);
-      ++(row < index.own() ? counts.own_received : counts.halo_received);
-    }
-  }
-  dist::HaloExchange halo(stage_a, comm, row_bytes, reinterpret_cast<const std::byte*>(ranked.data()));
-  const std::size_t per = std::max<std::size_t>(1, bytes_per_exchange / std::max<std::size_t>(1, row_bytes));
-  const std::int64_t mine = static_cast<std::int64_t>((remote.size() + per - 1) / per);
-  counts.rounds = dist::allreduce_max(mine, comm);
-  for (std::int64_t x = 0; x < counts.rounds; ++x) {
-    const std::size_t b = std::min(remote.size(), static_cast<std::size_t>(x) * per);
-    const std::size_t e = std::min(remote.size(), b + per);
-    const std::vector<std::int64_t> needed(remote.begin() + static_cast<std::ptrdiff_t>(b),
-                                           remote.begin() + static_cast<std::ptrdiff_t>(e));
-    const auto bytes = halo.exchange(needed);
-    for (std::size_t i = b; i < e; ++i) {
-      std::memcpy(block.row(remote_row[i]), bytes.data() + (i - b) * row_bytes, row_bytes);
-    }
-  }
-  if (in_place) {
-    // Every rank joined every exchange: nobody reads this rank's Stage A rows any more.
-    std::vector<std::int64_t> from(static_cast<std::size_t>(index.own()));
-    const auto& own = index.own_cells();
-    for (std::size_t i = 0; i < from.size(); ++i) from[i] = own[i] - a0;
-    permute_rows_in_place(block, from);
-  }
+  counts.halo_received = done.rows_received;
+  counts.rounds = done.rounds;
+  send_rows = done.send_buffer_rows;
+  window_used = done.window_rows;
+  // Every rank joined every round: nobody reads this rank's Stage A rows any more.
+  std::vector<std::int64_t> from(static_cast<std::size_t>(index.rows()));
+  const auto& cells = index.own_cells();
+  for (std::int64_t i = 0; i < own; ++i) from[static_cast<std::size_t>(i)] = cells[static_cast<std::size_t>(i)] - a0;
+  for (std::size_t k = 0; k < halo.size(); ++k) from[static_cast<std::size_t>(own) + k] = own + slot[k];
+  permute_rows_in_place(block, from);
   return counts;
+}
+
+// A part of the memory ledger whose bytes change while it lives; what is left is given back when
+// it goes (also on an exception).
+class LedgerShare {
+ public:
+  LedgerShare(std::string name, std::int64_t bytes) : name_(std::move(name)) { add(bytes); }
+  ~LedgerShare() { core::MemoryLedger::instance().add(name_, -bytes_); }
+  LedgerShare(const LedgerShare&) = delete;
+  LedgerShare& operator=(const LedgerShare&) = delete;
+  void add(std::int64_t delta) {
+    bytes_ += delta;
+    core::MemoryLedger::instance().add(name_, delta);
+  }
+
+ private:
+  std::string name_;
+  std::int64_t bytes_ = 0;
+};
+
+struct StreamedFetch {
+  FetchCounts counts;
+  std::int64_t window_rows = 0;       // rows of a holder's window (one round)
+  std::int64_t peak_rows_held = 0;    // ranked rows not yet released + resident rows filled
+  std::int64_t send_buffer_rows = 0;  // the largest round's packed rows
+};
+
+// Fills the resident block from the ranked blocks of Stage A in rounds over windows of the
+// holders' input order (dist::fetch_rows_in_windows, docs/algorithms.md §5.3): after each round the
+// window's ranked rows are released (nobody reads them again) while the resident rows arrive one
+// after the other, so the two blocks never coexist in full: at most about one block plus a
+// window. The rows land in arrival order, then are permuted into the resident order in place.
+// `block` is a fresh block (its pages untouched); `ranked` holds this rank's Stage A rows.
+StreamedFetch fetch_resident_rows_streamed(const dist::Partition& stage_a, const ResidentIndex& index,
+                                           RowBlock& ranked, RowBlock& block, std::int64_t window,
+                                           LedgerShare& ledger_ranked, LedgerShare& ledger_own,
+                                           LedgerShare& ledger_halo, MPI_Comm comm) {
+  const int me = dist::rank(comm);
+  const std::int64_t a0 = stage_a.start(me), n_ranked = stage_a.count(me);
+  const std::int64_t row_bytes = block.cols() * static_cast<std::int64_t>(sizeof(f16_bits));
+  const auto& by = index.by_global();
+  StreamedFetch out;
+  window = dist::allreduce_max(window, comm);  // the windows are cut alike on every rank
+  const dist::WindowPlan plan = dist::windows_of(stage_a, window);
+  const std::int64_t rounds = plan.rounds;
+  // Own and halo rows of each round (for the ledger), the rows received from other ranks.
+  std::vector<std::int64_t> own_in(static_cast<std::size_t>(rounds), 0), halo_in(static_cast<std::size_t>(rounds), 0);
+  std::vector<std::int64_t> needed(by.size()), slot(by.size());
+  for (std::size_t k = 0; k < by.size(); ++k) {
+    const auto [global, row] = by[k];
+    needed[k] = global;
+    const int owner = stage_a.owner(global);
+    const auto x = static_cast<std::size_t>((global - stage_a.start(owner)) / plan.rows[static_cast<std::size_t>(owner)]);
+    ++(row < index.own() ? own_in : halo_in)[x];
+    if (global < a0 || global >= a0 + n_ranked) ++(row < index.own() ? out.counts.own_received : out.counts.halo_received);
+  }
+  std::int64_t released = 0;
+  const auto round_done = [&](std::int64_t x, std::int64_t held_done, std::int64_t filled) {
+    // The window's rows arrived while its ranked rows were still held: count both, then release.
+    out.peak_rows_held = std::max(out.peak_rows_held, n_ranked - released + filled);
+    ledger_own.add(own_in[static_cast<std::size_t>(x)] * row_bytes);
+    ledger_halo.add(halo_in[static_cast<std::size_t>(x)] * row_bytes);
+    ranked.release_rows(std::max<std::int64_t>(0, released - 1), held_done);  // the page across the last bound too
+    ledger_ranked.add(-(held_done - released) * row_bytes);
+    released = held_done;
+  };
+  const auto done = dist::fetch_rows_in_windows(
+      stage_a, needed, static_cast<std::size_t>(row_bytes), reinterpret_cast<const std::byte*>(ranked.data()),
+      window, reinterpret_cast<std::byte*>(block.data()), slot, round_done, comm);
+  out.counts.rounds = done.rounds;
+  out.window_rows = done.window_rows;
+  out.send_buffer_rows = done.send_buffer_rows;
+  // Arrival order -> resident order (own rows in processing order, then the halo by global id).
+  std::vector<std::int64_t> from(by.size());
+  for (std::size_t k = 0; k < by.size(); ++k) from[static_cast<std::size_t>(by[k].second)] = slot[k];
+  permute_rows_in_place(block, from);
+  return out;
 }
 
 // ---- Stage C ------------------------------------------------------------------------------------
@@ -531,13 +592,13 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const bool in_place = processes_ranked_rows(in.own_cells, start, end);
   auto ranked = std::make_unique<RowBlock>(in_place ? index.rows() : n_ranked, n_genes,
                                            options.memmap_tmp_dir, in_place ? "log_ranks" : "ranked");
-  std::optional<core::MemoryPart> ledger_ranked, ledger_own, ledger_halo;
-  if (in_place) {
-    ledger_own.emplace("log-rank block", n_own * row_bytes);
-    ledger_halo.emplace("halo", (index.rows() - n_own) * row_bytes);
-  } else {
-    ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
-  }
+  // Ledger parts (docs/scalability.md "Memory per rank"): in place, the block is the log-rank
+  // block and the halo from the start; otherwise the ranked block shrinks as the resident block
+  // (log-rank block and halo) fills, window by window.
+  std::optional<LedgerShare> ledger_ranked;
+  LedgerShare ledger_own("log-rank block", in_place ? n_own * row_bytes : 0);
+  LedgerShare ledger_halo("halo", in_place ? (index.rows() - n_own) * row_bytes : 0);
+  if (!in_place) ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
   const auto t_a = Clock::now();
   cpu0 = cpu_seconds();
   std::optional<GeneStats> resumed;
@@ -562,25 +623,40 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     if (hooks.stage_a_done) hooks.stage_a_done(result.stats, *ranked, n_ranked);
   }
 
+#ifdef __GLIBC__
+  // Stage A's chunk buffers and what its hooks freed (the log-rank file's obs, gathered to rank 0)
+  // are heap blocks amid live ones: give their pages back before the resident block fills.
+  malloc_trim(0);
+#endif
   // The resident block: processed cells' rows, then the halo, each row fetched once per run.
   const auto t_h = Clock::now();
   RowBlock block;
+  FetchCounts fetched;
+  // Windows of at most 1/32 of the resident block (and the option's bound) of each holder's rows
+  // per round, the same on every rank (the largest rank's).
+  const std::int64_t window = std::max<std::int64_t>(
+      1, std::min<std::int64_t>(static_cast<std::int64_t>(options.halo_bytes_per_exchange),
+                                std::max<std::int64_t>(row_bytes, index.rows() * row_bytes / 32)) /
+             row_bytes);
   if (in_place) {
     block = std::move(*ranked);
+    fetched = fetch_halo_in_place(part, index, block, window, result.send_buffer_rows,
+                                  result.window_rows, comm);
+    result.peak_rows_held = index.rows();
   } else {
+    // A fresh block: its pages are faulted in as the rows arrive.
     block = RowBlock(index.rows(), n_genes, options.memmap_tmp_dir, "log_ranks");
-    ledger_own.emplace("log-rank block", n_own * row_bytes);
-    ledger_halo.emplace("halo", (index.rows() - n_own) * row_bytes);
+    const StreamedFetch streamed = fetch_resident_rows_streamed(
+        part, index, *ranked, block, window, *ledger_ranked, ledger_own, ledger_halo, comm);
+    fetched = streamed.counts;
+    result.peak_rows_held = streamed.peak_rows_held;
+    result.window_rows = streamed.window_rows;
+    result.send_buffer_rows = streamed.send_buffer_rows;
   }
-  const RowBlock& serving = in_place ? block : *ranked;
-  // Exchanges of at most 1/16 of the resident block (and the option's bound): the send and
-  // receive buffers of one exchange stay small beside the blocks.
-  const std::size_t per_exchange = std::min(
-      options.halo_bytes_per_exchange,
-      std::max(static_cast<std::size_t>(row_bytes), block.bytes() / 16));
-  const FetchCounts fetched = fetch_resident_rows(part, index, serving, block, per_exchange, comm);
   ranked.reset();
   ledger_ranked.reset();
+  result.ranked_rows = n_ranked;
+  result.resident_rows = index.rows();
   result.resident_in_place = in_place;
   result.own_rows = n_own;
   result.redistributed_rows = fetched.own_received;
@@ -588,6 +664,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   result.halo_rows_received = fetched.halo_received;
   result.exchange_rounds = fetched.rounds;
   result.seconds_halo = seconds_since(t_h);
+#ifdef __GLIBC__
+  malloc_trim(0);  // the fetch's send buffers, likewise, before Stage C
+#endif
   if (hooks.stage_c_begins) hooks.stage_c_begins();
 
   // Stage C.
@@ -671,7 +750,16 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     core::progress_add(static_cast<std::int64_t>(r.cells.size()), static_cast<std::size_t>(type));
     kill_point("gss");
   };
-  core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(options.shape, stages);
+  // Finished batches wait for the writers in a queue of at most 1/16 of the resident block's bytes
+  // (at least 2 batches, at most --writer-queue-size): the GSS rows waiting to be written follow
+  // the rank's share instead of a fixed count of batches (docs/scalability.md "Memory per rank").
+  // Only the queue's depth changes; the writers set the pace when they are the slower stage.
+  core::PipelineShape shape = options.shape;
+  const std::size_t batch_bytes = batch_size * g * sizeof(f16_bits);
+  shape.writer_queue_size = std::clamp<std::size_t>(block.bytes() / 16 / std::max<std::size_t>(1, batch_bytes), 2,
+                                                    std::max<std::size_t>(2, options.shape.writer_queue_size));
+  result.writer_queue_batches = static_cast<std::int64_t>(shape.writer_queue_size);
+  core::StagedPipeline<GssJob, GssSlots, GssComputed> pipeline(shape, stages);
 
   // Batches per cell type (cells of one type read each other's rows), in locality order.
   const std::size_t n_types = std::max<std::size_t>(1, table.group_names.size());

@@ -43,7 +43,8 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 // Halo budget of one latent-to-gene round (latent_to_gene.cpp).
-constexpr std::int64_t kHaloBytesPerRound = std::int64_t{256} << 20;
+// The fetch's window bound (gss::GssEngineOptions::halo_bytes_per_exchange).
+constexpr std::int64_t kFetchWindowBytes = std::int64_t{64} << 20;
 // Bytes per spot and trait of a <project>_<trait>.csv.gz (a spot name and five numbers, gzip) and
 // of the results h5ad (five values and the obs), as measured on the simulated data set.
 constexpr double kCsvGzBytesPerSpot = 40;
@@ -187,9 +188,11 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
   // Memory per rank (docs/scalability.md "Memory per rank"): the tables over all cells (row
   // numbers, cell types, coordinates), the names and obs columns of the rows
   // it writes, the embeddings of its processed cells and their candidates (f64 as read, then
-  // f16), the ranked block (Stage A share) beside the resident block (processed cells + halo),
-  // the neighbour table, the halo exchange budget, and the batches in flight in the staged
-  // pipeline.
+  // f16), the larger of the ranked block (Stage A share) and the resident block (processed cells +
+  // halo) plus one window of the fetch (the ranked block is released window by window as the
+  // resident block fills, docs/algorithms.md §5.3; one block at one rank), the neighbour table,
+  // the fetch's send buffer (about a window), and the batches in flight in the staged pipeline
+  // (the writer queue holds at most 1/16 of the resident block).
   const double g = static_cast<double>(n_genes);
   const double k_tot = params.total_columns();
   const double over_all =
@@ -203,16 +206,21 @@ std::optional<SpotsInfo> plan_latent_to_gene(const Config& cfg, bool cauchy_next
     const double tables = over_all + own * 100.0 +
                           // scRNA: the cells of its types, at most all
                           (spatial ? processed + halo_r : n_all) * emb_bytes_per_row;
-    const double blocks = (own + processed + halo_r) * g * 2.0;
+    const double resident = (processed + halo_r) * g * 2.0;
+    const double window = std::min(static_cast<double>(kFetchWindowBytes), resident / 32.0);
+    const double blocks = np == 1 ? resident : std::max(own * g * 2.0, resident) + window;
     const double neighbours = processed * k_tot * (4.0 + 2.0 + 2.0);
-    const double halo = std::min(static_cast<double>(kHaloBytesPerRound), halo_r * g * 2.0);
+    const double halo = np == 1 ? 0.0 : window;  // the send buffer of a round
     const double batch = std::min<double>(c.mkscore_batch_size, processed);
     // Stage C reads neighbour rows in place from the resident block: a batch in flight holds its
     // slot rows (K_tot x 4 bytes per cell) and its f16 scores (2G per cell) until written.
+    const double writer_queue = std::clamp(
+        std::floor(resident / 16.0 / std::max(1.0, batch * g * 2.0)), 2.0,
+        std::max(2.0, static_cast<double>(c.writer_queue_size)));
     const double in_flight =
         static_cast<double>(c.compute_input_queue_size + c.mkscore_compute_workers +
-                            c.mkscore_write_workers) * batch *
-        (k_tot * 4.0 + g * 2.0);
+                            c.mkscore_write_workers) * batch * (k_tot * 4.0 + g * 2.0) +
+        writer_queue * batch * g * 2.0;
     const double ranking = static_cast<double>(1 << 20);  // f32 ln ranks of one sub-block of rows
     plan.note_memory(r, tables + blocks + neighbours + halo + in_flight + ranking);
   }

@@ -105,17 +105,28 @@ gss::NeighborResult neighbors_to_input_order(std::span<const std::int64_t> own_c
 void log_rank_traffic(const gss::GssRunResult& run, std::int64_t n_genes, MPI_Comm comm) {
   const int np = dist::size(comm);
   // GSS rows are written by index (no way back through MPI): 0 rows back.
-  const std::int64_t mine[6] = {run.own_rows, run.halo_rows, run.halo_rows_received,
-                                run.redistributed_rows, 0, run.exchange_rounds};
-  std::vector<std::int64_t> all(dist::rank(comm) == 0 ? 6 * static_cast<std::size_t>(np) : 0);
-  GSMAP_MPI_CALL(MPI_Gather(mine, 6, MPI_INT64_T, all.data(), 6, MPI_INT64_T, 0, comm));
+  constexpr std::size_t kValues = 12;
+  const std::int64_t mine[kValues] = {run.own_rows, run.halo_rows, run.halo_rows_received,
+                                      run.redistributed_rows, 0, run.exchange_rounds,
+                                      run.ranked_rows, run.resident_rows, run.peak_rows_held,
+                                      run.window_rows, run.send_buffer_rows,
+                                      run.resident_in_place ? 1 : 0};
+  std::vector<std::int64_t> all(dist::rank(comm) == 0 ? kValues * static_cast<std::size_t>(np) : 0);
+  GSMAP_MPI_CALL(MPI_Gather(mine, static_cast<int>(kValues), MPI_INT64_T, all.data(),
+                            static_cast<int>(kValues), MPI_INT64_T, 0, comm));
   if (dist::rank(comm) != 0) return;
   const double mib = static_cast<double>(n_genes) * 2.0 / (1 << 20);
   for (int r = 0; r < np; ++r) {
-    const std::int64_t* v = all.data() + 6 * static_cast<std::size_t>(r);
+    const std::int64_t* v = all.data() + kValues * static_cast<std::size_t>(r);
     GSMAP_LOG_INFO("  rank {}: {} own rows, {} halo rows ({} received, {:.1f} MiB), "
                    "redistribution {} rows in ({:.1f} MiB), GSS rows written at their input "
                    "positions, {} rounds", r, v[0], v[1], v[2], v[2] * mib, v[3], v[3] * mib, v[5]);
+    // docs/algorithms.md §5.3: the ranked block is released window by window as the resident
+    // block fills (in place: one block).
+    GSMAP_LOG_INFO("  rank {}: log-rank rows held at once: at most {} ({:.1f} MiB; ranked block {} "
+                   "rows, resident block {} rows, {}windows of {} rows, send buffer at most {} rows)",
+                   r, v[8], v[8] * mib, v[6], v[7], v[11] ? "one block permuted in place, " : "",
+                   v[9], v[10]);
   }
 }
 
@@ -367,8 +378,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
                  halo_in, 100.0 * static_cast<double>(halo_in) / static_cast<double>(cells.n),
                  halo_in * n_genes * 2.0 / (1 << 20), halo_received, moved,
                  moved * n_genes * 2.0 / (1 << 20), run.seconds_halo);
-  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0)",
-                 cells.n, backend->name(), run.seconds_c, run.cpu_c);
+  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0; "
+                 "finished batches wait in a queue of {} on rank 0)",
+                 cells.n, backend->name(), run.seconds_c, run.cpu_c, run.writer_queue_batches);
   if (me == 0) GSMAP_LOG_INFO("\n{}", run.report.summary_table());
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);

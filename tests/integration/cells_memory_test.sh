@@ -5,6 +5,10 @@
 # accounting of pipeline::AllCellsMemory, logged as "Cells held per rank over all N cells: peak X
 # bytes per cell"). The 4-rank run reads the per-cell columns in blocks of 700 rows (test hook
 # GSMAP_TEST_CELL_BLOCK_ROWS) and must write the outputs of a 1-rank run with the default blocks.
+# The log-rank blocks (docs/algorithms.md §5.3): at 4 ranks every rank must release its ranked
+# block (Stage A share) window by window while its resident block fills, so that the rows it holds
+# at once ("log-rank rows held at once: at most X", counted per round) stay within the larger block
+# plus two windows, well below both blocks together; at 1 rank one block (permuted in place).
 # Usage: cells_memory_test.sh EXE SCRATCH [CELLS]
 set -euo pipefail
 exe=$1 scratch=$2 cells=${3:-12000}
@@ -34,5 +38,23 @@ for np in 1 4; do
     || { echo "FAIL: $np rank(s) held $peak bytes per cell over all cells (bound 32)"; exit 1; }
 done
 grep -h "Stage B search" "$scratch/np4.log" | sed 's/^[^]]*\] [^]]*\] //'
+for np in 1 4; do
+  lines=$(grep "log-rank rows held at once" "$scratch/np$np.log" || true)
+  [[ $(echo "$lines" | grep -c "rows held") -eq $np ]] || { echo "FAIL: no 'rows held' line per rank at $np ranks"; exit 1; }
+  [[ $np -gt 1 || $lines == *"one block permuted in place"* ]] || { echo "FAIL: 1 rank not in place"; exit 1; }
+  echo "$lines" | sed 's/^[^]]*\] [^]]*\] //'
+  while read -r held ranked resident window; do
+    if (( np == 1 )); then
+      (( held == resident && held == ranked )) || { echo "FAIL: 1 rank held $held rows, block $resident"; exit 1; }
+      continue
+    fi
+    big=$(( ranked > resident ? ranked : resident ))
+    (( window > 0 && held <= big + 2 * window )) \
+      || { echo "FAIL: $held rows held at once > $big + 2 x $window (ranked $ranked, resident $resident)"; exit 1; }
+    (( held < ranked + resident - 4 * window )) \
+      || { echo "FAIL: ranked and resident blocks coexist: $held rows held at once"; exit 1; }
+  done < <(echo "$lines" | sed -nE 's/.*at most ([0-9]+) .*ranked block ([0-9]+) rows, resident block ([0-9]+) rows, .*windows of ([0-9]+) rows.*/\1 \2 \3 \4/p')
+done
 /usr/bin/python3 "$here/outputs_same.py" "$scratch/np1/mem" "$scratch/np4/mem"
 echo "ok   at most 32 bytes per cell over all cells on every rank, transient included"
+echo "ok   ranked blocks released window by window as the resident blocks fill (4 ranks)"

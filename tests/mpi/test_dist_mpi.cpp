@@ -113,6 +113,79 @@ TEST(Redistribution, EveryRowReachesItsOwnerOnceInSmallRounds) {
   EXPECT_EQ(counts.rounds, most);
 }
 
+TEST(WindowedFetch, RowsArriveAsAPrefixWhileTheHoldersReleaseTheirWindows) {
+  // 997 rows, row k = (k, 10k, 100k), held in a contiguous partition. Each rank needs a scattered
+  // share (the rows a fixed scramble gives it, as a shuffled input gives a processing order) plus
+  // every 7th row (a halo wanted by all). Windows of 16 rows: many rounds.
+  const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
+  const std::int64_t total = 997, window = 16;
+  const Partition p(total, n);
+  const std::size_t row_bytes = 3 * sizeof(std::int64_t);
+  std::vector<std::int64_t> held;
+  for (std::int64_t k = p.start(me); k < p.end(me); ++k) held.insert(held.end(), {k, 10 * k, 100 * k});
+  std::vector<std::int64_t> needed;
+  for (std::int64_t k = 0; k < total; ++k) {
+    if ((k * 7919 + 13) % 101 % n == me || k % 7 == 0) needed.push_back(k);
+  }
+  std::vector<std::int64_t> out(3 * needed.size(), -1), slot(needed.size(), -1);
+  std::int64_t calls = 0, released = 0, last_filled = 0, peak = 0;
+  const std::int64_t n_held = p.count(me);
+  // Every share in the same number of rounds, each in windows of at most 16 rows.
+  const WindowPlan plan = windows_of(p, window);
+  std::int64_t most = 0;
+  for (int r = 0; r < n; ++r) most = std::max(most, (p.count(r) + window - 1) / window);
+  EXPECT_EQ(plan.rounds, most);
+  for (int r = 0; r < n; ++r) {
+    EXPECT_LE(plan.rows[static_cast<std::size_t>(r)], window);
+    EXPECT_GE(plan.rows[static_cast<std::size_t>(r)] * plan.rounds, p.count(r));
+  }
+  const std::int64_t w_me = plan.rows[static_cast<std::size_t>(me)];
+  const auto counts = fetch_rows_in_windows(
+      p, needed, row_bytes, reinterpret_cast<const std::byte*>(held.data()), window,
+      reinterpret_cast<std::byte*>(out.data()), slot,
+      [&](std::int64_t x, std::int64_t held_done, std::int64_t filled) {
+        EXPECT_EQ(x, calls++);
+        EXPECT_EQ(held_done, std::min(n_held, (x + 1) * w_me));
+        EXPECT_GE(filled, last_filled);
+        // Every row of `out` below `filled` is written (the prefix), none above.
+        for (std::int64_t i = 0; i < static_cast<std::int64_t>(needed.size()); ++i) {
+          EXPECT_EQ(out[static_cast<std::size_t>(3 * i)] >= 0, i < filled) << "row " << i << " round " << x;
+        }
+        // The rank's held rows of windows < x are released; window x is held while its rows arrive.
+        peak = std::max(peak, n_held - released + filled);
+        released = held_done;
+        last_filled = filled;
+      },
+      MPI_COMM_WORLD);
+  EXPECT_EQ(calls, counts.rounds);
+  EXPECT_EQ(counts.rounds, most);
+  EXPECT_EQ(counts.window_rows, w_me);
+  EXPECT_EQ(last_filled, static_cast<std::int64_t>(needed.size()));
+  EXPECT_EQ(counts.rows_local + counts.rows_received, static_cast<std::int64_t>(needed.size()));
+  std::vector<bool> used(needed.size(), false);
+  for (std::size_t k = 0; k < needed.size(); ++k) {
+    ASSERT_GE(slot[k], 0);
+    ASSERT_LT(slot[k], static_cast<std::int64_t>(needed.size()));
+    EXPECT_FALSE(used[static_cast<std::size_t>(slot[k])]);
+    used[static_cast<std::size_t>(slot[k])] = true;
+    const std::int64_t* v = out.data() + 3 * slot[k];
+    EXPECT_EQ(v[0], needed[k]);
+    EXPECT_EQ(v[1], 10 * needed[k]);
+    EXPECT_EQ(v[2], 100 * needed[k]);
+  }
+  // Memory in rows: held rows not yet released plus rows filled stay within the larger of the two
+  // blocks and a few windows, far below both blocks together.
+  const auto n_needed = static_cast<std::int64_t>(needed.size());
+  EXPECT_LE(peak, std::max(n_held, n_needed) + 3 * window) << "held " << n_held << ", needed " << n_needed;
+  if (n > 1) EXPECT_LT(peak, n_held + n_needed - 3 * window);
+  // Nothing needed, still collective: every rank joins every round.
+  std::vector<std::int64_t> none_slot;
+  const auto none = fetch_rows_in_windows(p, {}, row_bytes, reinterpret_cast<const std::byte*>(held.data()),
+                                          window, nullptr, none_slot, nullptr, MPI_COMM_WORLD);
+  EXPECT_EQ(none.rounds, most);
+  EXPECT_EQ(none.rows_received, 0);
+}
+
 TEST(Reduce, ExactSumIndependentOfRanks) {
   const int me = rank(MPI_COMM_WORLD), n = size(MPI_COMM_WORLD);
   Partition p(1000, n);

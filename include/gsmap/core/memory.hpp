@@ -1,9 +1,12 @@
 #pragma once
 // Memory accounting per rank (docs/performance.md "Memory"): the process's peak resident set size
 // from the kernel, and a ledger of the large buffers the engines hold, by name. Engines record what
-// they allocate (`MemoryLedger::instance().set("W", bytes)`); the ledger keeps each part's peak, and
-// the pipeline logs one line per rank at the end of each step:
-//   "memory rank 0: peak RSS 1.21 GiB = log-rank block 0.30 + halo 0.05 + GSS block 0.08 + ..."
+// they allocate (`MemoryLedger::instance().set("W", bytes)`); the ledger keeps each part's peak and
+// the parts as held at the moment their sum was largest, and the pipeline logs one line per rank at
+// the end of each step (the parts at their largest sum; parts that were larger at other times after
+// it):
+//   "memory rank 0: peak RSS 1.21 GiB = log-rank block 0.30 + halo 0.05 + ... + other 0.12 GiB
+//    (parts as held together at their largest sum, 0.35 GiB; larger apart: ranked block 0.30)"
 // Thread-safe; recording costs one mutex lock (call it per buffer, not per element).
 #include <cstdint>
 #include <map>
@@ -36,13 +39,20 @@ class MemoryLedger {
   };
   // In first-recorded order.
   std::vector<Part> parts() const;
+  // The largest sum of the parts' current values so far, and each part's value at that moment
+  // (Part::current; Part::peak is the part's own peak), in first-recorded order.
+  std::int64_t peak_total() const;
+  std::vector<Part> parts_at_peak_total() const;
   // "peak RSS 1.21 GiB = <part> 0.30 GiB + ... + other 0.12 GiB" (parts' peaks; "other" is the
   // peak RSS not covered by the parts, never negative).
   std::string summary() const;
 
  private:
+  void note_total();  // under mu_
   mutable std::mutex mu_;
   std::vector<Part> parts_;
+  std::int64_t total_ = 0, peak_total_ = 0;
+  std::vector<std::int64_t> at_peak_;  // parts_[i].current when total_ was peak_total_
 };
 
 // RAII: records `bytes` under `name` for the lifetime of the guard.

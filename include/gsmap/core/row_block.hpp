@@ -1,7 +1,9 @@
 #pragma once
 // A rank's own block of a cells x genes matrix (f16 bits), held in memory or, with
 // --memmap-tmp-dir, in a file mapped from that (fast, local) directory. The file lives in a
-// private sub-directory that is removed when the block is destroyed.
+// private sub-directory that is removed when the block is destroyed. A heap block of 1 MiB or more
+// is an anonymous mapping of its own: its pages count in the resident set only once written, and
+// release_rows() gives them back to the system at once (docs/algorithms.md §5.3).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,12 +29,17 @@ class RowBlock {
   std::int64_t cols() const { return cols_; }
   std::size_t bytes() const { return static_cast<std::size_t>(rows_) * cols_ * sizeof(std::uint16_t); }
   bool file_backed() const { return !dir_.empty(); }
+  // Gives back the memory pages that lie wholly within rows [begin, end) (to the system, or for a
+  // file-backed block its disk blocks too where the file system can punch holes); those rows read
+  // as zeros afterwards. Returns the bytes given back. Does nothing for a small heap block.
+  std::size_t release_rows(std::int64_t begin, std::int64_t end);
 
  private:
   void release();
   std::uint16_t* data_ = nullptr;
   std::int64_t rows_ = 0, cols_ = 0;
   std::string dir_;  // private tmp sub-directory when file backed
+  bool mapped_ = false;  // heap block as an anonymous mapping
 };
 
 }  // namespace gsmap

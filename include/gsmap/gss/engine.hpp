@@ -113,6 +113,13 @@ struct GssRunResult {
   std::int64_t halo_rows_received = 0;  // ... of which ranked by another rank (received)
   std::int64_t exchange_rounds = 0;     // rounds of the fetch
   bool resident_in_place = false;       // the ranked block became the resident block (permuted)
+  // Memory of the fetch, in rows (docs/algorithms.md §5.3): the ranked block (Stage A share), the
+  // resident block (own + halo rows), the largest count of the two held together (ranked rows not
+  // yet released + resident rows filled; the resident rows in place), a holder's window per round
+  // and the largest round's send buffer (0 and 0 in place).
+  std::int64_t ranked_rows = 0, resident_rows = 0, peak_rows_held = 0;
+  std::int64_t window_rows = 0, send_buffer_rows = 0;
+  std::int64_t writer_queue_batches = 0;  // Stage C's compute -> writer queue, as bounded here
   std::int64_t zero_weight_cells = 0;   // this rank's cells whose weights were all 0
   double seconds_a = 0, seconds_b = 0, seconds_halo = 0, seconds_c = 0;  // wall, this rank
   double cpu_a = 0, cpu_b = 0, cpu_c = 0;  // CPU time of this process (all threads) per stage
