@@ -199,15 +199,19 @@ class SearchGrid {
     const double qx = query[0], qy = dim > 1 ? query[1] : 0.0;
     const std::int64_t cx = index_x(qx), cy = index_y(qy);
     hits.clear();
+    // Once k points are held, the k-th smallest d2 only falls as rings are added: points beyond it
+    // can never enter the k best, so `hits` keeps the k best only and a point is collected only
+    // when its d2 does not exceed the current k-th (ties kept: the index decides them).
+    double limit = std::numeric_limits<double>::infinity();
     for (std::int64_t r = 0;; ++r) {
       const std::int64_t ix0 = std::max<std::int64_t>(0, cx - r), ix1 = std::min(nx_ - 1, cx + r);
       const std::int64_t iy0 = std::max<std::int64_t>(0, cy - r), iy1 = std::min(ny_ - 1, cy + r);
       for (std::int64_t iy = iy0; iy <= iy1; ++iy) {  // the ring of grid cells at distance r
         if (iy == cy - r || iy == cy + r) {
-          for (std::int64_t ix = ix0; ix <= ix1; ++ix) collect(query, iy * nx_ + ix, hits);
+          for (std::int64_t ix = ix0; ix <= ix1; ++ix) collect(query, iy * nx_ + ix, limit, hits);
         } else {
-          if (cx - r >= 0) collect(query, iy * nx_ + cx - r, hits);
-          if (cx + r < nx_) collect(query, iy * nx_ + cx + r, hits);
+          if (cx - r >= 0) collect(query, iy * nx_ + cx - r, limit, hits);
+          if (cx + r < nx_) collect(query, iy * nx_ + cx + r, limit, hits);
         }
       }
       const bool whole = ix0 == 0 && iy0 == 0 && ix1 == nx_ - 1 && iy1 == ny_ - 1;
@@ -220,9 +224,10 @@ class SearchGrid {
       if (iy0 > 0) bound = std::min(bound, qy - (y0_ + static_cast<double>(iy0) * cell_));
       if (iy1 < ny_ - 1) bound = std::min(bound, y0_ + static_cast<double>(iy1 + 1) * cell_ - qy);
       bound -= margin_;
-      if (bound <= 0.0) continue;
       std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
-      if (hits[k - 1].d2 < bound * bound) break;
+      hits.resize(k);
+      limit = hits[k - 1].d2;
+      if (bound > 0.0 && limit < bound * bound) break;
     }
     std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
     std::sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k));
@@ -239,13 +244,14 @@ class SearchGrid {
     if (v >= static_cast<double>(n - 1)) return n - 1;
     return static_cast<std::int64_t>(v);
   }
-  void collect(const double* query, std::int64_t cell, std::vector<Hit>& hits) const {
+  void collect(const double* query, std::int64_t cell, double limit, std::vector<Hit>& hits) const {
     const int dim = cloud.dim;
     const std::uint32_t b = start_[static_cast<std::size_t>(cell)];
     const std::uint32_t e = start_[static_cast<std::size_t>(cell) + 1];
     for (std::uint32_t j = b; j < e; ++j) {
-      hits.push_back({squared_distance(query, sorted_.data() + static_cast<std::size_t>(j) * dim, dim),
-                      local_[j]});
+      const double d2 =
+          squared_distance(query, sorted_.data() + static_cast<std::size_t>(j) * dim, dim);
+      if (!(d2 > limit)) hits.push_back({d2, local_[j]});
     }
   }
 
