@@ -19,20 +19,6 @@ RowBlock::RowBlock(std::int64_t rows, std::int64_t cols, const std::string& tmp_
                    const std::string& tag)
     : rows_(rows), cols_(cols) {
   const std::size_t n = bytes();
-  if (tmp_dir.empty() && n >= kAnonymousMapBytes) {
-    // A private anonymous mapping (zero-filled) with transparent huge pages advised: the block is
-    // written once and read by rows scattered over all of it (Stage C), so 2 MiB pages save most
-    // of its page faults and TLB misses (docs/performance.md). Without THP it is an ordinary
-    // mapping.
-    void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw ComputeError(fmt::format("out of memory mapping {} bytes for {}", n, tag));
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, n, MADV_HUGEPAGE);  // advice only: a kernel without THP ignores it
-#endif
-    data_ = static_cast<std::uint16_t*>(p);
-    anonymous_ = true;
-    return;
-  }
   if (tmp_dir.empty()) {
     data_ = static_cast<std::uint16_t*>(std::calloc(n ? n : 1, 1));
     if (!data_) throw ComputeError(fmt::format("out of memory allocating {} bytes for {}", n, tag));
@@ -57,9 +43,7 @@ RowBlock::RowBlock(std::int64_t rows, std::int64_t cols, const std::string& tmp_
 }
 
 void RowBlock::release() {
-  if (anonymous_) {
-    if (data_) munmap(data_, bytes());
-  } else if (dir_.empty()) {
+  if (dir_.empty()) {
     std::free(data_);
   } else {
     if (data_) munmap(data_, bytes());
@@ -67,7 +51,6 @@ void RowBlock::release() {
     std::filesystem::remove_all(dir_, ec);
   }
   data_ = nullptr;
-  anonymous_ = false;
   dir_.clear();
 }
 
@@ -75,7 +58,7 @@ RowBlock::~RowBlock() { release(); }
 
 RowBlock::RowBlock(RowBlock&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)), rows_(o.rows_), cols_(o.cols_),
-      anonymous_(std::exchange(o.anonymous_, false)), dir_(std::exchange(o.dir_, {})) {}
+      dir_(std::exchange(o.dir_, {})) {}
 
 RowBlock& RowBlock::operator=(RowBlock&& o) noexcept {
   if (this != &o) {
@@ -83,7 +66,6 @@ RowBlock& RowBlock::operator=(RowBlock&& o) noexcept {
     data_ = std::exchange(o.data_, nullptr);
     rows_ = o.rows_;
     cols_ = o.cols_;
-    anonymous_ = std::exchange(o.anonymous_, false);
     dir_ = std::exchange(o.dir_, {});
   }
   return *this;

@@ -31,10 +31,7 @@ class RowBlock {
  private:
   void release();
   std::uint16_t* data_ = nullptr;
-  // Heap blocks from this size on are anonymous mappings with huge pages advised.
-  static constexpr std::size_t kAnonymousMapBytes = std::size_t{4} << 20;
   std::int64_t rows_ = 0, cols_ = 0;
-  bool anonymous_ = false;
   std::string dir_;  // private tmp sub-directory when file backed
 };
 
