@@ -470,9 +470,14 @@ MarkerScoreOptions marker_score_options(const GssEngineOptions& options) {
   return o;
 }
 
-std::vector<std::int64_t> locality_order(
-    std::span<const std::int64_t> positions, const NeighborResult& nb, int k,
-    const std::function<std::int64_t(std::int64_t)>& position_of) {
+namespace {
+
+// locality_order with the own position of a neighbour given by its slot (index into nb.indices)
+// and global id: the engine passes the slots' resident rows, computed once, instead of a search.
+template <typename PositionOfSlot>
+std::vector<std::int64_t> locality_order_by_slot(std::span<const std::int64_t> positions,
+                                                 const NeighborResult& nb, int k,
+                                                 const PositionOfSlot& position_of) {
   const int k_tot = nb.k_total;
   k = std::min(k, k_tot);
   const std::size_t n = positions.size();
@@ -511,7 +516,7 @@ std::vector<std::int64_t> locality_order(
       for (int j = 0; j < k; ++j) {
         const std::int64_t g = nb.indices[base + j];
         if (g < 0) continue;
-        const std::int64_t p = position_of(g);
+        const std::int64_t p = position_of(base + static_cast<std::size_t>(j), g);
         if (p < 0 || p >= max_pos) continue;
         const std::int64_t s = slot_of[static_cast<std::size_t>(p)];
         if (s < 0 || visited[static_cast<std::size_t>(s)]) continue;
@@ -526,6 +531,15 @@ std::vector<std::int64_t> locality_order(
     }
   }
   return order;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> locality_order(
+    std::span<const std::int64_t> positions, const NeighborResult& nb, int k,
+    const std::function<std::int64_t(std::int64_t)>& position_of) {
+  return locality_order_by_slot(positions, nb, k,
+                                [&](std::size_t, std::int64_t g) { return position_of(g); });
 }
 
 GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options,
@@ -773,11 +787,20 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     }
     by_type[static_cast<std::size_t>(t)].push_back(i);
   }
-  const auto own_position = [&](std::int64_t global) { return index.own_position(global); };
+  // A neighbour's own position is its resident row when that is an own row (slot_rows, above).
+  const auto own_position = [&](std::size_t slot, std::int64_t) -> std::int64_t {
+    const std::int32_t row = slot_rows[slot];
+    return row < n_own ? row : -1;
+  };
+  // The cell types' orders are independent: computed in parallel, batched in type order.
+  std::vector<std::vector<std::int64_t>> orders(n_types);
+  tbb::parallel_for(std::size_t{0}, n_types, [&](std::size_t t) {
+    orders[t] = locality_order_by_slot(by_type[t], nb, options.neighbors.k_homogeneous, own_position);
+  });
   std::vector<GssJob> jobs;
   for (std::size_t t = 0; t < n_types; ++t) {
     if (by_type[t].empty()) continue;
-    const auto order = locality_order(by_type[t], nb, options.neighbors.k_homogeneous, own_position);
+    const auto& order = orders[t];
     for (std::size_t b0 = 0; b0 < order.size(); b0 += batch_size) {
       GssJob job;
       job.cells.assign(order.begin() + static_cast<std::ptrdiff_t>(b0),

@@ -213,6 +213,108 @@ void store_mean_f16(const float* __restrict sum, float divisor, f16_bits* __rest
   for (std::size_t g = 0; g < n_genes; ++g) out[g] = f32_to_f16_select(sum[g] / divisor);
 }
 
+#if GSMAP_X86_DISPATCH
+// Lane permutation that packs the set lanes of an 8-bit mask to the front, low lane first.
+struct PackTable {
+  alignas(32) std::int32_t lanes[256][8];
+  constexpr PackTable() : lanes{} {
+    for (int m = 0; m < 256; ++m) {
+      int n = 0;
+      for (int b = 0; b < 8; ++b) {
+        if (m & (1 << b)) lanes[m][n++] = b;
+      }
+      for (; n < 8; ++n) lanes[m][n] = 0;
+    }
+  }
+};
+constexpr PackTable kPackTable;
+
+// Below this, exp(x) < 1 for numpy_expf (2.52 ulp at most; 1 - 2^-20 is 16 ulp below 1), so
+// the rank ratio is 0 whatever the fraction: such genes need no exp.
+constexpr float kRatioFloor = -0x1p-20f;
+
+// Steps 10-11 of one group's genes up to the exp: x = round_f16(accumulated) - G_Mean and the
+// fraction filter, packing the genes that may be kept (x >= kRatioFloor and the filter passed)
+// into x_out / gene_out; returns their count. The f16 roundings use F16C (vcvtps2ph, round to
+// nearest even), which equals round_f16_nonnegative for finite non-negative inputs (tested over
+// every such f32 in test_marker_score.cpp); a block with a negative or non-finite sum (never seen:
+// weights and log ranks are >= 0) takes the scalar helpers.
+__attribute__((target("arch=x86-64-v3"))) std::size_t pack_candidates_v3(
+    const float* __restrict accumulated, const std::uint16_t* __restrict expressing,
+    const float* __restrict g_mean, const float* __restrict frac, int n_valid, bool use_fraction,
+    float* __restrict x_out, std::int32_t* __restrict gene_out, std::size_t n_genes) {
+  const float valid_f = static_cast<float>(n_valid > 0 ? n_valid : 1);
+  const bool no_valid = n_valid <= 0;
+  constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m256 valid = _mm256_set1_ps(valid_f);
+  const __m256 floor = _mm256_set1_ps(kRatioFloor);
+  const __m256i largest_finite = _mm256_set1_epi32(0x7f7fffff);
+  const __m256i lane_index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const auto scalar_x = [&](std::size_t g) { return round_f16_nonnegative(accumulated[g]) - g_mean[g]; };
+  const auto scalar_pass = [&](std::size_t g, float x) {
+    const float fraction = select_float(
+        no_valid, 0.0f, round_f16_nonnegative(static_cast<float>(expressing[g]) / valid_f));
+    return (x >= kRatioFloor) & (!use_fraction | (fraction > frac[g]));
+  };
+  std::size_t n = 0, g = 0;
+  for (; g + 8 <= n_genes; g += 8) {
+    const __m256 a = _mm256_loadu_ps(accumulated + g);
+    __m256 x;
+    int mask;
+    const __m256i bits = _mm256_castps_si256(a);
+    if (_mm256_movemask_ps(a) != 0 ||
+        _mm256_movemask_epi8(_mm256_cmpgt_epi32(bits, largest_finite)) != 0) {
+      alignas(32) float xs[8];
+      mask = 0;
+      for (int l = 0; l < 8; ++l) {
+        xs[l] = scalar_x(g + static_cast<std::size_t>(l));
+        mask |= scalar_pass(g + static_cast<std::size_t>(l), xs[l]) ? 1 << l : 0;
+      }
+      x = _mm256_load_ps(xs);
+    } else {
+      const __m256 rounded = _mm256_cvtph_ps(_mm256_cvtps_ph(a, kRound));
+      x = _mm256_sub_ps(rounded, _mm256_loadu_ps(g_mean + g));
+      __m256 pass = _mm256_cmp_ps(x, floor, _CMP_GE_OQ);
+      if (use_fraction) {
+        __m256 fraction = _mm256_setzero_ps();
+        if (!no_valid) {
+          const __m256 count = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(expressing + g))));
+          fraction = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_div_ps(count, valid), kRound));
+        }
+        pass = _mm256_and_ps(pass, _mm256_cmp_ps(fraction, _mm256_loadu_ps(frac + g), _CMP_GT_OQ));
+      }
+      mask = _mm256_movemask_ps(pass);
+    }
+    const __m256i perm =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(kPackTable.lanes[mask]));
+    _mm256_storeu_ps(x_out + n, _mm256_permutevar8x32_ps(x, perm));
+    const __m256i genes = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(g)), lane_index);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(gene_out + n),
+                        _mm256_permutevar8x32_epi32(genes, perm));
+    n += static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(mask)));
+  }
+  for (; g < n_genes; ++g) {
+    const float x = scalar_x(g);
+    if (scalar_pass(g, x)) {
+      x_out[n] = x;
+      gene_out[n] = static_cast<std::int32_t>(g);
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Step 10 on packed genes: R = exp(x), 0 below 1 (the fraction filter has been applied).
+GSMAP_GENE_LOOP
+void packed_ratios(float* __restrict values, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const float ratio = numpy_expf(values[j]);
+    values[j] = select_float(ratio >= 1.0f, ratio, 0.0f);
+  }
+}
+#endif
+
 }  // namespace
 
 MarkerScoreCalculator::MarkerScoreCalculator(const MarkerScoreOptions& options,
@@ -323,6 +425,27 @@ void MarkerScoreCalculator::accumulate_group(const PreparedGroup& group,
   }
 }
 
+void MarkerScoreCalculator::score_store_compact(int n_valid, f16_bits* out) {
+#if GSMAP_X86_DISPATCH
+  const std::size_t n_genes = g_mean_.size();
+  compact_genes_.resize(n_genes);
+  compact_f16_.resize(n_genes);
+  // Genes left out have R = 0, hence GSS +0 (f16 bits 0), as score_group gives them.
+  const std::size_t n = pack_candidates_v3(accumulated_.data(), expressing_.data(), g_mean_.data(),
+                                           frac_.data(), n_valid, !options_.no_expression_fraction,
+                                           ratios_.data(), compact_genes_.data(), n_genes);
+  packed_ratios(ratios_.data(), n);
+  three_halves_powers(ratios_.data(), powers_.data(), n);
+  gss_from_powers(ratios_.data(), powers_.data(), group_gss_.data(), n);
+  store_f16(group_gss_.data(), compact_f16_.data(), n);
+  std::fill(out, out + n_genes, f16_bits{0});
+  for (std::size_t j = 0; j < n; ++j) out[compact_genes_[j]] = compact_f16_[j];
+#else
+  score_group(n_valid, group_gss_.data());
+  store_f16(group_gss_.data(), out, g_mean_.size());
+#endif
+}
+
 void MarkerScoreCalculator::score_group(int n_valid, float* group_gss) {
   const std::size_t n_genes = g_mean_.size();
   kept_ratios(accumulated_.data(), expressing_.data(), g_mean_.data(), frac_.data(), n_valid,
@@ -372,6 +495,12 @@ MarkerScoreBatchStats MarkerScoreCalculator::compute(const NeighbourRankBatch& b
 
     if (n_groups == 1) {
       accumulate_group(groups_[0], batch, row_minimum);
+#if GSMAP_X86_DISPATCH
+      if (cpu_has_v3()) {
+        score_store_compact(groups_[0].n_valid, out);
+        continue;
+      }
+#endif
       score_group(groups_[0].n_valid, group_gss_.data());
       store_f16(group_gss_.data(), out, n_genes);
       continue;

@@ -77,6 +77,75 @@ __attribute__((target("avx2,f16c"))) f16_bits dot_widened_f16c(const float* a, c
   _mm_store_ps(lane, lanes);
   return einsum_dot_finish(lane, d, dim, WidenedProduct{a, b, table});
 }
+
+// f32 -> f16 bits with F16C (round to nearest even, as math::f32_to_f16 for every non-NaN input;
+// NaN takes the scalar conversion, whose payload rule differs).
+__attribute__((target("avx2,f16c"), always_inline)) inline f16_bits to_f16_f16c(float v) {
+  if (v != v) return math::f32_to_f16(v);
+  return static_cast<f16_bits>(_mm_extract_epi16(
+      _mm_cvtps_ph(_mm_set_ss(v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), 0));
+}
+
+// dot_widened_f16c inlined into the candidate loop, the same operations in the same order (tail
+// as einsum_dot_finish), the final rounding through to_f16_f16c.
+__attribute__((target("avx2,f16c"), always_inline)) inline f16_bits dot_inline_f16c(
+    const float* a, const f16_bits* b, int dim, const float* table) {
+  __m128 lanes = _mm_setzero_ps();
+  int d = 0;
+  for (; dim - d >= 16; d += 16) {
+    const __m256 lo = _mm256_mul_ps(
+        _mm256_loadu_ps(a + d),
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + d))));
+    const __m256 hi = _mm256_mul_ps(
+        _mm256_loadu_ps(a + d + 8),
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + d + 8))));
+    lanes = _mm_add_ps(_mm256_extractf128_ps(hi, 1), lanes);    // block 3
+    lanes = _mm_add_ps(_mm256_castps256_ps128(hi), lanes);      // block 2
+    lanes = _mm_add_ps(_mm256_extractf128_ps(lo, 1), lanes);    // block 1
+    lanes = _mm_add_ps(_mm256_castps256_ps128(lo), lanes);      // block 0
+  }
+  alignas(16) float lane[4];
+  _mm_store_ps(lane, lanes);
+  for (; d < dim; d += 4) {
+    for (int l = 0; l < 4; ++l) {
+      const int k = d + l;
+      const float p = k < dim ? a[k] * table[b[k]] : 0.0f;
+      lane[l] = p + lane[l];
+    }
+  }
+  return to_f16_f16c((lane[0] + lane[1]) + (lane[2] + lane[3]));
+}
+
+// select_block's candidate loop (similarities, thresholds, scores) with the dot products inlined
+// and the f16 roundings through F16C; the same bits as the portable loop there.
+__attribute__((target("avx2,f16c"))) void score_candidates_f16c(
+    std::span<const std::int32_t> candidates, const NormalizedEmbedding& cell,
+    const NormalizedEmbedding* niche, const float* cell_q, const float* niche_q,
+    const SelectThresholds& thresholds, const float* table, float* score, f16_bits* cs_out,
+    f16_bits* ns_out) {
+  const std::size_t m = candidates.size();
+  const f16_bits one = math::f32_to_f16(1.0f);
+  constexpr std::size_t kPrefetchAhead = 8;
+  for (std::size_t j = 0; j < m; ++j) {
+    if (j + kPrefetchAhead < m && candidates[j + kPrefetchAhead] >= 0) {
+      __builtin_prefetch(cell.row(candidates[j + kPrefetchAhead]));
+      if (niche) __builtin_prefetch(niche->row(candidates[j + kPrefetchAhead]));
+    }
+    const std::int32_t c = candidates[j];
+    if (c < 0) {
+      score[j] = kInvalidScore;
+      cs_out[j] = ns_out[j] = 0;
+      continue;
+    }
+    const f16_bits sim = dot_inline_f16c(cell_q, cell.row(c), cell.dim, table);
+    const f16_bits cs = table[sim] >= thresholds.cell ? sim : f16_bits{0};
+    const f16_bits ns = niche ? dot_inline_f16c(niche_q, niche->row(c), niche->dim, table) : one;
+    const float bonus = table[ns] >= thresholds.niche ? 2.0f : 0.0f;
+    score[j] = table[to_f16_f16c(table[cs] + bonus)];
+    cs_out[j] = cs;
+    ns_out[j] = ns;
+  }
+}
 #else
 #define GSMAP_SIM_DISPATCH 0
 #endif
@@ -199,15 +268,19 @@ class SearchGrid {
     const double qx = query[0], qy = dim > 1 ? query[1] : 0.0;
     const std::int64_t cx = index_x(qx), cy = index_y(qy);
     hits.clear();
+    // Once k points are held, the k-th smallest d2 only falls as rings are added: points beyond it
+    // can never enter the k best, so `hits` keeps the k best only and a point is collected only
+    // when its d2 does not exceed the current k-th (ties kept: the index decides them).
+    double limit = std::numeric_limits<double>::infinity();
     for (std::int64_t r = 0;; ++r) {
       const std::int64_t ix0 = std::max<std::int64_t>(0, cx - r), ix1 = std::min(nx_ - 1, cx + r);
       const std::int64_t iy0 = std::max<std::int64_t>(0, cy - r), iy1 = std::min(ny_ - 1, cy + r);
       for (std::int64_t iy = iy0; iy <= iy1; ++iy) {  // the ring of grid cells at distance r
         if (iy == cy - r || iy == cy + r) {
-          for (std::int64_t ix = ix0; ix <= ix1; ++ix) collect(query, iy * nx_ + ix, hits);
+          for (std::int64_t ix = ix0; ix <= ix1; ++ix) collect(query, iy * nx_ + ix, limit, hits);
         } else {
-          if (cx - r >= 0) collect(query, iy * nx_ + cx - r, hits);
-          if (cx + r < nx_) collect(query, iy * nx_ + cx + r, hits);
+          if (cx - r >= 0) collect(query, iy * nx_ + cx - r, limit, hits);
+          if (cx + r < nx_) collect(query, iy * nx_ + cx + r, limit, hits);
         }
       }
       const bool whole = ix0 == 0 && iy0 == 0 && ix1 == nx_ - 1 && iy1 == ny_ - 1;
@@ -220,9 +293,10 @@ class SearchGrid {
       if (iy0 > 0) bound = std::min(bound, qy - (y0_ + static_cast<double>(iy0) * cell_));
       if (iy1 < ny_ - 1) bound = std::min(bound, y0_ + static_cast<double>(iy1 + 1) * cell_ - qy);
       bound -= margin_;
-      if (bound <= 0.0) continue;
       std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
-      if (hits[k - 1].d2 < bound * bound) break;
+      hits.resize(k);
+      limit = hits[k - 1].d2;
+      if (bound > 0.0 && limit < bound * bound) break;
     }
     std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
     std::sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k));
@@ -239,13 +313,14 @@ class SearchGrid {
     if (v >= static_cast<double>(n - 1)) return n - 1;
     return static_cast<std::int64_t>(v);
   }
-  void collect(const double* query, std::int64_t cell, std::vector<Hit>& hits) const {
+  void collect(const double* query, std::int64_t cell, double limit, std::vector<Hit>& hits) const {
     const int dim = cloud.dim;
     const std::uint32_t b = start_[static_cast<std::size_t>(cell)];
     const std::uint32_t e = start_[static_cast<std::size_t>(cell) + 1];
     for (std::uint32_t j = b; j < e; ++j) {
-      hits.push_back({squared_distance(query, sorted_.data() + static_cast<std::size_t>(j) * dim, dim),
-                      local_[j]});
+      const double d2 =
+          squared_distance(query, sorted_.data() + static_cast<std::size_t>(j) * dim, dim);
+      if (!(d2 > limit)) hits.push_back({d2, local_[j]});
     }
   }
 
@@ -360,7 +435,15 @@ void select_block(std::int64_t query, std::span<const std::int32_t> candidates, 
   const float* cell_q = scratch.query_cell.data();
   const float* niche_q = niche ? scratch.query_niche.data() : nullptr;
   constexpr std::size_t kPrefetchAhead = 8;  // candidate rows are scattered: hide the misses
+#if GSMAP_SIM_DISPATCH
+  if (f16c) {
+    score_candidates_f16c(candidates, cell, niche, cell_q, niche_q, thresholds, table,
+                          scratch.score.data(), scratch.cs.data(), scratch.ns.data());
+  }
+  for (std::size_t j = 0; j < (f16c ? 0 : m); ++j) {
+#else
   for (std::size_t j = 0; j < m; ++j) {
+#endif
     if (j + kPrefetchAhead < m && candidates[j + kPrefetchAhead] >= 0) {
       __builtin_prefetch(cell.row(candidates[j + kPrefetchAhead]));
       if (niche) __builtin_prefetch(niche->row(candidates[j + kPrefetchAhead]));

@@ -57,6 +57,9 @@ class MarkerScoreCalculator {
                         const f16_bits* row_minimum);
   // Steps 10-12 for all genes of the group just accumulated -> f32 group scores.
   void score_group(int n_valid, float* group_gss);
+  // Steps 10-12 and the f16 store of a one-group cell on x86-64-v3 CPUs: only the genes that can
+  // be kept are scored (same bits as score_group + store_f16).
+  void score_store_compact(int n_valid, f16_bits* out);
 
   MarkerScoreOptions options_;
   std::vector<float> g_mean_, frac_;
@@ -74,6 +77,9 @@ class MarkerScoreCalculator {
   std::vector<float> slot_weights_;
   std::vector<std::uint8_t> slot_counts_;
   std::vector<f16_bits> slot_minima_;
+  // score_store_compact: genes that may be kept (their f32 scores in ratios_ .. group_gss_).
+  std::vector<std::int32_t> compact_genes_;
+  std::vector<f16_bits> compact_f16_;
 };
 
 // Convenience: one-shot batch computation (allocates scratch).

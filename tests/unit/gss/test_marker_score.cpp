@@ -2,6 +2,9 @@
 // derived by hand (exact f16 arithmetic) or by a plain double-precision evaluation of the recipe
 // ("textbook" below) where the f16 result is far from a rounding boundary.
 #include <gtest/gtest.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -459,6 +462,99 @@ TEST(MarkerScoreMath, BranchFreeF16HelpersMatchF16Header) {
     }
   }
   EXPECT_GT(checked, 300000u);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// The batch loop of x86-64-v3 CPUs rounds to f16 with F16C (vcvtps2ph, round to nearest even),
+// and so does the neighbour selection (gss/neighbors.cpp): on every finite f32 and infinity, all
+// 2^32 - 2^24 + 2 of them, the f16 bits must be math::f32_to_f16's and, for v >= 0, the value
+// round_f16_nonnegative's.
+__attribute__((target("arch=x86-64-v3"))) std::uint64_t f16c_rounding_mismatches() {
+  std::uint64_t mismatches = 0;
+  alignas(32) std::uint32_t bits[8];
+  alignas(16) std::uint16_t plus[8], minus[8];
+  constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (std::uint32_t u = 0; u <= 0x7f800000u; u += 8) {
+    const __m256i lanes =
+        _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(u)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 v = _mm256_castsi256_ps(lanes);
+    const __m128i h = _mm256_cvtps_ph(v, kRound);
+    _mm_store_si128(reinterpret_cast<__m128i*>(plus), h);
+    _mm_store_si128(reinterpret_cast<__m128i*>(minus), _mm256_cvtps_ph(_mm256_or_ps(v, sign), kRound));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(bits), _mm256_castps_si256(_mm256_cvtph_ps(h)));
+    const std::uint32_t n = u == 0x7f800000u ? 1 : 8;  // infinity, then stop
+    for (std::uint32_t l = 0; l < n; ++l) {
+      const float value = math::bits_float(u + l);
+      mismatches += bits[l] != math::float_bits(round_f16_nonnegative(value));
+      mismatches += plus[l] != math::f32_to_f16(value);
+      mismatches += minus[l] != math::f32_to_f16(-value);
+    }
+  }
+  return mismatches;
+}
+
+TEST(MarkerScoreMath, F16cRoundingEqualsHelpersOnEveryFloat) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("f16c") ||
+      !__builtin_cpu_supports("fma")) {
+    GTEST_SKIP() << "no x86-64-v3 CPU: the F16C path is not used here";
+  }
+  EXPECT_EQ(f16c_rounding_mismatches(), 0u);
+}
+#endif
+
+// The batch loop skips the exp of genes with x = round_f16(m) - G_Mean below -2^-20: exp(x) < 1
+// there. Every f32 in [-2^-10, -2^-20) is checked; below -2^-10 exp is farther still from 1.
+TEST(MarkerScoreMath, ExpBelowRatioFloorIsBelowOne) {
+  const std::uint32_t first = math::float_bits(-0x1p-20f) + 1, last = math::float_bits(-0x1p-10f);
+  for (std::uint32_t u = first; u <= last; ++u) {
+    ASSERT_LT(numpy_expf(math::bits_float(u)), 1.0f) << std::hex << u;
+  }
+  EXPECT_LT(numpy_expf(-0.5f), 1.0f);
+  EXPECT_EQ(numpy_expf(-0x1p-26f), 1.0f);  // just above the floor R can still be 1: exp is run
+}
+
+// Genes whose x lies at and around 0 and the floor, in full 8-gene blocks and in the tail: the
+// batch loop (packed on x86-64-v3 CPUs) gives the per-gene device function's bits.
+TEST(MarkerScore, RatiosNearOneMatchPerGenePath) {
+  const std::vector<float> deltas = {0.0f,     0x1p-26f, 0x1p-24f, 0x1p-21f, 0x1p-20f,
+                                     0x1p-19f, -0x1p-24f, 0x1p-12f, -0x1p-12f, 1e-3f, 0.25f};
+  const std::size_t n_genes = 8 * deltas.size() + 5;
+  for (bool no_fraction : {false, true}) {
+    HandBatch hb;
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    for (int r = 0; r < 2; ++r) {
+      std::vector<float> row(n_genes);
+      for (auto& v : row) v = unit(rng) < 0.3f ? 0.5f : 1.0f + 4.0f * unit(rng);
+      hb.add_row(row);
+    }
+    hb.add_cell({0, 1}, {0.5f, 0.5f});
+    std::vector<float> g_mean(n_genes), frac(n_genes);
+    for (std::size_t g = 0; g < n_genes; ++g) {
+      // m = 0.5 L0 + 0.5 L1 in f32 (w_hat = 0.5 exactly), as the batch loop sums it.
+      const float m = 0.5f * f16_to_f32(hb.log_ranks[g]) + 0.5f * f16_to_f32(hb.log_ranks[n_genes + g]);
+      g_mean[g] = math::round_f16(m) + deltas[(g / 3) % deltas.size()];
+      frac[g] = (g % 5 == 0) ? 0.5f : 0.2f;
+    }
+    const MarkerScoreOptions options = whole_row(2, 1, no_fraction);
+    const Result r = compute(hb, options, g_mean, frac);
+    const NeighbourRankBatch batch = hb.view(2);
+    std::vector<float> w_hat(2);
+    std::vector<std::uint8_t> in_fraction(2);
+    const PreparedGroup group = prepare_group(batch.weights.data(), batch.slot_rows.data(), 2,
+                                              options.pooling, w_hat.data(), in_fraction.data());
+    std::vector<f16_bits> row_min(2);
+    for (std::size_t k = 0; k < 2; ++k) row_min[k] = row_minimum_f16(hb.log_ranks.data() + k * n_genes, n_genes);
+    std::size_t kept_at_one = 0;
+    for (std::size_t g = 0; g < n_genes; ++g) {
+      const f16_bits one = cell_gene_gss(&group, 1, hb.log_ranks.data(), n_genes, row_min.data(), g,
+                                         g_mean[g], frac[g], !no_fraction);
+      ASSERT_EQ(one, r.gss[g]) << "gene " << g;
+      kept_at_one += one == kEMinus1;
+    }
+    EXPECT_GT(kept_at_one, 3u);
+  }
 }
 
 TEST(MarkerScoreOptions, LayoutPerDatasetAndStrategy) {
