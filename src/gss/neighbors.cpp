@@ -57,10 +57,12 @@ struct WidenedProduct {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(GSMAP_NO_CPU_DISPATCH)
 #define GSMAP_SIM_DISPATCH 1
-__attribute__((target("avx2,f16c"))) f16_bits dot_widened_f16c(const float* a, const f16_bits* b,
-                                                               int dim, const float* table) {
+// The four lane sums of a · widen(b) over the whole 16-element blocks of [0, dim); d is left at
+// the first element after them (shared by both dot products below, same operations and order).
+__attribute__((target("avx2,f16c"), always_inline)) inline void dot_blocks_f16c(
+    const float* a, const f16_bits* b, int dim, int& d, float* lane) {
   __m128 lanes = _mm_setzero_ps();
-  int d = 0;
+  d = 0;
   for (; dim - d >= 16; d += 16) {
     const __m256 lo = _mm256_mul_ps(
         _mm256_loadu_ps(a + d),
@@ -73,8 +75,14 @@ __attribute__((target("avx2,f16c"))) f16_bits dot_widened_f16c(const float* a, c
     lanes = _mm_add_ps(_mm256_extractf128_ps(lo, 1), lanes);    // block 1
     lanes = _mm_add_ps(_mm256_castps256_ps128(lo), lanes);      // block 0
   }
+  _mm_storeu_ps(lane, lanes);
+}
+
+__attribute__((target("avx2,f16c"))) f16_bits dot_widened_f16c(const float* a, const f16_bits* b,
+                                                               int dim, const float* table) {
   alignas(16) float lane[4];
-  _mm_store_ps(lane, lanes);
+  int d = 0;
+  dot_blocks_f16c(a, b, dim, d, lane);
   return einsum_dot_finish(lane, d, dim, WidenedProduct{a, b, table});
 }
 
@@ -90,22 +98,9 @@ __attribute__((target("avx2,f16c"), always_inline)) inline f16_bits to_f16_f16c(
 // as einsum_dot_finish), the final rounding through to_f16_f16c.
 __attribute__((target("avx2,f16c"), always_inline)) inline f16_bits dot_inline_f16c(
     const float* a, const f16_bits* b, int dim, const float* table) {
-  __m128 lanes = _mm_setzero_ps();
-  int d = 0;
-  for (; dim - d >= 16; d += 16) {
-    const __m256 lo = _mm256_mul_ps(
-        _mm256_loadu_ps(a + d),
-        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + d))));
-    const __m256 hi = _mm256_mul_ps(
-        _mm256_loadu_ps(a + d + 8),
-        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + d + 8))));
-    lanes = _mm_add_ps(_mm256_extractf128_ps(hi, 1), lanes);    // block 3
-    lanes = _mm_add_ps(_mm256_castps256_ps128(hi), lanes);      // block 2
-    lanes = _mm_add_ps(_mm256_extractf128_ps(lo, 1), lanes);    // block 1
-    lanes = _mm_add_ps(_mm256_castps256_ps128(lo), lanes);      // block 0
-  }
   alignas(16) float lane[4];
-  _mm_store_ps(lane, lanes);
+  int d = 0;
+  dot_blocks_f16c(a, b, dim, d, lane);
   for (; d < dim; d += 4) {
     for (int l = 0; l < 4; ++l) {
       const int k = d + l;
