@@ -46,6 +46,11 @@ class MarkerScoreCalculator {
   MarkerScoreBatchStats compute(const NeighbourRankBatch& batch, std::span<f16_bits> gss,
                                 std::span<std::uint8_t> zero_weight_flags = {});
 
+  // Which vector copy of the gene loops runs on x86-64 (the results are the same bits either
+  // way): kAuto picks AVX-512 or AVX2 by the CPU; kAvx2 stops at AVX2 (tests compare the copies).
+  enum class Simd { kAuto, kAvx2 };
+  void limit_simd(Simd simd);
+
   const MarkerScoreOptions& options() const { return options_; }
   std::size_t n_genes() const { return g_mean_.size(); }
 
@@ -80,6 +85,7 @@ class MarkerScoreCalculator {
   // score_store_compact: genes that may be kept (their f32 scores in ratios_ .. group_gss_).
   std::vector<std::int32_t> compact_genes_;
   std::vector<f16_bits> compact_f16_;
+  bool use_v4_ = false;  // AVX-512 copy of the slot accumulation
 };
 
 // Convenience: one-shot batch computation (allocates scratch).

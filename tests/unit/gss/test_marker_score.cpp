@@ -278,7 +278,7 @@ struct RandomCells {
   std::vector<std::int32_t> slot_rows;
   std::vector<float> g_mean, frac;
 
-  RandomCells(int slots, unsigned seed) {
+  RandomCells(int slots, unsigned seed, std::size_t genes = 37) : n_genes(genes) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> unit(0.0f, 1.0f);
     for (std::size_t r = 0; r < n_rows; ++r) {
@@ -344,14 +344,20 @@ TEST(MarkerScore, GlobalPoolAndHierarchicalMatchTextbook) {
 }
 
 // The CPU batch loop and the per-gene device functions (prepare_group + cell_gene_gss) give the
-// same bits, padding and zero weights included.
+// same bits, padding and zero weights included; with 1,197 genes the slot accumulation runs over
+// blocks of 64 genes, two of 16 and a masked one of 13 (AVX-512 copy) or blocks of 32 and 13
+// scalar genes (AVX2 copy), each copy where the CPU has it.
 TEST(MarkerScore, BatchPathEqualsPerGeneDevicePath) {
+  for (const std::size_t n_genes : {std::size_t{37}, std::size_t{1197}})
+  for (const auto simd : {MarkerScoreCalculator::Simd::kAuto, MarkerScoreCalculator::Simd::kAvx2})
   for (auto pooling : {MarkerScorePooling::kWholeRow, MarkerScorePooling::kHierarchical}) {
     for (bool no_fraction : {false, true}) {
       const MarkerScoreOptions options{4, 3, pooling, no_fraction};
-      const RandomCells cells(options.slots_per_cell(), 11);
+      const RandomCells cells(options.slots_per_cell(), 11, n_genes);
       std::vector<f16_bits> gss(cells.n_cells * cells.n_genes);
-      compute_marker_scores(options, cells.g_mean, cells.frac, cells.view(), gss);
+      MarkerScoreCalculator calculator(options, cells.g_mean, cells.frac);
+      calculator.limit_simd(simd);
+      calculator.compute(cells.view(), gss);
       std::vector<f16_bits> row_min(cells.n_rows);
       for (std::size_t r = 0; r < cells.n_rows; ++r) {
         row_min[r] = row_minimum_f16(cells.log_ranks.data() + r * cells.n_genes, cells.n_genes);
