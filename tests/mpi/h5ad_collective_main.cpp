@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -14,6 +18,7 @@
 
 #include "gsmap/core/error.hpp"
 #include "gsmap/io/h5ad.hpp"
+#include "gsmap/io/hdf5.hpp"
 #include "gsmap/math/f16.hpp"
 #include "test_support.hpp"
 
@@ -300,6 +305,54 @@ TEST(ParallelH5adWriter, DirectRowsFromThreadsEqualCollectiveWrites) {
             gsmap::io::H5adReader(collective).obsm("gsMap_homo_indices", nullptr));
   const auto diff = gsmap::test::run_command("h5diff " + collective + " " + direct);
   EXPECT_EQ(diff.exit_code, 0) << diff.output;
+}
+
+// Large blocks of rows (docs/development.md §2.5): the whole pages inside each block go to the
+// disk with direct I/O where the file system allows it, the partial pages at its ends through
+// the page cache. Rows of 2,002 bytes never start on a page boundary; every rank writes its rows
+// as one large block and one small one (through the page cache), next to each other's edges.
+TEST(ParallelH5adWriter, LargeDirectBlocksEqualCollectiveWrites) {
+  SharedDir dir;
+  constexpr std::int64_t kBigRows = 12011, kBigGenes = 1001;
+  std::vector<std::uint16_t> bits(static_cast<std::size_t>(kBigRows * kBigGenes));
+  for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = static_cast<std::uint16_t>(i * 2654435761u >> 7);
+  const int me = world_rank(), np = world_size();
+  const std::int64_t start = kBigRows * me / np, end = kBigRows * (me + 1) / np;
+  const std::int64_t split = end - 7;  // the last 7 rows: a small block
+  const std::string path = dir.path + "/big.h5ad";
+  std::int64_t direct_bytes = 0;
+  {
+    ParallelH5adWriter w(path, MPI_COMM_WORLD, kBigRows);
+    w.create_dense("X", ParallelH5adWriter::DType::kF16, kBigGenes);
+    const auto& x = w.direct_rows("X");
+    x.write_block(split, end - split, bits.data() + split * kBigGenes);
+    x.write_block(start, split - start, bits.data() + start * kBigGenes);
+    direct_bytes = x.direct_bytes();
+    DataFrame obs;
+    for (std::int64_t r = start; r < end; ++r) obs.index.push_back("cell" + std::to_string(r));
+    w.write_obs_local(obs);
+    DataFrame var;
+    if (me == 0) {
+      for (std::int64_t gene = 0; gene < kBigGenes; ++gene) var.index.push_back(std::to_string(gene));
+    }
+    w.write_var(var);
+    w.finish(true);
+  }
+  // Where the file system takes O_DIRECT (not every one does; then all goes through the cache),
+  // each rank's large block (> 5 MiB) was written directly, all but its partial end pages.
+  const int probe = ::open(path.c_str(), O_RDONLY | O_DIRECT);
+  if (probe >= 0) {
+    ::close(probe);
+    EXPECT_GT(direct_bytes, (split - start) * kBigGenes * 2 - 2 * 4096);
+    EXPECT_EQ(direct_bytes % 4096, 0);
+  }
+  if (me != 0) return;
+  EXPECT_TRUE(gsmap::io::is_complete(path));
+  gsmap::io::Hid file = gsmap::io::open_file(path, gsmap::io::Access::kRead);
+  gsmap::io::Hid ds = gsmap::io::open_dataset(file, "X");
+  const auto read = gsmap::io::read_rows<std::uint16_t>(ds, 0, kBigRows);
+  ASSERT_EQ(read.size(), bits.size());
+  EXPECT_TRUE(std::equal(read.begin(), read.end(), bits.begin()));
 }
 
 }  // namespace

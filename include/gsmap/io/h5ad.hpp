@@ -4,6 +4,7 @@
 // (anndata <= 0.7) are rejected with a message asking to re-save them (docs/development.md §2.1).
 //
 // Every reader error is an InputError naming the file, the key, what was expected and the fix.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -231,16 +232,22 @@ class ParallelH5adWriter {
    public:
     // `rows` are global row indices; `data` holds rows.size() rows in that order.
     void write(std::span<const std::int64_t> rows, const void* data) const;
-    // Global rows [row0, row0 + n) from contiguous `data`.
+    // Global rows [row0, row0 + n) from contiguous `data`; the whole pages of a large block with
+    // direct I/O where the file system allows it (not through the page cache).
     void write_block(std::int64_t row0, std::int64_t n, const void* data) const;
     // Starts the write-back of rows [row0, row0 + n) to the disk without waiting for it
     // (sync_file_range): the fsync of the commit then finds them written. Best effort.
     void start_writeback(std::int64_t row0, std::int64_t n) const;
+    // Bytes written with direct I/O so far (write_block).
+    std::int64_t direct_bytes() const { return direct_bytes_.load(std::memory_order_relaxed); }
 
    private:
     friend class ParallelH5adWriter;
     std::string path_;
     int fd_ = -1;
+    int direct_fd_ = -1;  // O_DIRECT, where the file system allows it (write_block)
+    mutable std::atomic<bool> direct_failed_{false};
+    mutable std::atomic<std::int64_t> direct_bytes_{0};
     std::int64_t offset_ = 0, row_bytes_ = 0, n_rows_ = 0;
   };
   // Local (not collective): the direct writer of dataset `h5path` (created by create_dense). The
