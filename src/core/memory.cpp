@@ -1,5 +1,9 @@
 #include "gsmap/core/memory.hpp"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -109,6 +113,18 @@ std::string MemoryLedger::summary() const {
     out += apart.empty() ? ")" : "; larger apart: " + apart + ")";
   }
   return out;
+}
+
+void return_freed_heap_tops() {
+#ifdef __GLIBC__
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);  // also stops glibc's raising of the mmap threshold
+#endif
+}
+
+void keep_freed_heap_tops() {
+#ifdef __GLIBC__
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);  // 2 x DEFAULT_MMAP_THRESHOLD_MAX on 64-bit hosts
+#endif
 }
 
 }  // namespace gsmap::core

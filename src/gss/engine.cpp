@@ -8,12 +8,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <thread>
 
 #include <sys/resource.h>
 #ifdef __GLIBC__
@@ -120,11 +124,81 @@ struct GMeanFold {
   }
 };
 
+// The Stage A rows of each ranked chunk go to GssHooks::stage_a_rows on one helper thread, chunk
+// after chunk, while the workers rank on: the ranking never waits for the storage (a direct write
+// waits for the disk, which may still be busy with someone else's write-back); the rows stay in
+// the block until Stage A ends. finish() waits for the last call and rethrows the first exception
+// of one; the destructor (Stage A threw) drops what is still queued and waits for the call under way.
+class RowHandOver {
+ public:
+  explicit RowHandOver(const GssHooks& hooks) : hooks_(hooks) {
+    if (hooks_.stage_a_rows) thread_ = std::thread([this] { run(); });
+  }
+  RowHandOver(const RowHandOver&) = delete;
+  RowHandOver& operator=(const RowHandOver&) = delete;
+  ~RowHandOver() { stop(true); }
+
+  void push(std::int64_t row0, std::int64_t n, const f16_bits* rows) {
+    if (!thread_.joinable()) return;
+    {
+      const std::lock_guard lock(mutex_);
+      queue_.push_back({row0, n, rows});
+    }
+    ready_.notify_one();
+  }
+  void finish() {
+    stop(false);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  struct Rows {
+    std::int64_t row0, n;
+    const f16_bits* rows;
+  };
+  void run() {
+    for (;;) {
+      Rows next{};
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // closed and drained
+        next = queue_.front();
+        queue_.pop_front();
+      }
+      if (error_) continue;  // after a failed call the rest is dropped; finish() rethrows
+      try {
+        hooks_.stage_a_rows(next.row0, next.n, next.rows);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    }
+  }
+  void stop(bool drop_queued) {
+    if (!thread_.joinable()) return;
+    {
+      const std::lock_guard lock(mutex_);
+      if (drop_queued) queue_.clear();
+      closed_ = true;
+    }
+    ready_.notify_one();
+    thread_.join();
+  }
+
+  const GssHooks& hooks_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Rows> queue_;
+  bool closed_ = false;
+  std::exception_ptr error_;  // written by the helper thread, read after the join
+  std::thread thread_;
+};
+
 // Ranks the own chunks into rows [chunk.begin - own_start, ...) of `block`: f16 ln ranks, per-chunk
 // f32 sums (chunk_sums: chunks x G), exact non-zero counts. One thread reads the next chunk while
 // all workers rank the current one.
-// Each chunk's rows go to `rows_done` (GssHooks::stage_a_rows) on a helper thread while the next
-// chunk is ranked.
+// Each chunk's rows go to GssHooks::stage_a_rows on a helper thread (RowHandOver) while the next
+// chunks are ranked.
 GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start, RowBlock& block,
                                     std::vector<float>& chunk_sums, const GssHooks& hooks) {
   const std::int64_t n_genes = in.n_genes;
@@ -141,15 +215,19 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
   chunk_sums.assign(chunks.size() * static_cast<std::size_t>(n_genes), 0.0f);
   core::MemoryPart ledger_sums("ranking chunk sums",
                                static_cast<std::int64_t>(chunk_sums.size() * sizeof(float)));
-  // Declared before `next`: on an exception the pending read is waited for first, then the
-  // pending hand-over of rows (a std::async future waits in its destructor).
-  std::future<void> handed;
+  // Declared before `next`: on an exception the pending read is waited for first (a std::async
+  // future waits in its destructor), then the hand-over of rows under way.
+  RowHandOver handed(hooks);
   std::future<ChunkRows> next;
   if (!chunks.empty()) next = std::async(std::launch::async, in.read_chunk, chunks[0]);
   for (std::size_t k = 0; k < chunks.size(); ++k) {
     const auto& ch = chunks[k];
     const ChunkRows rows_k = next.get();
     if (k + 1 < chunks.size()) next = std::async(std::launch::async, in.read_chunk, chunks[k + 1]);
+    // The chunks are read on other threads, into their own heaps; once the last read is under way,
+    // the chunks freed from here on give those heaps' free tops back, so that they do not stay
+    // resident under the blocks of the next stages (docs/scalability.md "Memory per rank").
+    if (k + 2 == chunks.size() || chunks.size() == 1) core::return_freed_heap_tops();
     const std::int64_t rows = ch.end - ch.begin;
     if (static_cast<std::int64_t>(rows_k.row_of.size()) != rows) {
       throw ComputeError(fmt::format("ranking chunk [{}, {}): the reader returned {} rows",
@@ -183,18 +261,12 @@ GeneStatsAccumulator rank_own_cells(const GssInputs& in, std::int64_t own_start,
         }
       });
     }
-    if (hooks.stage_a_rows) {
-      if (handed.valid()) handed.get();  // one hand-over at a time, in chunk order
-      const f16_bits* first = block.row(ch.begin - own_start);
-      handed = std::async(std::launch::async, [&hooks, ch, rows, first] {
-        hooks.stage_a_rows(ch.begin, rows, first);
-      });
-    }
+    handed.push(ch.begin, rows, block.row(ch.begin - own_start));
     kill_point("ranking");
     core::progress_add(rows);
     core::poll_progress();
   }
-  if (handed.valid()) handed.get();
+  handed.finish();
   GeneStatsAccumulator total(n_genes);
   for (auto& ts : state) total.merge(ts.stats);
   return total;
@@ -234,13 +306,27 @@ std::vector<double> fold_g_mean(const std::vector<RankChunk>& own_chunks,
 // ---- Halo ---------------------------------------------------------------------------------------
 
 // Every row the processed cells' neighbours name that is not a processed cell, sorted and unique.
+// One bit per id over the range of the processed cells' ids (transient: at most 1 bit per cell of
+// the data set) tells own rows from halo rows in one pass over the neighbour columns.
 std::vector<std::int64_t> halo_rows(const NeighborResult& nb, std::span<const std::int64_t> own) {
-  std::vector<std::int64_t> sorted_own(own.begin(), own.end());
-  std::sort(sorted_own.begin(), sorted_own.end());
   std::vector<std::int64_t> halo;
-  for (const auto idx : nb.indices) {
-    if (idx >= 0 && !std::binary_search(sorted_own.begin(), sorted_own.end(), std::int64_t{idx})) {
-      halo.push_back(idx);
+  if (own.empty()) {
+    for (const auto idx : nb.indices) {
+      if (idx >= 0) halo.push_back(idx);
+    }
+  } else {
+    const auto [lo_it, hi_it] = std::minmax_element(own.begin(), own.end());
+    const std::int64_t lo = *lo_it, hi = *hi_it;
+    std::vector<std::uint64_t> is_own(static_cast<std::size_t>((hi - lo) / 64 + 1), 0);
+    for (const auto c : own) {
+      const auto bit = static_cast<std::uint64_t>(c - lo);
+      is_own[bit / 64] |= std::uint64_t{1} << (bit % 64);
+    }
+    for (const auto idx : nb.indices) {
+      if (idx < 0) continue;
+      const bool inside = idx >= lo && idx <= hi;
+      const auto bit = static_cast<std::uint64_t>(idx - lo);
+      if (!inside || ((is_own[bit / 64] >> (bit % 64)) & 1u) == 0) halo.push_back(idx);
     }
   }
   std::sort(halo.begin(), halo.end());

@@ -27,6 +27,7 @@
 #include "gsmap/gss/rank.hpp"
 #include "gsmap/io/atomic_file.hpp"
 #include "gsmap/io/h5ad.hpp"
+#include "gsmap/io/hdf5.hpp"
 #include "gsmap/io/text.hpp"
 #include "gsmap/pipeline/backend_setup.hpp"
 #include "gsmap/pipeline/cells.hpp"
@@ -44,6 +45,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// HDF5 keeps the blocks its reads freed on free lists of its own; they go back to the heap here.
+void release_hdf5_free_lists() {
+  const io::H5Lock lock;
+  H5garbage_collect();
 }
 
 constexpr std::size_t kBytesPerRound = std::size_t{64} << 20;  // one redistribution round, at most
@@ -141,6 +148,11 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   const auto prov = plan_latent_to_gene(c, common, paths, comm);
   if (prov.skip) return;
   const auto t_step = Clock::now();
+  // Stage A's last chunks make every heap give back its free top (core/memory.hpp); glibc's
+  // default threshold again when the step ends.
+  struct KeepHeapTopsAfter {
+    ~KeepHeapTopsAfter() { core::keep_freed_heap_tops(); }
+  } const keep_heap_tops_after;
   core::MemoryLedger::instance().reset();
   AllCellsMemory::instance().reset();
   const gss::GssEngineOptions options = gss_engine_options(c, common);
@@ -313,7 +325,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     search = StageBSearch{};
     cells.keep_only_rows(start, end);
     // The released tables are many small heap blocks: give their pages back to the system, or
-    // they stay in the resident set under the blocks allocated next.
+    // they stay in the resident set under the blocks allocated next (HDF5's free lists of the
+    // reads first).
+    release_hdf5_free_lists();
     malloc_trim(0);
   };
 
@@ -340,6 +354,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   hooks.stage_a_done = [&](const gss::GeneStats& stats, const RowBlock&, std::int64_t) {
     log_ranks_file->finish(part);  // first: a failed row write is reported as log_ranks.h5ad's
     log_ranks_file.reset();
+    release_hdf5_free_lists();  // the chunk reads' (the engine trims the heap next)
     if (me == 0) write_mean_frac(paths.mean_frac, cells.genes, stats);
     record_stage_a(prov, paths, log_ranks_out->temp_path(), comm);  // -- provenance --
     log_ranks_out->commit();

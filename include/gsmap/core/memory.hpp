@@ -70,4 +70,12 @@ class MemoryPart {
   std::int64_t bytes_;
 };
 
+// glibc's heaps of threads other than the main one keep a free top (what their freed blocks left
+// at the end of the heap) up to the trim threshold, which glibc raises as a run frees large blocks
+// (up to 64 MiB), and malloc_trim() does not shrink them. From return_freed_heap_tops() on, every
+// heap gives back a free top above 1 MiB when a block is freed (docs/scalability.md "Memory per
+// rank"); keep_freed_heap_tops() sets glibc's largest default threshold again. No-ops elsewhere.
+void return_freed_heap_tops();
+void keep_freed_heap_tops();
+
 }  // namespace gsmap::core

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <thread>
+#include <functional>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -174,7 +177,8 @@ struct EngineRun {
 // `order`: the processing order of the cells (empty: the input order).
 EngineRun run_engine(const Section& s, const GssEngineOptions& o, std::int64_t chunk_rows,
                      const std::optional<Reference>& resume_from = std::nullopt,
-                     std::vector<std::int64_t> order = {}) {
+                     std::vector<std::int64_t> order = {},
+                     const std::function<void(GssHooks&)>& more_hooks = {}) {
   const dist::Partition part(s.n, 1);
   if (order.empty()) {
     order.resize(static_cast<std::size_t>(s.n));
@@ -214,6 +218,7 @@ EngineRun run_engine(const Section& s, const GssEngineOptions& o, std::int64_t c
                   run.gss.data() + order[static_cast<std::size_t>(cells[i])] * s.n_genes);
     }
   };
+  if (more_hooks) more_hooks(hooks);
   auto backend = make_cpu_gss_backend();
   EXPECT_EQ(backend->name(), "CPU");
   run.result = run_gss_engine(in, o, *backend, hooks, MPI_COMM_SELF);
@@ -252,6 +257,39 @@ TEST(GssEngine, OneRankMatchesTheReferenceFunctionsBitForBit) {
     }
     EXPECT_EQ(static_cast<std::size_t>(run.sink_calls), min_batches);
   }
+}
+
+// GssHooks::stage_a_rows runs on a helper thread that the ranking never waits for: a slow first
+// call (a busy disk) lets the next chunks queue up; the calls still come one at a time, in chunk
+// order, with the chunk's final log ranks; a call that throws makes the engine throw it.
+TEST(GssEngine, StageARowsAreHandedOverInChunkOrderAndFailuresRethrown) {
+  const Section s = make_section(150, 45, 11);
+  const std::int64_t chunk_rows = 40;
+  const auto o = engine_options(17, 2);
+  const Reference ref = reference(s, o, chunk_rows);
+  std::vector<std::int64_t> starts;
+  std::vector<f16_bits> handed(static_cast<std::size_t>(s.n * s.n_genes), f16_bits{0xffff});
+  const EngineRun run = run_engine(s, o, chunk_rows, std::nullopt, {}, [&](GssHooks& hooks) {
+    hooks.stage_a_rows = [&](std::int64_t row0, std::int64_t n, const f16_bits* rows) {
+      if (starts.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      starts.push_back(row0);
+      std::copy_n(rows, n * s.n_genes, handed.begin() + row0 * s.n_genes);
+    };
+  });
+  std::vector<std::int64_t> expected;
+  for (const auto& ch : rank_chunks(s.per_sample, chunk_rows)) expected.push_back(ch.begin);
+  EXPECT_EQ(starts, expected);
+  EXPECT_EQ(handed, ref.log_ranks);
+  EXPECT_EQ(run.persisted_ranks, ref.log_ranks);
+
+  int calls = 0;
+  EXPECT_THROW(run_engine(s, o, chunk_rows, std::nullopt, {}, [&](GssHooks& hooks) {
+                 hooks.stage_a_rows = [&](std::int64_t, std::int64_t, const f16_bits*) {
+                   if (++calls == 2) throw IoError("log_ranks.h5ad: the disk is full");
+                 };
+               }),
+               IoError);
+  EXPECT_EQ(calls, 2);  // the chunks queued after the failure are dropped
 }
 
 TEST(GssEngine, AnyProcessingOrderGivesTheSameScoresAndNeighbours) {
