@@ -1,6 +1,7 @@
 #include "gsmap/gss/neighbors.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -187,6 +188,22 @@ struct Hit {
   bool operator<(const Hit& o) const { return d2 < o.d2 || (d2 == o.d2 && local < o.local); }
 };
 
+// A grid-search hit ordered by (d2, local index) as one 128-bit integer, so that selecting and
+// sorting the k nearest compare once per pair (about a quarter faster than Hit's two-field
+// comparison). The order is Hit's: d2 is a sum of squares of finite coordinate differences
+// (checked when the finder is built), so it is +0, positive or +inf, never negative or NaN, and
+// the bits of such doubles order like their values.
+__extension__ using GridKey = unsigned __int128;
+struct GridHit {
+  GridKey key;
+  static GridHit of(double d2, std::uint32_t local) {
+    return {(static_cast<GridKey>(std::bit_cast<std::uint64_t>(d2)) << 32) | local};
+  }
+  double d2() const { return std::bit_cast<double>(static_cast<std::uint64_t>(key >> 32)); }
+  std::uint32_t local() const { return static_cast<std::uint32_t>(key); }
+  bool operator<(const GridHit& o) const { return key < o.key; }
+};
+
 // Exact k-nearest search over one pool (docs/algorithms.md §3.3): a uniform grid over the first
 // two coordinates, about kPerCell points per grid cell, points stored cell by cell. A query visits
 // rings of grid cells around its own cell, collecting every point with its exact d2; once k points
@@ -255,7 +272,7 @@ class SearchGrid {
 
   // The k nearest pool points of `query`, sorted by (d2, index); `out` receives the global ids, the
   // slots beyond the pool size stay untouched. `hits` is the caller's scratch.
-  void nearest(const double* query, std::size_t k, std::vector<Hit>& hits, std::int32_t* out) const {
+  void nearest(const double* query, std::size_t k, std::vector<GridHit>& hits, std::int32_t* out) const {
     const std::size_t n = cloud.cells.size();
     k = std::min(k, n);
     if (k == 0) return;
@@ -290,12 +307,12 @@ class SearchGrid {
       bound -= margin_;
       std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
       hits.resize(k);
-      limit = hits[k - 1].d2;
+      limit = hits[k - 1].d2();
       if (bound > 0.0 && limit < bound * bound) break;
     }
     std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k - 1), hits.end());
     std::sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k));
-    for (std::size_t j = 0; j < k; ++j) out[j] = static_cast<std::int32_t>(cloud.cells[hits[j].local]);
+    for (std::size_t j = 0; j < k; ++j) out[j] = static_cast<std::int32_t>(cloud.cells[hits[j].local()]);
   }
 
   PointCloud cloud;
@@ -308,14 +325,14 @@ class SearchGrid {
     if (v >= static_cast<double>(n - 1)) return n - 1;
     return static_cast<std::int64_t>(v);
   }
-  void collect(const double* query, std::int64_t cell, double limit, std::vector<Hit>& hits) const {
+  void collect(const double* query, std::int64_t cell, double limit, std::vector<GridHit>& hits) const {
     const int dim = cloud.dim;
     const std::uint32_t b = start_[static_cast<std::size_t>(cell)];
     const std::uint32_t e = start_[static_cast<std::size_t>(cell) + 1];
     for (std::uint32_t j = b; j < e; ++j) {
       const double d2 =
           squared_distance(query, sorted_.data() + static_cast<std::size_t>(j) * dim, dim);
-      if (!(d2 > limit)) hits.push_back({d2, local_[j]});
+      if (!(d2 > limit)) hits.push_back(GridHit::of(d2, local_[j]));
     }
   }
 
@@ -549,7 +566,7 @@ struct HomogeneousNeighborFinder::Impl {
                  std::span<const std::size_t> rows, KnnGraph& graph) const;
   std::vector<std::int32_t> adjacent_slices(const GroupSlices& gs, std::int32_t slice,
                                             std::int32_t min_slice, std::int32_t max_slice) const;
-  void fill_candidates(std::int64_t cell, std::vector<Hit>& heap, std::int32_t* row) const;
+  void fill_candidates(std::int64_t cell, std::vector<GridHit>& heap, std::int32_t* row) const;
   void check_query(std::span<const std::int64_t> query) const;
   // `given`: the candidate rows of the query cells (query.size() x candidate_columns()), else
   // searched here.
@@ -824,7 +841,7 @@ void HomogeneousNeighborFinder::Impl::knn_block(std::size_t group,
   }
 }
 
-void HomogeneousNeighborFinder::Impl::fill_candidates(std::int64_t cell, std::vector<Hit>& heap,
+void HomogeneousNeighborFinder::Impl::fill_candidates(std::int64_t cell, std::vector<GridHit>& heap,
                                                       std::int32_t* row) const {
   std::fill_n(row, params.candidate_columns(), -1);
   const GroupSlices& gs =
@@ -889,7 +906,7 @@ NeighborResult HomogeneousNeighborFinder::Impl::find_spatial(std::span<const std
       tbb::blocked_range<std::size_t>(0, query.size(), kQueryGrain),
       [&](const tbb::blocked_range<std::size_t>& range) {
         std::vector<std::int32_t> row(static_cast<std::size_t>(k_cand));
-        std::vector<Hit> heap;
+        std::vector<GridHit> heap;
         SelectScratch scratch;
         for (std::size_t i = range.begin(); i != range.end(); ++i) {
           const std::int64_t q = query[i];
@@ -1001,7 +1018,7 @@ std::vector<std::int32_t> HomogeneousNeighborFinder::candidate_row(std::int64_t 
     throw ComputeError("candidate_row: scRNA has no spatial candidates");
   impl_->check_query(std::span<const std::int64_t>(&cell, 1));
   std::vector<std::int32_t> row(static_cast<std::size_t>(impl_->params.candidate_columns()));
-  std::vector<Hit> heap;
+  std::vector<GridHit> heap;
   impl_->fill_candidates(cell, heap, row.data());
   return row;
 }
