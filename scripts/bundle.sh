@@ -73,6 +73,12 @@ if [[ -x $build/bin/test_transport ]]; then
   tools+=(test_transport)
 fi
 
+# cairo is opened at run time by the report's images (src/report/raster.cpp), not linked: packed
+# with its closure like a dependency.
+cairo_lib=$(ldconfig -p | awk '$1 == "libcairo.so.2" && /x86-64/ {print $NF; exit}')
+[[ -n $cairo_lib ]] || die "libcairo.so.2 not found (ldconfig -p): run scripts/install-deps.sh"
+install_elf "$cairo_lib" "$out/lib/libcairo.so.2"
+
 skipped=()
 for c in "$ompi_pkglibdir"/*.so "$pmix_root"/lib/pmix/*.so; do
   name=$(basename "$c")
@@ -90,7 +96,7 @@ for c in "$ompi_pkglibdir"/*.so "$pmix_root"/lib/pmix/*.so; do
 done
 
 # The closure: ldd lists every library an ELF needs, transitively.
-declare -A packed=()
+declare -A packed=([libcairo.so.2]=$cairo_lib)
 while read -r soname path; do
   [[ $soname =~ $system_re || -n ${packed[$soname]:-} ]] && continue
   [[ $soname =~ $foreign_re ]] && die "$soname ($path) is needed by a packed file but excluded"

@@ -73,6 +73,12 @@ int launcher_rank() {
 class MpiSession {
  public:
   MpiSession(int& argc, char**& argv) {
+    // hwloc, which MPI_Init starts, loads every plugin it finds; three of them only describe
+    // devices no rank uses (X11 displays of GPUs, OpenCL devices) or replace hwloc's own XML
+    // parser with libxml2, and bring X11, xcb, OpenCL and ICU into every rank: 2.5 MiB of each
+    // rank's resident set on Debian 12 (docs/scalability.md "Memory per rank"). Skipped unless
+    // the user set HWLOC_PLUGINS_BLACKLIST.
+    setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_gl,hwloc_opencl,hwloc_xml_libxml", /*replace=*/0);
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided_);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);

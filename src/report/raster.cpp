@@ -6,13 +6,79 @@
 #include <numeric>
 #include <vector>
 
-#include <cairo.h>
+#include <cairo.h>  // types and signatures only: the library is opened at run time (below)
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
 
 namespace gsmap::report {
 namespace {
+
+// cairo is opened the first time an image is made, not linked: the ranks of every other step never
+// load it and the fifteen libraries it needs (X11, xcb, fontconfig, freetype, pixman, png), about
+// 2 MiB of every rank's resident set and as many files for each rank to open at start-up
+// (docs/scalability.md "Memory per rank"). The functions the report calls:
+#define GSMAP_CAIRO_FUNCTIONS(X)    \
+  X(cairo_create)                   \
+  X(cairo_destroy)                  \
+  X(cairo_fill)                     \
+  X(cairo_image_surface_create)     \
+  X(cairo_image_surface_get_data)   \
+  X(cairo_image_surface_get_stride) \
+  X(cairo_line_to)                  \
+  X(cairo_move_to)                  \
+  X(cairo_paint)                    \
+  X(cairo_rectangle)                \
+  X(cairo_restore)                  \
+  X(cairo_save)                     \
+  X(cairo_set_dash)                 \
+  X(cairo_set_line_width)           \
+  X(cairo_set_source_rgb)           \
+  X(cairo_status_to_string)         \
+  X(cairo_stroke)                   \
+  X(cairo_surface_destroy)          \
+  X(cairo_surface_flush)            \
+  X(cairo_surface_mark_dirty)       \
+  X(cairo_surface_status)           \
+  X(cairo_surface_write_to_png_stream)
+
+struct CairoApi {
+#define GSMAP_CAIRO_POINTER(name) decltype(&::name) name = nullptr;
+  GSMAP_CAIRO_FUNCTIONS(GSMAP_CAIRO_POINTER)
+#undef GSMAP_CAIRO_POINTER
+};
+
+CairoApi open_cairo() {
+  constexpr const char* kLibrary = "libcairo.so.2";
+  // RTLD_LOCAL: cairo's symbols stay private to this handle; never closed (one per process).
+  void* handle = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = dlerror();
+    throw Error(
+        ExitCode::kIo,
+        fmt::format("report: cannot open {} ({}): the report's images are drawn with cairo; "
+                    "install it (Debian: apt-get install libcairo2)",
+                    kLibrary, why != nullptr ? why : "unknown dlopen error"));
+  }
+  CairoApi api;
+#define GSMAP_CAIRO_BIND(name)                                                             \
+  api.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));                    \
+  if (api.name == nullptr) {                                                               \
+    throw Error(ExitCode::kIo, fmt::format("report: {} has no function {}: cairo 1.10 or " \
+                                           "later is needed",                              \
+                                           kLibrary, #name));                              \
+  }
+  GSMAP_CAIRO_FUNCTIONS(GSMAP_CAIRO_BIND)
+#undef GSMAP_CAIRO_BIND
+  return api;
+}
+
+// Opened once per process; a failed open throws here and is tried again by the next image.
+const CairoApi& cairo() {
+  static const CairoApi api = open_cairo();
+  return api;
+}
 
 // clang-format off
 constexpr std::array<Rgb, 256> kViridis = {{
@@ -88,7 +154,7 @@ std::uint32_t argb(Rgb c) {
 }
 
 void set_source(cairo_t* cr, Rgb c) {
-  cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
+  cairo().cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
 }
 
 cairo_status_t append_png(void* closure, const unsigned char* data, unsigned int length) {
@@ -120,29 +186,30 @@ Raster::Raster(int width, int height, Rgb background)
   if (width <= 0 || height <= 0) {
     throw Error(ExitCode::kCompute, fmt::format("report: bad image size {} x {}", width, height));
   }
-  impl_->surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
-  if (cairo_surface_status(impl_->surface) != CAIRO_STATUS_SUCCESS) {
-    const std::string why = cairo_status_to_string(cairo_surface_status(impl_->surface));
-    cairo_surface_destroy(impl_->surface);
+  impl_->surface = cairo().cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+  if (cairo().cairo_surface_status(impl_->surface) != CAIRO_STATUS_SUCCESS) {
+    const std::string why =
+        cairo().cairo_status_to_string(cairo().cairo_surface_status(impl_->surface));
+    cairo().cairo_surface_destroy(impl_->surface);
     throw Error(ExitCode::kCompute,
                 fmt::format("report: cannot create a {} x {} image: {}", width, height, why));
   }
-  impl_->cr = cairo_create(impl_->surface);
+  impl_->cr = cairo().cairo_create(impl_->surface);
   set_source(impl_->cr, background);
-  cairo_paint(impl_->cr);
-  cairo_surface_flush(impl_->surface);
+  cairo().cairo_paint(impl_->cr);
+  cairo().cairo_surface_flush(impl_->surface);
 }
 
 Raster::~Raster() {
-  cairo_destroy(impl_->cr);
-  cairo_surface_destroy(impl_->surface);
+  cairo().cairo_destroy(impl_->cr);
+  cairo().cairo_surface_destroy(impl_->surface);
 }
 
-void Raster::flush_direct() const { cairo_surface_mark_dirty(impl_->surface); }
+void Raster::flush_direct() const { cairo().cairo_surface_mark_dirty(impl_->surface); }
 
 void Raster::fill_disc(double cx, double cy, double radius, Rgb colour) {
-  unsigned char* data = cairo_image_surface_get_data(impl_->surface);
-  const int stride = cairo_image_surface_get_stride(impl_->surface);
+  unsigned char* data = cairo().cairo_image_surface_get_data(impl_->surface);
+  const int stride = cairo().cairo_image_surface_get_stride(impl_->surface);
   const std::uint32_t value = argb(colour);
   const double r2 = radius * radius;
   const int ylo = std::max(0, static_cast<int>(std::floor(cy - radius)));
@@ -172,45 +239,45 @@ void Raster::fill_disc(double cx, double cy, double radius, Rgb colour) {
 void Raster::fill_rect(double x0, double y0, double x1, double y1, Rgb colour) {
   flush_direct();
   set_source(impl_->cr, colour);
-  cairo_rectangle(impl_->cr, x0, y0, x1 - x0, y1 - y0);
-  cairo_fill(impl_->cr);
-  cairo_surface_flush(impl_->surface);
+  cairo().cairo_rectangle(impl_->cr, x0, y0, x1 - x0, y1 - y0);
+  cairo().cairo_fill(impl_->cr);
+  cairo().cairo_surface_flush(impl_->surface);
 }
 
 void Raster::line(double x0, double y0, double x1, double y1, double width, Rgb colour,
                   double dash) {
   flush_direct();
   cairo_t* cr = impl_->cr;
-  cairo_save(cr);
+  cairo().cairo_save(cr);
   set_source(cr, colour);
-  cairo_set_line_width(cr, width);
-  if (dash > 0) cairo_set_dash(cr, &dash, 1, 0);
-  cairo_move_to(cr, x0, y0);
-  cairo_line_to(cr, x1, y1);
-  cairo_stroke(cr);
-  cairo_restore(cr);
-  cairo_surface_flush(impl_->surface);
+  cairo().cairo_set_line_width(cr, width);
+  if (dash > 0) cairo().cairo_set_dash(cr, &dash, 1, 0);
+  cairo().cairo_move_to(cr, x0, y0);
+  cairo().cairo_line_to(cr, x1, y1);
+  cairo().cairo_stroke(cr);
+  cairo().cairo_restore(cr);
+  cairo().cairo_surface_flush(impl_->surface);
 }
 
 void Raster::frame(Rgb colour) {
   flush_direct();
   cairo_t* cr = impl_->cr;
-  cairo_save(cr);
+  cairo().cairo_save(cr);
   set_source(cr, colour);
-  cairo_set_line_width(cr, 1.0);
-  cairo_rectangle(cr, 0.5, 0.5, width_ - 1.0, height_ - 1.0);
-  cairo_stroke(cr);
-  cairo_restore(cr);
-  cairo_surface_flush(impl_->surface);
+  cairo().cairo_set_line_width(cr, 1.0);
+  cairo().cairo_rectangle(cr, 0.5, 0.5, width_ - 1.0, height_ - 1.0);
+  cairo().cairo_stroke(cr);
+  cairo().cairo_restore(cr);
+  cairo().cairo_surface_flush(impl_->surface);
 }
 
 Rgb Raster::pixel(int x, int y) const {
   if (x < 0 || x >= width_ || y < 0 || y >= height_) {
     throw Error(ExitCode::kCompute, fmt::format("report: pixel ({}, {}) outside the image", x, y));
   }
-  cairo_surface_flush(impl_->surface);
-  const unsigned char* data = cairo_image_surface_get_data(impl_->surface);
-  const int stride = cairo_image_surface_get_stride(impl_->surface);
+  cairo().cairo_surface_flush(impl_->surface);
+  const unsigned char* data = cairo().cairo_image_surface_get_data(impl_->surface);
+  const int stride = cairo().cairo_image_surface_get_stride(impl_->surface);
   const std::uint32_t v =
       reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride)[x];
   return {static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
@@ -220,10 +287,11 @@ Rgb Raster::pixel(int x, int y) const {
 std::string Raster::png() const {
   flush_direct();
   std::string out;
-  const cairo_status_t st = cairo_surface_write_to_png_stream(impl_->surface, append_png, &out);
+  const cairo_status_t st =
+      cairo().cairo_surface_write_to_png_stream(impl_->surface, append_png, &out);
   if (st != CAIRO_STATUS_SUCCESS) {
     throw Error(ExitCode::kCompute,
-                fmt::format("report: PNG encoding failed: {}", cairo_status_to_string(st)));
+                fmt::format("report: PNG encoding failed: {}", cairo().cairo_status_to_string(st)));
   }
   return out;
 }

@@ -7,3 +7,11 @@ add_test(NAME integration.report_browser
 set_tests_properties(integration.report_browser PROPERTIES FIXTURES_REQUIRED demo_outputs
                      TIMEOUT 120 SKIP_RETURN_CODE 77 ENVIRONMENT "${GSMAP_TEST_ENV}"
                      LABELS integration)
+
+# cairo is opened by the report's first image, not linked (src/report/raster.cpp): the executable
+# does not need it, so the ranks of the other steps never load it. integration.demo (above) and
+# test_report show that the report still draws with it; integration.bundle that it is packed.
+add_test(NAME integration.cairo_opened_at_run_time
+         COMMAND sh -c "readelf -d \"$0\" | grep NEEDED && ! readelf -d \"$0\" | grep -q 'NEEDED.*libcairo'"
+                 ${PROJECT_BINARY_DIR}/bin/gsmap-mpi)
+set_tests_properties(integration.cairo_opened_at_run_time PROPERTIES LABELS integration)
