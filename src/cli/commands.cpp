@@ -75,7 +75,7 @@ class MpiSession {
   MpiSession(int& argc, char**& argv) {
     // hwloc, which MPI_Init starts, loads every plugin it finds; three of them only describe
     // devices no rank uses (X11 displays of GPUs, OpenCL devices) or replace hwloc's own XML
-    // parser with libxml2, and bring X11, xcb, OpenCL and ICU into every rank: 2.5 MiB of each
+    // parser with libxml2, and bring X11, xcb, OpenCL and ICU into every rank: 1.8 MiB of each
     // rank's resident set on Debian 12 (docs/scalability.md "Memory per rank"). Skipped unless
     // the user set HWLOC_PLUGINS_BLACKLIST.
     setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_gl,hwloc_opencl,hwloc_xml_libxml", /*replace=*/0);
