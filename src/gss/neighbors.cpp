@@ -634,20 +634,15 @@ void HomogeneousNeighborFinder::Impl::index_groups() {
 
 // docs/algorithms.md §3.4, adjacent blocks: offsets 1..n_adj (s-o then s+o), extended search while
 // short, then ordered by (offset, +1 before -1).
-std::vector<std::int32_t> HomogeneousNeighborFinder::Impl::adjacent_slices(
-    const GroupSlices& gs, std::int32_t slice, std::int32_t min_slice,
-    std::int32_t max_slice) const {
+std::vector<std::int32_t> adjacent_slices(const std::function<bool(std::int64_t)>& available,
+                                          std::int32_t slice, std::int32_t min_slice,
+                                          std::int32_t max_slice, int n_adjacent) {
   struct Found {
     std::int32_t slice, offset, direction;
   };
-  const auto target = static_cast<std::size_t>(2 * params.n_adjacent);
-  const auto available = [&gs](std::int64_t s) {
-    return s >= std::numeric_limits<std::int32_t>::min() &&
-           s <= std::numeric_limits<std::int32_t>::max() &&
-           gs.tree_of_slice.count(static_cast<std::int32_t>(s)) > 0;
-  };
+  const auto target = static_cast<std::size_t>(2 * n_adjacent);
   std::vector<Found> found;
-  for (std::int32_t o = 1; o <= params.n_adjacent; ++o) {
+  for (std::int32_t o = 1; o <= n_adjacent; ++o) {
     if (available(static_cast<std::int64_t>(slice) - o)) found.push_back({slice - o, o, -1});
     if (available(static_cast<std::int64_t>(slice) + o)) found.push_back({slice + o, o, +1});
   }
@@ -656,7 +651,7 @@ std::vector<std::int32_t> HomogeneousNeighborFinder::Impl::adjacent_slices(
   };
   const std::int64_t max_offset =
       std::max<std::int64_t>(static_cast<std::int64_t>(max_slice) - min_slice, 10);
-  for (std::int64_t o = params.n_adjacent + 1; found.size() < target && o <= max_offset; ++o) {
+  for (std::int64_t o = n_adjacent + 1; found.size() < target && o <= max_offset; ++o) {
     const std::int64_t below = static_cast<std::int64_t>(slice) - o;
     const std::int64_t above = static_cast<std::int64_t>(slice) + o;
     if (below >= min_slice && available(below) && !present(below)) {
@@ -674,6 +669,17 @@ std::vector<std::int32_t> HomogeneousNeighborFinder::Impl::adjacent_slices(
   std::vector<std::int32_t> slices;
   for (const Found& f : found) slices.push_back(f.slice);
   return slices;
+}
+
+std::vector<std::int32_t> HomogeneousNeighborFinder::Impl::adjacent_slices(
+    const GroupSlices& gs, std::int32_t slice, std::int32_t min_slice,
+    std::int32_t max_slice) const {
+  const auto available = [&gs](std::int64_t s) {
+    return s >= std::numeric_limits<std::int32_t>::min() &&
+           s <= std::numeric_limits<std::int32_t>::max() &&
+           gs.tree_of_slice.count(static_cast<std::int32_t>(s)) > 0;
+  };
+  return gss::adjacent_slices(available, slice, min_slice, max_slice, params.n_adjacent);
 }
 
 void HomogeneousNeighborFinder::Impl::build_spatial() {

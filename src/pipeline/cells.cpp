@@ -757,40 +757,8 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
     }
     mem.set("needed cells (transient bits)", 0);
   };
-  if (params.n_adjacent > 0) {
-    // Over all cells: the same finder the engine used to build (about 60 bytes per cell).
-    out.over_all_cells = true;
-    gss::NormalizedEmbedding none;
-    none.rows = cs.n;
-    none.dim = 1;
-    gss::CellTable t;
-    const auto starts = cs.slice_starts();
-    t.n = cs.n;
-    t.coord_dim = static_cast<int>(cs.coord_dims);
-    t.coords = cs.coords;
-    t.slice_starts = starts;
-    t.group = cs.group;
-    t.group_names = cs.group_names;
-    t.high_quality = cs.high_quality;
-    t.cell = &none;
-    mem.set("neighbour search over all cells (spatial3D, estimate)",
-            cs.n * (4 + 8 + 8 + 4 + 2 * 8 * cs.coord_dims));
-    const gss::HomogeneousNeighborFinder finder(t, params);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own.size(), 64),
-                      [&](const tbb::blocked_range<std::size_t>& r) {
-                        for (std::size_t i = r.begin(); i < r.end(); ++i) {
-                          const auto row = finder.candidate_row(own[i]);
-                          std::copy(row.begin(), row.end(), out.candidates.begin() + static_cast<std::ptrdiff_t>(i * k_cand));
-                        }
-                      });
-    mem.set("neighbour search over all cells (spatial3D, estimate)", 0);
-    out.searched = cs.n;
-    out.rounds = 1;
-    finish();
-    return out;
-  }
-
-  // spatial2D: boxes per (cell type, slice) of the own cells.
+  // Boxes per (cell type, slice) of the own cells' candidate blocks: spatial2D, the own slice;
+  // spatial3D, also each adjacent slice.
   if (select_here) {
     const int k_total = params.total_columns();
     const std::size_t slots = own.size() * static_cast<std::size_t>(k_total);
@@ -807,6 +775,11 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
   }
   const auto n_slices = static_cast<std::int64_t>(cs.samples.size());
   const int dims = static_cast<int>(cs.coord_dims);
+  const int n_blocks = 1 + 2 * params.n_adjacent;  // the central block, then the adjacent ones
+  const auto block_column = [&](int b) {  // first column of block b in a candidate row
+    return b == 0 ? 0 : params.k_central + (b - 1) * params.k_adjacent;
+  };
+  const auto block_width = [&](int b) { return b == 0 ? params.k_central : params.k_adjacent; };
   const auto slice_of = [&](std::int64_t i) { return cs.slice_of(i); };
   const auto xy = [&](std::int64_t i, int d) {
     return d < dims ? cs.coords[static_cast<std::size_t>(i * dims + d)] : 0.0;
@@ -828,16 +801,72 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
     double margin = 0;
     bool whole = false;
   };
+  // spatial3D: which adjacent slices a row's blocks come from depends on every slice's pool
+  // (docs/algorithms.md §3.4). One pass over all cells finds, per cell type, the slices holding
+  // pool cells and the range of its cells' slices, and a cell for each of them (representatives,
+  // O(types x slices)): every round searches them too, so that its finder sees the slices of a
+  // search over all cells. A representative outside the boxes is a true pool cell farther than
+  // the boxes' border, so it never enters a row that is proven exact.
+  std::vector<std::int64_t> representatives;
+  std::vector<char> available;  // group * n_slices + slice: the slice holds pool cells of the group
+  std::vector<std::int32_t> slice_lo, slice_hi;
+  std::unordered_map<std::int64_t, std::vector<std::int32_t>> adjacency;  // group * n_slices + slice
+  if (params.n_adjacent > 0) {
+    std::int32_t n_groups = 0;
+    for (const auto g : cs.group) n_groups = std::max(n_groups, g + 1);
+    available.assign(static_cast<std::size_t>(n_groups * n_slices), 0);
+    slice_lo.assign(static_cast<std::size_t>(n_groups), std::numeric_limits<std::int32_t>::max());
+    slice_hi.assign(static_cast<std::size_t>(n_groups), std::numeric_limits<std::int32_t>::min());
+    std::vector<std::int64_t> at_lo(static_cast<std::size_t>(n_groups), -1), at_hi(at_lo);
+    for (const auto& sc : cs.samples) {
+      const auto slice = static_cast<std::int32_t>(&sc - cs.samples.data());
+      for (std::int64_t c = sc.global_offset; c < sc.global_offset + static_cast<std::int64_t>(sc.kept_rows.size()); ++c) {
+        const auto g = static_cast<std::size_t>(cs.group[static_cast<std::size_t>(c)]);
+        if (slice < slice_lo[g]) slice_lo[g] = slice, at_lo[g] = c;
+        if (slice > slice_hi[g]) slice_hi[g] = slice, at_hi[g] = c;
+        char& here = available[g * static_cast<std::size_t>(n_slices) + static_cast<std::size_t>(slice)];
+        if (!here && in_pool(c)) here = 1, representatives.push_back(c);
+      }
+    }
+    for (std::size_t g = 0; g < at_lo.size(); ++g) {
+      if (at_lo[g] >= 0) representatives.push_back(at_lo[g]), representatives.push_back(at_hi[g]);
+    }
+  }
+  const auto adjacent_of = [&](std::int32_t g, std::int64_t slice) -> const std::vector<std::int32_t>& {
+    const std::int64_t id = std::int64_t{g} * n_slices + slice;
+    auto [it, inserted] = adjacency.try_emplace(id);
+    // A slice without pool cells of the type has empty rows (no blocks), as in the finder.
+    if (inserted && available[static_cast<std::size_t>(id)]) {
+      const auto has_pool = [&](std::int64_t t) {
+        return t >= 0 && t < n_slices && available[static_cast<std::size_t>(std::int64_t{g} * n_slices + t)] != 0;
+      };
+      it->second = gss::adjacent_slices(has_pool, static_cast<std::int32_t>(slice),
+                                        slice_lo[static_cast<std::size_t>(g)],
+                                        slice_hi[static_cast<std::size_t>(g)], params.n_adjacent);
+    }
+    return it->second;
+  };
+
   std::vector<Key> keys;
   std::unordered_map<std::int64_t, std::size_t> key_of;  // group * n_slices + slice
-  std::vector<std::size_t> own_key(own.size());
+  constexpr std::size_t kNoBlock = std::numeric_limits<std::size_t>::max();
+  // The key of each block of each own cell's row (kNoBlock: the row has no such block).
+  std::vector<std::size_t> block_key(own.size() * static_cast<std::size_t>(n_blocks), kNoBlock);
+  const auto add_to_key = [&](std::int32_t g, std::int64_t slice, std::int64_t c) {
+    auto [it, inserted] = key_of.try_emplace(std::int64_t{g} * n_slices + slice, keys.size());
+    if (inserted) keys.emplace_back();
+    keys[it->second].own.add(xy(c, 0), xy(c, 1));
+    return it->second;
+  };
   for (std::size_t i = 0; i < own.size(); ++i) {
     const std::int64_t c = own[i];
-    const std::int64_t id = std::int64_t{cs.group[static_cast<std::size_t>(c)]} * n_slices + slice_of(c);
-    auto [it, inserted] = key_of.try_emplace(id, keys.size());
-    if (inserted) keys.emplace_back();
-    own_key[i] = it->second;
-    keys[it->second].own.add(xy(c, 0), xy(c, 1));
+    const std::int32_t g = cs.group[static_cast<std::size_t>(c)];
+    block_key[i * static_cast<std::size_t>(n_blocks)] = add_to_key(g, slice_of(c), c);
+    if (params.n_adjacent == 0) continue;
+    const auto& adjacent = adjacent_of(g, slice_of(c));
+    for (std::size_t b = 0; b < adjacent.size(); ++b) {
+      block_key[i * static_cast<std::size_t>(n_blocks) + 1 + b] = add_to_key(g, adjacent[b], c);
+    }
   }
   for (const auto& sc : cs.samples) {  // pool sizes and bounding boxes of the keys
     const std::int64_t slice = &sc - cs.samples.data();
@@ -868,8 +897,9 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
   // next search takes every pool cell within that square, so its row there is exact. The squares
   // are marked, conservatively, on a 128 x 128 raster of the key's pool bounding box.
   constexpr int kRaster = 128;
-  std::vector<char> ok(own.size(), 0), covered(own.size(), 0);
-  std::vector<double> reach(own.size(), -1.0);
+  std::vector<char> ok(own.size(), 0);
+  std::vector<char> covered(block_key.size(), 0);  // per (own cell, block)
+  std::vector<double> reach(block_key.size(), -1.0);
   std::vector<std::vector<char>> raster(keys.size());
   const auto raster_cell = [&](const Key& k, double x, double y) {
     const auto at = [](double v, double lo, double hi) {
@@ -900,6 +930,7 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
         if (take) subset.push_back(c);
       }
     }
+    subset.insert(subset.end(), representatives.begin(), representatives.end());
     sort_unique(subset);
     out.searched = static_cast<std::int64_t>(subset.size());
     const LocalTable local(cs, subset);
@@ -909,29 +940,38 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
     // all cells; else marks what the next round needs.
     const auto check = [&](std::size_t i, const std::int32_t* row) {
       const std::int64_t q = own[i];
-      const Key& k = keys[own_key[i]];
-      bool exact = k.whole || covered[i];
-      if (!exact && row[k_cand - 1] >= 0) {
-        // Distance from q to the nearest box side beyond which pool cells lie.
-        double bound = std::numeric_limits<double>::infinity();
-        const double qc[2] = {xy(q, 0), xy(q, 1)};
-        for (int d = 0; d < 2; ++d) {
-          if (k.own.lo[d] - k.margin > k.pool.lo[d]) bound = std::min(bound, qc[d] - (k.own.lo[d] - k.margin));
-          if (k.own.hi[d] + k.margin < k.pool.hi[d]) bound = std::min(bound, (k.own.hi[d] + k.margin) - qc[d]);
+      const double qc[2] = {xy(q, 0), xy(q, 1)};
+      bool all_exact = true;
+      for (int b = 0; b < n_blocks; ++b) {
+        const std::size_t slot = i * static_cast<std::size_t>(n_blocks) + static_cast<std::size_t>(b);
+        if (block_key[slot] == kNoBlock) continue;  // -1 in every search
+        const Key& k = keys[block_key[slot]];
+        bool exact = k.whole || covered[slot];
+        const std::int32_t last_col = row[block_column(b) + block_width(b) - 1];
+        if (!exact && last_col >= 0) {
+          // Distance from q to the nearest box side beyond which pool cells lie.
+          double bound = std::numeric_limits<double>::infinity();
+          for (int d = 0; d < 2; ++d) {
+            if (k.own.lo[d] - k.margin > k.pool.lo[d]) bound = std::min(bound, qc[d] - (k.own.lo[d] - k.margin));
+            if (k.own.hi[d] + k.margin < k.pool.hi[d]) bound = std::min(bound, (k.own.hi[d] + k.margin) - qc[d]);
+          }
+          const std::int64_t last = subset[static_cast<std::size_t>(last_col)];
+          double d2 = 0;
+          for (int d = 0; d < dims; ++d) {
+            const double diff = xy(q, d) - xy(last, d);
+            d2 += diff * diff;
+          }
+          // Rounding of d2 and of the box arithmetic is far below this margin.
+          bound -= 1e-9 * (std::fabs(bound) + std::fabs(qc[0]) + std::fabs(qc[1]) + k.margin);
+          exact = bound > 0 && std::sqrt(d2) < bound;
+          if (!exact) reach[slot] = std::sqrt(d2) * (1 + 1e-9) + 1e-9 * (std::fabs(qc[0]) + std::fabs(qc[1]));
         }
-        const std::int64_t last = subset[static_cast<std::size_t>(row[k_cand - 1])];
-        double d2 = 0;
-        for (int d = 0; d < dims; ++d) {
-          const double diff = xy(q, d) - xy(last, d);
-          d2 += diff * diff;
+        if (!exact) {
+          if (reach[slot] < 0) std::atomic_ref<char>(failed[block_key[slot]]).store(1, std::memory_order_relaxed);
+          all_exact = false;
         }
-        // Rounding of d2 and of the box arithmetic is far below this margin.
-        bound -= 1e-9 * (std::fabs(bound) + std::fabs(qc[0]) + std::fabs(qc[1]) + k.margin);
-        exact = bound > 0 && std::sqrt(d2) < bound;
-        if (!exact) reach[i] = std::sqrt(d2) * (1 + 1e-9) + 1e-9 * (std::fabs(qc[0]) + std::fabs(qc[1]));
       }
-      if (!exact) {
-        if (reach[i] < 0) std::atomic_ref<char>(failed[own_key[i]]).store(1, std::memory_order_relaxed);
+      if (!all_exact) {
         any_failed = true;
         return false;
       }
@@ -997,19 +1037,20 @@ StageBSearch stage_b_search(const CellSet& cs, const gss::NeighborParams& params
       keys[k].margin *= 2;
       keys[k].whole = keys[k].whole || covers(keys[k]);
     }
-    for (std::size_t i = 0; i < own.size(); ++i) {  // full rows not proven: their squares
-      if (ok[i] || reach[i] < 0) continue;
-      const Key& k = keys[own_key[i]];
-      auto& marks = raster[own_key[i]];
+    for (std::size_t slot = 0; slot < block_key.size(); ++slot) {  // full blocks not proven: squares
+      const std::size_t i = slot / static_cast<std::size_t>(n_blocks);
+      if (ok[i] || reach[slot] < 0) continue;
+      const Key& k = keys[block_key[slot]];
+      auto& marks = raster[block_key[slot]];
       if (marks.empty()) marks.assign(static_cast<std::size_t>(kRaster) * kRaster, 0);
-      const double x = xy(own[i], 0), y = xy(own[i], 1), r = reach[i];
+      const double x = xy(own[i], 0), y = xy(own[i], 1), r = reach[slot];
       const auto [x0, y0] = raster_cell(k, x - r, y - r);
       const auto [x1, y1] = raster_cell(k, x + r, y + r);
       for (int iy = y0; iy <= y1; ++iy) {
         for (int ix = x0; ix <= x1; ++ix) marks[static_cast<std::size_t>(iy * kRaster + ix)] = 1;
       }
-      covered[i] = 1;
-      reach[i] = -1.0;
+      covered[slot] = 1;
+      reach[slot] = -1.0;
     }
   }
   if (!select_here) finish();

@@ -245,11 +245,10 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
                        search.rounds, n_local, most, seconds_search);
       } else {
         GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: "
-                       "own cells and their spatial candidates); candidate rows searched once, in "
-                       "{} round(s) over at most {} cells on a rank{} ({:.1f} s on rank 0)",
-                       n_local, most, search.rounds, searched,
-                       search.over_all_cells ? " (spatial3D with adjacent slices: over all cells)" : "",
-                       seconds_search);
+                       "own cells and their spatial candidates); candidate rows searched once over "
+                       "the rank's region and its adjacent slices, in {} round(s) over at most {} "
+                       "cells on a rank ({:.1f} s on rank 0)",
+                       n_local, most, search.rounds, searched, seconds_search);
       }
     } else {
       GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "

@@ -56,5 +56,29 @@ for np in 1 4; do
   done < <(echo "$lines" | sed -nE 's/.*at most ([0-9]+) .*ranked block ([0-9]+) rows, resident block ([0-9]+) rows, .*windows of ([0-9]+) rows.*/\1 \2 \3 \4/p')
 done
 /usr/bin/python3 "$here/outputs_same.py" "$scratch/np1/mem" "$scratch/np4/mem"
-echo "ok   at most 32 bytes per cell over all cells on every rank, transient included"
+
+# spatial3D with adjacent slices: a stack of 4 shuffled slices; the search covers the rank's
+# region and its footprint on the adjacent slices, so the bound holds there too, and the outputs
+# of 4 ranks equal those of 1 rank.
+"$exe" simulate --out "$scratch/stack" --seed 6 --n-cells $((cells / 4)) --n-slices 4 --n-genes 100 \
+  --n-snps 2000 --shuffle-cells >/dev/null
+for np in 1 4; do
+  work=$scratch/stack_np$np
+  mkdir -p "$work"
+  mpirun -np "$np" --oversubscribe --bind-to none "$exe" latent-to-gene --workdir "$work" \
+    --project-name mem --h5ad-yaml "$scratch/stack/st/samples.yaml" --annotation annotation \
+    --latent-representation-cell emb_cell --latent-representation-niche emb_niche --no-gpu \
+    --dataset-type spatial3D --n-adjacent-slices 1 --spatial-neighbors 51 \
+    --adjacent-slice-spatial-neighbors 31 --rank-read-workers 1 --mkscore-compute-workers 1 \
+    --mkscore-write-workers 1 >"$work.log" 2>&1 || { tail -20 "$work.log"; exit 1; }
+  line=$(grep "Cells held per rank over all" "$work.log" || true)
+  peak=$(echo "$line" | sed -nE 's/.*: peak ([0-9.]+) bytes per cell on the largest rank.*/\1/p')
+  [[ -n $peak ]] || { echo "FAIL: no 'Cells held per rank' peak in $work.log"; exit 1; }
+  echo "spatial3D, $np rank(s): ${line#*] }"
+  awk -v p="$peak" 'BEGIN { exit !(p > 20 && p <= 32) }' \
+    || { echo "FAIL: spatial3D, $np rank(s) held $peak bytes per cell over all cells (bound 32)"; exit 1; }
+done
+grep -h "Stage B search" "$scratch/stack_np4.log" | sed 's/^[^]]*\] [^]]*\] //'
+/usr/bin/python3 "$here/outputs_same.py" "$scratch/stack_np1/mem" "$scratch/stack_np4/mem"
+echo "ok   at most 32 bytes per cell over all cells on every rank, transient included (also spatial3D)"
 echo "ok   ranked blocks released window by window as the resident blocks fill (4 ranks)"

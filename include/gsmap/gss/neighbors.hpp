@@ -17,6 +17,7 @@
 // Everything here is in memory and MPI-free. HomogeneousNeighborFinder::find() is const and
 // thread-safe; it parallelises over the query cells with TBB.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -127,6 +128,13 @@ struct KnnGraph {
   std::vector<std::int64_t> neighbors;  // cells.size() x k, global ids
   std::vector<float> distances;         // cells.size() x k
 };
+
+// The adjacent slices of `slice` for one cell type (docs/algorithms.md §3.4), in block order:
+// `available(s)` says whether slice s holds pool cells of the type, and the type's cells span the
+// slices [min_slice, max_slice]. The finder's rule, for searches that see only part of the cells.
+std::vector<std::int32_t> adjacent_slices(const std::function<bool(std::int64_t)>& available,
+                                          std::int32_t slice, std::int32_t min_slice,
+                                          std::int32_t max_slice, int n_adjacent);
 
 class HomogeneousNeighborFinder {
  public:

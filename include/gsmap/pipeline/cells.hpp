@@ -134,16 +134,17 @@ std::vector<std::int64_t> stage_b_cells(const gss::CellTable& table, const gss::
 //    and a row is kept when its k_c-th candidate is nearer than the box's border (no cell outside
 //    can be nearer or tie); otherwise the margin of that (cell type, slice) doubles and the search
 //    is repeated. The rows are those of a search over all cells (docs/algorithms.md §3.3).
-//  * spatial3D with adjacent slices: the candidate rows from a search over all cells (the slices
-//    a block may take depend on every slice's pool); counted as a structure over all cells.
+//  * spatial3D with adjacent slices: the same, with a box per (cell type, slice) of every block of
+//    the own cells' rows (the own slice and each adjacent slice), each block checked against its
+//    box; the search also takes one cell per (cell type, slice with pool cells) and per end of a
+//    cell type's slice range, so that its adjacent slices are those of a search over all cells.
 //  * scRNA: no candidates; `cells` are the cells of the own cells' cell types (the kNN graph of a
 //    cell type needs all its cells).
 struct StageBSearch {
   std::vector<std::int64_t> cells;       // ascending: own cells and every cell of their rows
   std::vector<std::int32_t> candidates;  // spatial: own.size() x candidate_columns(), global ids
   std::int64_t searched = 0;             // cells of the last search structure
-  int rounds = 0;                        // searches (spatial2D)
-  bool over_all_cells = false;
+  int rounds = 0;                        // searches (spatial)
 };
 // The normalised embeddings of the given cells (ascending global ids), rows by position.
 struct StageBEmbeddings {

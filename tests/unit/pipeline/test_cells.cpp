@@ -235,7 +235,6 @@ TEST(StageBSearch, CandidateRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells
       const auto own = cp.work_cells(r);
       const StageBSearch search = stage_b_search(cs, params, own);
       ASSERT_EQ(search.candidates.size(), own.size() * 31u);
-      EXPECT_FALSE(search.over_all_cells);
       for (std::size_t i = 0; i < own.size(); ++i) {
         const auto expected = all.candidate_row(own[i]);
         const std::vector<std::int32_t> got(search.candidates.begin() + static_cast<std::ptrdiff_t>(i * 31),
@@ -252,6 +251,85 @@ TEST(StageBSearch, CandidateRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells
     }
     // The search structures cover a rank's region and its reach, not both slices.
     EXPECT_LT(most, cs.n * 3 / 4) << (quality ? "High_quality" : "");
+  }
+}
+
+TEST(StageBSearch, Spatial3dRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells) {
+  // Shuffled slices, 4 ranks, one and two adjacent slices: every block of a rank's rows (own
+  // slice, then each adjacent slice) equals the row of a search over all cells. Five slices of
+  // 36 x 36 (ranks own parts of slices: boxes within a slice) and eight of 24 x 24 (two whole
+  // slices per rank). The rare cell type has no cells on slice 1 and none in the pool of slice 3,
+  // so its adjacent slices need the extended search (docs/algorithms.md §3.4) over slices that the
+  // region search sees only through its representatives.
+  for (const auto& [side, slices] : std::vector<std::pair<int, int>>{{36, 5}, {24, 8}}) {
+    for (const int n_adjacent : {1, 2}) {
+      for (const bool quality : {false, true}) {
+        CellSet cs = typed_grid(side, slices, 3, 23, quality);
+        const auto starts = cs.slice_starts();
+        const std::int32_t rare = 3;
+        for (std::int64_t i = 0; i < cs.n; ++i) {
+          auto& g = cs.group[static_cast<std::size_t>(i)];
+          const auto slice = cs.slice_of(i);
+          if (slice == 1 && g == rare) g = 0;
+          if (quality && slice == 3 && g == rare) cs.high_quality[static_cast<std::size_t>(i)] = 0;
+          if (!quality && slice == 3 && g == rare) g = 1;
+        }
+        gsmap::gss::NormalizedEmbedding none;
+        none.rows = cs.n;
+        none.dim = 1;
+        gsmap::gss::CellTable table;
+        table.n = cs.n;
+        table.coord_dim = 2;
+        table.coords = cs.coords;
+        table.slice_starts = starts;
+        table.group = cs.group;
+        table.high_quality = cs.high_quality;
+        table.cell = &none;
+        gsmap::gss::NeighborParams params;
+        params.dataset_type = gsmap::DatasetType::kSpatial3D;
+        params.k_central = 31;
+        params.k_adjacent = 11;
+        params.k_homogeneous = 5;
+        params.n_adjacent = n_adjacent;
+        params.high_quality_filter = quality;
+        const auto k_cand = static_cast<std::size_t>(params.candidate_columns());
+        const gsmap::gss::HomogeneousNeighborFinder all(table, params);
+        std::int64_t most = 0;
+        std::size_t adjacent_found = 0;
+        for (int r = 0; r < 4; ++r) {
+          const CellPartition cp = partition_cells(cs, 100, 4, r);
+          const auto own = cp.work_cells(r);
+          const StageBSearch search = stage_b_search(cs, params, own);
+          ASSERT_EQ(search.candidates.size(), own.size() * k_cand);
+          for (std::size_t i = 0; i < own.size(); ++i) {
+            const auto expected = all.candidate_row(own[i]);
+            const std::vector<std::int32_t> got(
+                search.candidates.begin() + static_cast<std::ptrdiff_t>(i * k_cand),
+                search.candidates.begin() + static_cast<std::ptrdiff_t>((i + 1) * k_cand));
+            ASSERT_EQ(got, expected) << "n_adjacent " << n_adjacent << ", rank " << r << ", cell "
+                                     << own[i] << (quality ? ", High_quality" : "");
+            adjacent_found += static_cast<std::size_t>(
+                std::count_if(expected.begin() + params.k_central, expected.end(),
+                              [](std::int32_t c) { return c >= 0; }));
+          }
+          std::set<std::int64_t> needed(own.begin(), own.end());
+          for (const auto c : search.candidates) {
+            if (c >= 0) needed.insert(c);
+          }
+          EXPECT_EQ(search.cells, std::vector<std::int64_t>(needed.begin(), needed.end()));
+          most = std::max(most, search.searched);
+        }
+        EXPECT_GT(adjacent_found, 0u);
+        // The search covers a rank's region and its footprint on the adjacent slices, plus the
+        // representatives: with two whole slices per rank, at most 2 + 2 x n_adjacent of the eight.
+        if (slices == 8) {
+          EXPECT_LE(most, (3 + 2 * n_adjacent) * side * side)
+              << "n_adjacent " << n_adjacent << (quality ? ", High_quality" : "");
+        } else if (n_adjacent == 1) {
+          EXPECT_LT(most, cs.n * 3 / 4) << (quality ? "High_quality" : "");
+        }
+      }
+    }
   }
 }
 
