@@ -181,6 +181,27 @@ CellSet typed_grid(int side, int samples, int types, std::uint32_t seed, bool wi
   return cs;
 }
 
+
+// A search over all cells of `cs` (coordinates, slices, cell types, High_quality; no embedding is
+// read): the reference of the region searches.
+struct AllCellsTable {
+  std::vector<std::int64_t> starts;
+  gsmap::gss::NormalizedEmbedding none;
+  gsmap::gss::CellTable table;
+  explicit AllCellsTable(const CellSet& cs) : starts(cs.slice_starts()) {
+    none.rows = cs.n;
+    none.dim = 1;
+    table.n = cs.n;
+    table.coord_dim = 2;
+    table.coords = cs.coords;
+    table.slice_starts = starts;
+    table.group = cs.group;
+    table.high_quality = cs.high_quality;
+    table.cell = &none;
+  }
+  AllCellsTable(const AllCellsTable&) = delete;
+  AllCellsTable& operator=(const AllCellsTable&) = delete;
+};
 }  // namespace
 
 TEST(ProcessingOrder, PositionsOfAnyRangeAreTheSliceOfTheWholeOrderWithTies) {
@@ -212,23 +233,12 @@ TEST(StageBSearch, CandidateRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells
   // rows of a search over all cells; with and without the High_quality pool filter.
   for (const bool quality : {false, true}) {
     CellSet cs = typed_grid(48, 2, 4, 21, quality);
-    const auto starts = cs.slice_starts();
-    gsmap::gss::NormalizedEmbedding none;
-    none.rows = cs.n;
-    none.dim = 1;
-    gsmap::gss::CellTable table;
-    table.n = cs.n;
-    table.coord_dim = 2;
-    table.coords = cs.coords;
-    table.slice_starts = starts;
-    table.group = cs.group;
-    table.high_quality = cs.high_quality;
-    table.cell = &none;
+    const AllCellsTable reference(cs);
     gsmap::gss::NeighborParams params;
     params.k_central = 31;
     params.k_homogeneous = 5;
     params.high_quality_filter = quality;
-    const gsmap::gss::HomogeneousNeighborFinder all(table, params);
+    const gsmap::gss::HomogeneousNeighborFinder all(reference.table, params);
     std::int64_t most = 0;
     for (int r = 0; r < 4; ++r) {
       const CellPartition cp = partition_cells(cs, 100, 4, r);
@@ -265,7 +275,6 @@ TEST(StageBSearch, Spatial3dRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells
     for (const int n_adjacent : {1, 2}) {
       for (const bool quality : {false, true}) {
         CellSet cs = typed_grid(side, slices, 3, 23, quality);
-        const auto starts = cs.slice_starts();
         const std::int32_t rare = 3;
         for (std::int64_t i = 0; i < cs.n; ++i) {
           auto& g = cs.group[static_cast<std::size_t>(i)];
@@ -274,17 +283,7 @@ TEST(StageBSearch, Spatial3dRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells
           if (quality && slice == 3 && g == rare) cs.high_quality[static_cast<std::size_t>(i)] = 0;
           if (!quality && slice == 3 && g == rare) g = 1;
         }
-        gsmap::gss::NormalizedEmbedding none;
-        none.rows = cs.n;
-        none.dim = 1;
-        gsmap::gss::CellTable table;
-        table.n = cs.n;
-        table.coord_dim = 2;
-        table.coords = cs.coords;
-        table.slice_starts = starts;
-        table.group = cs.group;
-        table.high_quality = cs.high_quality;
-        table.cell = &none;
+        const AllCellsTable reference(cs);
         gsmap::gss::NeighborParams params;
         params.dataset_type = gsmap::DatasetType::kSpatial3D;
         params.k_central = 31;
@@ -293,7 +292,7 @@ TEST(StageBSearch, Spatial3dRowsOfTheRegionSearchAreThoseOfTheSearchOverAllCells
         params.n_adjacent = n_adjacent;
         params.high_quality_filter = quality;
         const auto k_cand = static_cast<std::size_t>(params.candidate_columns());
-        const gsmap::gss::HomogeneousNeighborFinder all(table, params);
+        const gsmap::gss::HomogeneousNeighborFinder all(reference.table, params);
         std::int64_t most = 0;
         std::size_t adjacent_found = 0;
         for (int r = 0; r < 4; ++r) {
