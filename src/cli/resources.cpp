@@ -3,7 +3,6 @@
 #include "gsmap/cli/resources.hpp"
 
 #include <sched.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
+#include "gsmap/core/throughput.hpp"
 #include "gsmap/dist/mpi.hpp"
 
 namespace gsmap::cli {
@@ -43,12 +43,6 @@ std::int64_t meminfo_bytes(const std::string& key) {
 
 double gib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0); }
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
 
 // "0-3", "0,2,5-6": ranks of one host.
 std::string rank_ranges(const std::vector<int>& ranks) {
@@ -255,7 +249,7 @@ void log_run_summary(double wall_seconds, MPI_Comm comm) {
     double peak_rss;
     char host[64];
   } mine{};
-  mine.cpu = cpu_seconds();
+  mine.cpu = core::process_cpu_seconds();
   mine.peak_rss = static_cast<double>(core::peak_rss_bytes());
   char host[256] = {};
   gethostname(host, sizeof host - 1);

@@ -1,9 +1,31 @@
 // Pipeline throughput figures and the seed's summary table (include/gsmap/core/throughput.hpp).
 #include "gsmap/core/throughput.hpp"
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 namespace gsmap::core {
+
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+CpuStopwatch::CpuStopwatch() : wall0_(std::chrono::steady_clock::now()), cpu0_(process_cpu_seconds()) {}
+
+double CpuStopwatch::wall_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+}
+
+double CpuStopwatch::cpu_seconds() const { return process_cpu_seconds() - cpu0_; }
+
+double CpuStopwatch::cores_busy() const {
+  const double wall = wall_seconds();
+  return wall > 0.0 ? cpu_seconds() / wall : 0.0;
+}
 
 double StageThroughput::mean_batch_seconds() const {
   return batches == 0 ? 0.0 : busy_seconds / static_cast<double>(batches);

@@ -4,6 +4,8 @@
 #include <type_traits>
 
 #include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include "gsmap/core/error.hpp"
 
@@ -60,6 +62,14 @@ void check_finite(std::span<const T> stored, int dim, const std::string& what) {
   }
 }
 
+// Rows are normalised independently of each other: ranges of rows on all workers give the
+// bytes of one pass over them (Stage B's search waits for this, docs/performance.md).
+template <typename F>
+void for_row_ranges(std::int64_t rows, F&& body) {
+  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 2048),
+                    [&](const tbb::blocked_range<std::int64_t>& r) { body(r.begin(), r.end()); });
+}
+
 // Step 3 for one row whose values were already rounded to f16 (`e`).
 void normalize_f16_row(const f16_bits* e, int dim, float* squares, f16_bits* out) {
   for (int d = 0; d < dim; ++d) {
@@ -81,20 +91,22 @@ NormalizedEmbedding normalize_cell_impl(std::span<const T> stored, std::int64_t 
   out.rows = rows;
   out.dim = dim;
   out.values.resize(stored.size());
-  std::vector<f16_bits> e(static_cast<std::size_t>(dim));
-  std::vector<float> squares(static_cast<std::size_t>(dim));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const T* x = stored.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
-    for (int d = 0; d < dim; ++d) {
-      if constexpr (std::is_same_v<T, double>)
-        e[static_cast<std::size_t>(d)] = f64_to_f16(x[d]);
-      else
-        e[static_cast<std::size_t>(d)] = f32_to_f16(x[d]);
+  for_row_ranges(rows, [&](std::int64_t r0, std::int64_t r1) {
+    std::vector<f16_bits> e(static_cast<std::size_t>(dim));
+    std::vector<float> squares(static_cast<std::size_t>(dim));
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const T* x = stored.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
+      for (int d = 0; d < dim; ++d) {
+        if constexpr (std::is_same_v<T, double>)
+          e[static_cast<std::size_t>(d)] = f64_to_f16(x[d]);
+        else
+          e[static_cast<std::size_t>(d)] = f32_to_f16(x[d]);
+      }
+      normalize_f16_row(
+          e.data(), dim, squares.data(),
+          out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim));
     }
-    normalize_f16_row(
-        e.data(), dim, squares.data(),
-        out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim));
-  }
+  });
   return out;
 }
 
@@ -107,21 +119,23 @@ NormalizedEmbedding normalize_niche_impl(std::span<const T> stored, std::int64_t
   out.rows = rows;
   out.dim = dim;
   out.values.resize(stored.size());
-  std::vector<T> squares(static_cast<std::size_t>(dim));
   const T epsilon = static_cast<T>(1e-8);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const T* x = stored.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
-    for (int d = 0; d < dim; ++d) squares[static_cast<std::size_t>(d)] = x[d] * x[d];
-    const T norm = std::sqrt(pairwise_sum(squares.data(), squares.size())) + epsilon;
-    f16_bits* o = out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
-    for (int d = 0; d < dim; ++d) {
-      const T v = x[d] / norm;
-      if constexpr (std::is_same_v<T, double>)
-        o[d] = f64_to_f16(v);
-      else
-        o[d] = f32_to_f16(v);
+  for_row_ranges(rows, [&](std::int64_t r0, std::int64_t r1) {
+    std::vector<T> squares(static_cast<std::size_t>(dim));
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const T* x = stored.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
+      for (int d = 0; d < dim; ++d) squares[static_cast<std::size_t>(d)] = x[d] * x[d];
+      const T norm = std::sqrt(pairwise_sum(squares.data(), squares.size())) + epsilon;
+      f16_bits* o = out.values.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(dim);
+      for (int d = 0; d < dim; ++d) {
+        const T v = x[d] / norm;
+        if constexpr (std::is_same_v<T, double>)
+          o[d] = f64_to_f16(v);
+        else
+          o[d] = f32_to_f16(v);
+      }
     }
-  }
+  });
   return out;
 }
 

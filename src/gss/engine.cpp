@@ -19,7 +19,6 @@
 #include <optional>
 #include <thread>
 
-#include <sys/resource.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -31,6 +30,7 @@
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
 #include "gsmap/core/progress.hpp"
+#include "gsmap/core/throughput.hpp"
 #include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/progress.hpp"
 
@@ -41,13 +41,7 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
-// CPU time of the whole process (all threads), for the stages' CPU/wall ratios.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
+using core::process_cpu_seconds;  // all threads: the stages' CPU/wall ratios
 
 // ---- Resident rows ----------------------------------------------------------------------------
 
@@ -663,7 +657,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
 
   // Stage B: neighbours of the processed cells.
   const auto t_b = Clock::now();
-  double cpu0 = cpu_seconds();
+  double cpu0 = process_cpu_seconds();
   {
     dist::StageProgress progress("neighbours", n_own, "cells", comm);
     result.neighbors = progress.run([&] {
@@ -677,7 +671,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const int k_tot = nb.k_total;
   if (hooks.stage_b_done) hooks.stage_b_done();
   result.seconds_b = seconds_since(t_b);
-  result.cpu_b = cpu_seconds() - cpu0;
+  result.cpu_b = process_cpu_seconds() - cpu0;
   ledger.set("neighbours", static_cast<std::int64_t>(
                                nb.indices.size() * (sizeof(std::int32_t) + 2 * sizeof(f16_bits)) +
                                nb.candidates.size() * sizeof(std::int32_t)));
@@ -700,7 +694,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   LedgerShare ledger_halo("halo", in_place ? (index.rows() - n_own) * row_bytes : 0);
   if (!in_place) ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
   const auto t_a = Clock::now();
-  cpu0 = cpu_seconds();
+  cpu0 = process_cpu_seconds();
   std::optional<GeneStats> resumed;
   if (hooks.resume_stage_a) resumed = hooks.resume_stage_a(*ranked, n_ranked);
   // Every rank must take the same path (the fold and the all-reduce are collective).
@@ -719,7 +713,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     result.stats.g_mean = fold_g_mean(in.own_chunks, chunk_sums, static_cast<std::size_t>(n_genes),
                                       part.total(), comm);
     result.seconds_a = seconds_since(t_a);
-    result.cpu_a = cpu_seconds() - cpu0;
+    result.cpu_a = process_cpu_seconds() - cpu0;
     if (hooks.stage_a_done) hooks.stage_a_done(result.stats, *ranked, n_ranked);
   }
 
@@ -771,7 +765,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
 
   // Stage C.
   const auto t_c = Clock::now();
-  cpu0 = cpu_seconds();
+  cpu0 = process_cpu_seconds();
   const std::size_t n_rows = static_cast<std::size_t>(index.rows());
   const std::size_t g = static_cast<std::size_t>(n_genes);
   std::vector<f16_bits> row_minimum(n_rows);
@@ -911,7 +905,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   progress.finish();
   result.zero_weight_cells = zero_weight.load();
   result.seconds_c = seconds_since(t_c);
-  result.cpu_c = cpu_seconds() - cpu0;
+  result.cpu_c = process_cpu_seconds() - cpu0;
   ledger.set("GSS slots", 0);
   return result;
 }

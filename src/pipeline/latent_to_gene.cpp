@@ -19,6 +19,7 @@
 #include "gsmap/core/memory.hpp"
 #include "gsmap/core/progress.hpp"
 #include "gsmap/core/row_block.hpp"
+#include "gsmap/core/throughput.hpp"
 #include "gsmap/dist/halo.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/gss/embedding.hpp"
@@ -198,7 +199,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   // spatial2D: search and SELECT in one pass over the region (rows kept, no candidate rows).
   const bool selected_here = spatial && options.neighbors.n_adjacent == 0;
   gss::NeighborResult region_rows;
-  const auto t_search = Clock::now();
+  // The GSS stages, Stage B's search to Stage C's last row: its cores busy (CPU / wall) is the
+  // figure docs/performance.md tracks; the rest of the step reads the cells and writes the outputs.
+  const core::CpuStopwatch gss_stages;
   StageBSearch search =
       selected_here
           ? stage_b_search(cells, options.neighbors, own_cells,
@@ -212,7 +215,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
                            },
                            &region_rows)
           : stage_b_search(cells, options.neighbors, own_cells);
-  const double seconds_search = seconds_since(t_search);
+  const double seconds_search = gss_stages.wall_seconds(), cpu_search = gss_stages.cpu_seconds();
   const auto n_local = static_cast<std::int64_t>(search.cells.size());
   gss::NormalizedEmbedding cell_emb;
   std::optional<gss::NormalizedEmbedding> niche_emb;
@@ -241,14 +244,14 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
       if (selected_here) {
         GSMAP_LOG_INFO("Stage B search and SELECT over the rank's region, once: {} round(s), "
                        "embeddings of {} cells here (at most {} on a rank: own cells and the pool "
-                       "cells within reach) ({:.1f} s on rank 0)",
-                       search.rounds, n_local, most, seconds_search);
+                       "cells within reach) ({:.2f} s, CPU {:.2f} s on rank 0)",
+                       search.rounds, n_local, most, seconds_search, cpu_search);
       } else {
         GSMAP_LOG_INFO("Stage B search: {} cells and their embeddings here (at most {} on a rank: "
                        "own cells and their spatial candidates); candidate rows searched once over "
                        "the rank's region and its adjacent slices, in {} round(s) over at most {} "
-                       "cells on a rank ({:.1f} s on rank 0)",
-                       n_local, most, search.rounds, searched, seconds_search);
+                       "cells on a rank ({:.2f} s, CPU {:.2f} s on rank 0)",
+                       n_local, most, search.rounds, searched, seconds_search, cpu_search);
       }
     } else {
       GSMAP_LOG_INFO("Stage B: {} cells and their embeddings here (at most {} on a rank: the cells "
@@ -370,8 +373,9 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
 
   const auto backend = make_gss_backend(common, comm);
   const gss::GssRunResult run = gss::run_gss_engine(in, options, *backend, hooks, comm);
+  const double gss_wall = gss_stages.wall_seconds(), gss_cpu = gss_stages.cpu_seconds();
   const auto& nb = run.neighbors;
-  GSMAP_LOG_INFO("Stage B: {} neighbours per cell found in {:.1f} s (CPU {:.1f} s on rank 0)",
+  GSMAP_LOG_INFO("Stage B: {} neighbours per cell found in {:.2f} s (CPU {:.2f} s on rank 0)",
                  nb.k_total, run.seconds_b, run.cpu_b);
   {
     std::int64_t few = 0;
@@ -380,7 +384,7 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
     if (few > 0) GSMAP_LOG_WARN("{} cells have 5 or fewer neighbours with similarity > 0", few);
   }
   if (!run.stage_a_resumed) {
-    GSMAP_LOG_INFO("Stage A: ranked {} cells x {} genes in {:.1f} s (CPU {:.1f} s on rank 0)",
+    GSMAP_LOG_INFO("Stage A: ranked {} cells x {} genes in {:.2f} s (CPU {:.2f} s on rank 0)",
                    cells.n, n_genes, run.seconds_a, run.cpu_a);
   }
   const auto halo_in = dist::allreduce_sum(run.halo_rows, comm);
@@ -392,10 +396,13 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
                  halo_in, 100.0 * static_cast<double>(halo_in) / static_cast<double>(cells.n),
                  halo_in * n_genes * 2.0 / (1 << 20), halo_received, moved,
                  moved * n_genes * 2.0 / (1 << 20), run.seconds_halo);
-  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.1f} s (CPU {:.1f} s on rank 0; "
+  GSMAP_LOG_INFO("Stage C: GSS of {} cells on the {} backend in {:.2f} s (CPU {:.2f} s on rank 0; "
                  "finished batches wait in a queue of {} on rank 0)",
                  cells.n, backend->name(), run.seconds_c, run.cpu_c, run.writer_queue_batches);
   if (me == 0) GSMAP_LOG_INFO("\n{}", run.report.summary_table());
+  GSMAP_LOG_INFO("GSS stages (Stage B's search to Stage C's last row): {:.2f} s, CPU {:.2f} s on "
+                 "rank 0: {:.2f} cores busy",
+                 gss_wall, gss_cpu, gss_wall > 0 ? gss_cpu / gss_wall : 0.0);
   const auto zero = dist::allreduce_sum(run.zero_weight_cells, comm);
   if (zero > 0) GSMAP_LOG_WARN("{} cells have all neighbour weights 0: their GSS is set to 0", zero);
 

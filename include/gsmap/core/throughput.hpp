@@ -4,12 +4,30 @@
 // processing time of one batch gives the per-worker throughput (batches/s); times the nominal batch
 // size and the worker count it gives the component's total throughput (cells/s). The component with
 // the lowest total throughput is the bottleneck.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gsmap::core {
+
+// CPU time of this process so far: all threads, user + system (getrusage).
+double process_cpu_seconds();
+
+// Wall time and this process's CPU time since construction: a stage's "cores busy" figure
+// (CPU / wall) in the logs and the benchmarks (docs/performance.md).
+class CpuStopwatch {
+ public:
+  CpuStopwatch();
+  double wall_seconds() const;
+  double cpu_seconds() const;
+  double cores_busy() const;  // cpu / wall; 0 before any wall time has passed
+
+ private:
+  std::chrono::steady_clock::time_point wall0_;
+  double cpu0_;
+};
 
 struct StageThroughput {
   std::string name;  // "Reader", "Computer", "Writer"

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -129,6 +130,42 @@ TEST(Embedding, NormalisationMatchesNumpy) {
     compare(normalize_niche_embedding(v64, kRows, dim, StoredFloat::kF64, "f64"), niche64,
             "niche f64");
   }
+}
+
+// Rows are normalised in ranges on all workers (several ranges here): every row equals that row
+// normalised alone, for both normalisations and both stored types.
+TEST(Embedding, RowRangesGiveTheBytesOfEachRowAlone) {
+  constexpr std::int64_t kRows = 9001;
+  constexpr int kDim = 30;
+  const std::vector<double> v64 = random_values(static_cast<std::size_t>(kRows * kDim), 5, 2.0);
+  const std::vector<float> v32(v64.begin(), v64.end());
+  const auto row64 = [&](std::int64_t r) {
+    return std::span<const double>(v64.data() + r * kDim, kDim);
+  };
+  const auto row32 = [&](std::int64_t r) {
+    return std::span<const float>(v32.data() + r * kDim, kDim);
+  };
+  const NormalizedEmbedding cell32 = normalize_cell_embedding(v32, kRows, kDim, "f32");
+  const NormalizedEmbedding niche32 = normalize_niche_embedding(v32, kRows, kDim, "f32");
+  const NormalizedEmbedding cell64 =
+      normalize_cell_embedding(v64, kRows, kDim, StoredFloat::kF64, "f64");
+  const NormalizedEmbedding niche64 =
+      normalize_niche_embedding(v64, kRows, kDim, StoredFloat::kF64, "f64");
+  std::size_t differ = 0;
+  for (std::int64_t r = 0; r < kRows; ++r) {
+    const auto same = [&](const NormalizedEmbedding& all, const NormalizedEmbedding& one) {
+      for (int d = 0; d < kDim; ++d) {
+        differ += all.values[static_cast<std::size_t>(r * kDim + d)] !=
+                  one.values[static_cast<std::size_t>(d)];
+      }
+    };
+    same(cell32, normalize_cell_embedding(row32(r), 1, kDim, "row"));
+    same(niche32, normalize_niche_embedding(row32(r), 1, kDim, "row"));
+    same(cell64, normalize_cell_embedding(row64(r), 1, kDim, StoredFloat::kF64, "row"));
+    same(niche64, normalize_niche_embedding(row64(r), 1, kDim, StoredFloat::kF64, "row"));
+  }
+  EXPECT_EQ(differ, 0u);
+  EXPECT_NE(cell32.values[0], cell32.values[kDim]);  // real rows, not one value repeated
 }
 
 TEST(Embedding, SimilarityMatchesNumpyEinsum) {
