@@ -2,6 +2,14 @@
 // and the first failure (include/gsmap/core/staged_pipeline.hpp).
 #include "gsmap/core/staged_pipeline.hpp"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
+#include <algorithm>
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "gsmap/core/error.hpp"
@@ -22,6 +30,19 @@ void PipelineShape::validate() const {
   require(compute_input_queue_size >= 1,
           "--compute-input-queue-size must be at least 1 (it multiplies the compute workers)");
   require(write_workers == 0 || writer_queue_size >= 1, "--writer-queue-size must be at least 1");
+}
+
+void PipelineControl::yield_to_writers() {
+#ifdef __linux__
+  // Linux applies nice per thread. Raising the priority back would need a privilege; the thread
+  // ends with the pool.
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && ::setpriority(PRIO_PROCESS, tid, std::min(19, now + kUpstreamNice)) == 0) {
+    yielded_workers_.fetch_add(1, std::memory_order_relaxed);
+  }
+#endif
 }
 
 PipelineControl::PipelineControl(PipelineShape shape) : shape_(std::move(shape)) {
@@ -137,6 +158,7 @@ PipelineReport PipelineControl::report(std::string label, std::size_t batch_size
     t.busy_seconds = static_cast<double>(counters_[stage].busy_ns.load()) * 1e-9;
     r.stages.push_back(std::move(t));
   }
+  r.workers_yielding = yielded_workers_.load(std::memory_order_relaxed);
   return r;
 }
 

@@ -83,6 +83,10 @@ std::string PipelineReport::summary_table() const {
   } else {
     out += "  Bottleneck: none (no batch processed)";
   }
+  if (workers_yielding > 0) {
+    out += fmt::format("\n  Writers first: {} compute worker(s) found the writers' queue full and "
+                       "yield the CPU to the writers", workers_yielding);
+  }
   return out;
 }
 

@@ -63,7 +63,8 @@ void check_finite(std::span<const T> stored, int dim, const std::string& what) {
 }
 
 // Rows are normalised independently of each other: ranges of rows on all workers give the
-// bytes of one pass over them (Stage B's search waits for this, docs/performance.md).
+// bytes of one pass over them (Stage B's search waits for this: docs/performance.md "GSS stages:
+// cores busy").
 template <typename F>
 void for_row_ranges(std::int64_t rows, F&& body) {
   tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 2048),

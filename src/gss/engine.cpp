@@ -849,6 +849,9 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   // the rank's share instead of a fixed count of batches (docs/scalability.md "Memory per rank").
   // Only the queue's depth changes; the writers set the pace when they are the slower stage.
   core::PipelineShape shape = options.shape;
+  // The writers serialise on the output file; once they are the bottleneck, a compute worker
+  // that outruns them yields its core to them (include/gsmap/core/staged_pipeline.hpp).
+  shape.writers_first = true;
   const std::size_t batch_bytes = batch_size * g * sizeof(f16_bits);
   shape.writer_queue_size = std::clamp<std::size_t>(block.bytes() / 16 / std::max<std::size_t>(1, batch_bytes), 2,
                                                     std::max<std::size_t>(2, options.shape.writer_queue_size));

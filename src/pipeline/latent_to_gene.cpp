@@ -199,8 +199,8 @@ void run_latent_to_gene(const LatentToGeneConfig& c, const CommonConfig& common,
   // spatial2D: search and SELECT in one pass over the region (rows kept, no candidate rows).
   const bool selected_here = spatial && options.neighbors.n_adjacent == 0;
   gss::NeighborResult region_rows;
-  // The GSS stages, Stage B's search to Stage C's last row: its cores busy (CPU / wall) is the
-  // figure docs/performance.md tracks; the rest of the step reads the cells and writes the outputs.
+  // The GSS stages, Stage B's search to Stage C's last row: their cores busy (CPU / wall) is the
+  // figure of docs/performance.md "GSS stages: cores busy"; the rest of the step is serial I/O.
   const core::CpuStopwatch gss_stages;
   StageBSearch search =
       selected_here

@@ -44,10 +44,15 @@ class BoundedQueue {
   }
 
   std::size_t capacity() const { return capacity_; }
+  // Whether a push would wait now (a hint: another thread may pop or push right after).
+  bool full() const {
+    std::lock_guard lock(mutex_);
+    return capacity_ != 0 && items_.size() >= capacity_;
+  }
 
  private:
   std::size_t capacity_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable not_empty_, not_full_;
   std::deque<T> items_;
   bool closed_ = false;

@@ -15,6 +15,12 @@
 // (queues are closed, blocked pushes and pops return), the pools are joined and the exception is
 // rethrown from run(); the next run() starts fresh pools.
 //
+// With writers_first, a compute worker that finds the C->W queue full has produced ahead of the
+// writers, which are then the bottleneck: a batch it computes now can only wait. From then on it
+// runs at a lower scheduling priority (Linux: nice + kUpstreamNice for that thread, for the life of
+// the pool), so that a writer never waits for a core behind it. Workers that never find the queue
+// full keep their priority (docs/performance.md "GSS stages: cores busy").
+//
 // Stage functions run concurrently with themselves (one call per worker at a time) and receive
 // their worker index (0 .. workers-1) so they can keep per-worker state (scratch buffers, a CUDA
 // stream). Writers must not call HDF5 concurrently: store rows into memory and write from one
@@ -47,6 +53,7 @@ struct PipelineShape {
   int write_workers = 1;                     // 0: no writer stage
   std::size_t compute_input_queue_size = 5;  // multiplier: R->C capacity = compute_workers * this
   std::size_t writer_queue_size = 100;       // C->W capacity
+  bool writers_first = false;                // see above: compute yields to writers it outruns
   std::array<std::string, 3> stage_names = {"Reader", "Computer", "Writer"};
 
   std::size_t read_to_compute_capacity() const {
@@ -77,6 +84,9 @@ class PipelineControl {
   void begin_run(std::uint64_t total_batches);
   void record(PipelineStage stage, std::chrono::steady_clock::duration busy);
   void mark_completed();
+  // writers_first: lowers the calling (compute) thread's priority, once per thread.
+  static constexpr int kUpstreamNice = 10;
+  void yield_to_writers();
   // Keeps the first failure and stops all workers.
   void fail(std::exception_ptr error);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
@@ -94,6 +104,7 @@ class PipelineControl {
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::int64_t> busy_ns{0};
   };
+  std::atomic<int> yielded_workers_{0};
 
   PipelineShape shape_;
   std::array<StageCounters, 3> counters_;
@@ -188,11 +199,16 @@ class StagedPipeline {
 
   void compute_loop(int worker) {
     const bool last_stage = control_.shape().write_workers == 0;
+    bool may_yield = control_.shape().writers_first && !last_stage;
     while (auto loaded = loaded_->pop()) {
       if (control_.stopping()) return;
       const auto started = Clock::now();
       Computed computed = stages_.compute(*loaded, worker);
       control_.record(PipelineStage::kCompute, Clock::now() - started);
+      if (may_yield && computed_->full()) {
+        control_.yield_to_writers();
+        may_yield = false;
+      }
       if (last_stage) {
         control_.mark_completed();
       } else if (!computed_->push(std::move(computed))) {

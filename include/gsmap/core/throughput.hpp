@@ -47,6 +47,7 @@ struct PipelineReport {
   std::size_t batch_size = 0;    // nominal cells per batch
   double elapsed_seconds = 0.0;  // wall time of the run
   std::vector<StageThroughput> stages;
+  int workers_yielding = 0;  // compute workers that yield to the writers (PipelineShape::writers_first)
 
   double batches_per_second() const;  // completed / elapsed
   double cells_per_second() const;    // batches_per_second * batch_size

@@ -2,7 +2,14 @@
 // sizes, pools reused across runs, failures propagated without deadlock, back-pressure bounds.
 #include <gtest/gtest.h>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <numeric>
@@ -294,6 +301,65 @@ TEST(StagedPipeline, SummaryTableNamesTheBottleneck) {
   EXPECT_NE(table.find("Reader"), std::string::npos);
   EXPECT_NE(table.find("Writer"), std::string::npos);
   EXPECT_NE(table.find("Bottleneck: Computer"), std::string::npos);
+}
+
+// writers_first: compute workers that find the writers' queue full (a slow writer) run at
+// nice + kUpstreamNice from then on, and the summary says so; the writer keeps its priority. With
+// writers that keep up (a queue that cannot fill), nobody's priority changes.
+TEST(StagedPipeline, ComputeWorkersThatOutrunTheWritersYieldToThem) {
+#ifdef __linux__
+  const auto nice_of = [](pid_t tid) {
+    errno = 0;
+    return ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  };
+  const int base = nice_of(::gettid());
+  if (base + PipelineControl::kUpstreamNice > 19) GTEST_SKIP() << "already at nice " << base;
+  for (const bool slow_writer : {true, false}) {
+    SCOPED_TRACE(slow_writer ? "slow writer" : "writer keeps up");
+    PipelineShape shape;
+    shape.read_workers = 1;
+    shape.compute_workers = 2;
+    shape.write_workers = 1;
+    shape.writer_queue_size = slow_writer ? 2 : 100;  // 40 batches never fill 100
+    shape.writers_first = true;
+    std::array<std::atomic<pid_t>, 2> compute_tid{};
+    std::atomic<pid_t> writer_tid{0};
+    PipelineStages<Batch, LoadedBatch, ComputedBatch> stages;
+    stages.read = [](Batch& b, int) { return LoadedBatch{b, {}}; };
+    stages.compute = [&](LoadedBatch& l, int worker) {
+      compute_tid[static_cast<std::size_t>(worker)] = ::gettid();
+      return ComputedBatch{l.batch, {l.batch.id}};
+    };
+    stages.write = [&](ComputedBatch&, int) {
+      writer_tid = ::gettid();
+      if (slow_writer) std::this_thread::sleep_for(2ms);
+    };
+    TestPipeline pipeline(shape, stages);
+    const PipelineReport report = pipeline.run(make_batches(40 * 10, 10), "x", 10);
+    EXPECT_EQ(report.completed_batches, 40u);
+    // The pools outlive the run: the threads' priorities now.
+    EXPECT_EQ(nice_of(writer_tid.load()), base);
+    int lowered = 0;
+    for (const auto& tid : compute_tid) {
+      if (tid.load() == 0) continue;  // a worker that computed no batch
+      const int nice = nice_of(tid.load());
+      EXPECT_TRUE(nice == base || nice == base + PipelineControl::kUpstreamNice) << nice;
+      lowered += nice == base + PipelineControl::kUpstreamNice;
+    }
+    EXPECT_EQ(lowered, report.workers_yielding);
+    const std::string table = report.summary_table();
+    if (slow_writer) {
+      EXPECT_GE(report.workers_yielding, 1);
+      EXPECT_NE(table.find("Writers first: " + std::to_string(report.workers_yielding) +
+                           " compute worker(s)"), std::string::npos) << table;
+    } else {
+      EXPECT_EQ(report.workers_yielding, 0);
+      EXPECT_EQ(table.find("Writers first:"), std::string::npos) << table;
+    }
+  }
+#else
+  GTEST_SKIP() << "per-thread priorities are Linux's";
+#endif
 }
 
 TEST(Throughput, FiguresFollowTheSeedDefinitions) {
