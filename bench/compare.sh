@@ -297,7 +297,7 @@ log_excerpt() {  # who
   local f=$scratch/runs/$name/$1/log re
   [[ -f $f ]] || return 0
   case $name in
-    gss_*) re='Stage [ABC]|latent_to_gene done|peak RSS' ;;
+    gss_*) re='Stage [ABC]|GSS stages|Writers first|latent_to_gene done|peak RSS' ;;
     ldsc_*) re='spot LD over|Pipeline Throughput|Reader|Regression|Bottleneck|spatial_ldsc done|peak RSS' ;;
     *) re='Stage [AB]|latent_to_gene done|spot LD over|Reader \(spot LD\)|Regression  |spatial_ldsc done|peak RSS' ;;
   esac

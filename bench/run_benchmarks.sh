@@ -32,7 +32,7 @@ if [[ $what == gss || $what == all ]]; then
     set -- $size
     simulate "gss_$1_$2" "$1" "$2" 20000
     echo "== latent-to-gene, $1 cells x $2 genes, 1 rank, $threads threads"
-    l2g "$scratch/gss_$1_$2" 1 "$scratch/w_gss_$1_$2" 2>&1 | grep -E "Stage A: ranked|Stage B|Pipeline Throughput|latent_to_gene done|wall"
+    l2g "$scratch/gss_$1_$2" 1 "$scratch/w_gss_$1_$2" 2>&1 | grep -E "Stage A: ranked|Stage B|Stage C: GSS|GSS stages|Pipeline Throughput|latent_to_gene done|wall"
   done
 fi
 if [[ $what == ldsc || $what == all ]]; then

@@ -22,7 +22,7 @@ cores=$(nproc)
 
 report() {  # log file
   local log=$1
-  grep -E "Partition of|Processing order|Halo exchange|Cells held per rank|Stage B search|  rank [0-9]+: .* own rows|memory rank|Stage [ABC]:|Pipeline Throughput|latent_to_gene done|spatial_ldsc done|cauchy.* done|wall, " "$log" \
+  grep -E "Partition of|Processing order|Halo exchange|Cells held per rank|Stage B search|  rank [0-9]+: .* own rows|memory rank|Stage [ABC]:|GSS stages|Pipeline Throughput|latent_to_gene done|spatial_ldsc done|cauchy.* done|wall, " "$log" \
     | sed -E 's/^\[[^]]*\] \[[a-z]+\] //' || true
 }
 
