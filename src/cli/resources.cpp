@@ -43,7 +43,6 @@ std::int64_t meminfo_bytes(const std::string& key) {
 
 double gib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0); }
 
-
 // "0-3", "0,2,5-6": ranks of one host.
 std::string rank_ranges(const std::vector<int>& ranks) {
   std::string out;

@@ -22,11 +22,6 @@ double CpuStopwatch::wall_seconds() const {
 
 double CpuStopwatch::cpu_seconds() const { return process_cpu_seconds() - cpu0_; }
 
-double CpuStopwatch::cores_busy() const {
-  const double wall = wall_seconds();
-  return wall > 0.0 ? cpu_seconds() / wall : 0.0;
-}
-
 double StageThroughput::mean_batch_seconds() const {
   return batches == 0 ? 0.0 : busy_seconds / static_cast<double>(batches);
 }

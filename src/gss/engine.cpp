@@ -41,7 +41,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
-using core::process_cpu_seconds;  // all threads: the stages' CPU/wall ratios
 
 // ---- Resident rows ----------------------------------------------------------------------------
 
@@ -656,8 +655,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   auto& ledger = core::MemoryLedger::instance();
 
   // Stage B: neighbours of the processed cells.
-  const auto t_b = Clock::now();
-  double cpu0 = process_cpu_seconds();
+  const core::CpuStopwatch clock_b;  // wall and process CPU: the stages' CPU/wall ratios
   {
     dist::StageProgress progress("neighbours", n_own, "cells", comm);
     result.neighbors = progress.run([&] {
@@ -670,8 +668,8 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   const NeighborResult& nb = result.neighbors;
   const int k_tot = nb.k_total;
   if (hooks.stage_b_done) hooks.stage_b_done();
-  result.seconds_b = seconds_since(t_b);
-  result.cpu_b = process_cpu_seconds() - cpu0;
+  result.seconds_b = clock_b.wall_seconds();
+  result.cpu_b = clock_b.cpu_seconds();
   ledger.set("neighbours", static_cast<std::int64_t>(
                                nb.indices.size() * (sizeof(std::int32_t) + 2 * sizeof(f16_bits)) +
                                nb.candidates.size() * sizeof(std::int32_t)));
@@ -693,8 +691,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   LedgerShare ledger_own("log-rank block", in_place ? n_own * row_bytes : 0);
   LedgerShare ledger_halo("halo", in_place ? (index.rows() - n_own) * row_bytes : 0);
   if (!in_place) ledger_ranked.emplace("ranked block", n_ranked * row_bytes);
-  const auto t_a = Clock::now();
-  cpu0 = process_cpu_seconds();
+  const core::CpuStopwatch clock_a;
   std::optional<GeneStats> resumed;
   if (hooks.resume_stage_a) resumed = hooks.resume_stage_a(*ranked, n_ranked);
   // Every rank must take the same path (the fold and the all-reduce are collective).
@@ -712,8 +709,8 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
     result.stats = acc.finalize();  // frac from exact counts
     result.stats.g_mean = fold_g_mean(in.own_chunks, chunk_sums, static_cast<std::size_t>(n_genes),
                                       part.total(), comm);
-    result.seconds_a = seconds_since(t_a);
-    result.cpu_a = process_cpu_seconds() - cpu0;
+    result.seconds_a = clock_a.wall_seconds();
+    result.cpu_a = clock_a.cpu_seconds();
     if (hooks.stage_a_done) hooks.stage_a_done(result.stats, *ranked, n_ranked);
   }
 
@@ -764,8 +761,7 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   if (hooks.stage_c_begins) hooks.stage_c_begins();
 
   // Stage C.
-  const auto t_c = Clock::now();
-  cpu0 = process_cpu_seconds();
+  const core::CpuStopwatch clock_c;
   const std::size_t n_rows = static_cast<std::size_t>(index.rows());
   const std::size_t g = static_cast<std::size_t>(n_genes);
   std::vector<f16_bits> row_minimum(n_rows);
@@ -907,8 +903,8 @@ GssRunResult run_gss_engine(const GssInputs& in, const GssEngineOptions& options
   result.report = pipeline.run(std::move(jobs), "GSS", batch_size);
   progress.finish();
   result.zero_weight_cells = zero_weight.load();
-  result.seconds_c = seconds_since(t_c);
-  result.cpu_c = process_cpu_seconds() - cpu0;
+  result.seconds_c = clock_c.wall_seconds();
+  result.cpu_c = clock_c.cpu_seconds();
   ledger.set("GSS slots", 0);
   return result;
 }

@@ -6,8 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-
-#include <sys/resource.h>
 #include <memory>
 #include <optional>
 #include <map>
@@ -18,6 +16,7 @@
 #include "gsmap/core/kill_point.hpp"
 #include "gsmap/core/log.hpp"
 #include "gsmap/core/memory.hpp"
+#include "gsmap/core/throughput.hpp"
 #include "gsmap/dist/mpi.hpp"
 #include "gsmap/dist/progress.hpp"
 #include "gsmap/io/atomic_file.hpp"
@@ -271,17 +270,11 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
       progress.add(n);
       kill_point("ldsc_mid_trait");
     };
-    rusage usage0{};
-    getrusage(RUSAGE_SELF, &usage0);
+    const core::CpuStopwatch ldsc_clock;
     // The main thread polls the progress reductions while it waits for the engine's workers.
     ldsc::EngineResult er = ldsc::run_ldsc_engine(problem, gss, *backend, own_spots, eo);
     progress.finish();
-    rusage usage1{};
-    getrusage(RUSAGE_SELF, &usage1);
-    const auto cpu_seconds = [](const rusage& u) {
-      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-    };
+    const double ldsc_cpu = ldsc_clock.cpu_seconds();
     if (me == 0) {
       GSMAP_LOG_INFO("\n{}", er.report.summary_table());
       const double busy = er.times.spot_ld + er.times.regression;
@@ -290,8 +283,8 @@ void run_spatial_ldsc(const CommonConfig& common_cfg, const SpatialLdscConfig& l
           "CPU {:.1f} s in {:.1f} s wall ({:.2f} x)",
           n_own / std::max(er.report.elapsed_seconds, 1e-9),
           n_own * static_cast<double>(traits.size()) / std::max(er.report.elapsed_seconds, 1e-9),
-          traits.size(), cpu_seconds(usage1) - cpu_seconds(usage0), er.report.elapsed_seconds,
-          (cpu_seconds(usage1) - cpu_seconds(usage0)) / std::max(er.report.elapsed_seconds, 1e-9));
+          traits.size(), ldsc_cpu, er.report.elapsed_seconds,
+          ldsc_cpu / std::max(er.report.elapsed_seconds, 1e-9));
       // The split the benchmarks report (bench/compare.sh): spot LD once per spot tile for all
       // traits, then each trait's regression (moments, and the jackknife where measured).
       const double per_trait = er.times.regression / static_cast<double>(traits.size());

@@ -22,7 +22,6 @@ class CpuStopwatch {
   CpuStopwatch();
   double wall_seconds() const;
   double cpu_seconds() const;
-  double cores_busy() const;  // cpu / wall; 0 before any wall time has passed
 
  private:
   std::chrono::steady_clock::time_point wall0_;
